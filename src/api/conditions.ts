@@ -1,0 +1,96 @@
+// Condition types, reasons and the one helper that writes them. Reasons are
+// constants so that tests, policy and docs can refer to them without typos.
+import type { Condition, ConditionStatus } from './types.js';
+
+/** Condition types an ExecSession reports, one entry each in status.conditions. */
+export const ConditionType = {
+  /** RBAC and policy allow the session (False: denied or awaiting approval). */
+  Authorized: 'Authorized',
+  /** The helper pod that enters the container is running. */
+  HelperReady: 'HelperReady',
+  /** The session can be attached to. */
+  Ready: 'Ready',
+  /** The ttl has elapsed. */
+  Expired: 'Expired',
+} as const;
+
+/** One of the {@link ConditionType} values. */
+export type ConditionTypeName = (typeof ConditionType)[keyof typeof ConditionType];
+
+/** CamelCase reasons for condition transitions. */
+export const Reason = {
+  PodNotFound: 'PodNotFound',
+  ContainerNotFound: 'ContainerNotFound',
+  PodNotRunning: 'PodNotRunning',
+  NodeNotReady: 'NodeNotReady',
+  UserNotFound: 'UserNotFound',
+  HelperRejected: 'HelperRejected',
+  HelperUnschedulable: 'HelperUnschedulable',
+  RuntimeNotFound: 'RuntimeNotFound',
+  HelperStarting: 'HelperStarting',
+  SessionReady: 'SessionReady',
+  TtlElapsed: 'TtlElapsed',
+  Deleted: 'Deleted',
+  CommandSucceeded: 'CommandSucceeded',
+  CommandFailed: 'CommandFailed',
+} as const;
+
+/** One of the {@link Reason} values. */
+export type ReasonName = (typeof Reason)[keyof typeof Reason];
+
+/** The caller-supplied part of a condition; times and generation are filled in. */
+export interface ConditionUpdate {
+  type: string;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+}
+
+/**
+ * Formats a time the way the API server stores metav1.Time: RFC 3339 in UTC
+ * with whole seconds. Dropping milliseconds keeps what we write equal to what
+ * we read back, so unchanged status compares equal and is not rewritten.
+ */
+export function kubeTime(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Returns the condition of the given type, or undefined when absent. */
+export function getCondition(
+  conditions: readonly Condition[] | undefined,
+  type: string,
+): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+
+/**
+ * Returns a new condition list with `next` set, replacing any condition of the
+ * same type in place (order is stable, so status diffs stay small).
+ * `lastTransitionTime` is kept when the status did not change, so it tells
+ * when the state flipped rather than when we last looked; `observedGeneration`
+ * is always updated so readers can tell a stale condition from a fresh one.
+ * The input is never mutated.
+ */
+export function setCondition(
+  conditions: readonly Condition[] | undefined,
+  next: ConditionUpdate,
+  generation: number,
+  now: Date,
+): Condition[] {
+  const list = conditions ?? [];
+  const previous = getCondition(list, next.type);
+  const lastTransitionTime =
+    previous !== undefined && previous.status === next.status
+      ? previous.lastTransitionTime
+      : kubeTime(now);
+  const condition: Condition = {
+    type: next.type,
+    status: next.status,
+    observedGeneration: generation,
+    lastTransitionTime,
+    reason: next.reason,
+    message: next.message,
+  };
+  if (previous === undefined) return [...list, condition];
+  return list.map((c) => (c.type === next.type ? condition : { ...c }));
+}

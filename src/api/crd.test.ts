@@ -1,0 +1,209 @@
+// Checks the CRD manifest offline: structural-schema rules the API server
+// would reject at apply time, the documentation `kubectl explain` shows, and
+// agreement with the TypeScript mirror in types.ts.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { Reason } from './conditions.js';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { API_VERSION, BACKENDS, GROUP, KIND, PHASES, PLURAL, VERSION } from './types.js';
+
+interface Schema {
+  type?: string;
+  description?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  required?: string[];
+  enum?: unknown[];
+  pattern?: string;
+  default?: unknown;
+  additionalProperties?: unknown;
+  [key: string]: unknown;
+}
+
+interface Column {
+  name: string;
+  type: string;
+  jsonPath: string;
+}
+
+interface Version {
+  name: string;
+  served: boolean;
+  storage: boolean;
+  subresources?: { status?: object };
+  additionalPrinterColumns?: Column[];
+  schema: { openAPIV3Schema: Schema };
+}
+
+interface Crd {
+  apiVersion: string;
+  metadata: { name: string };
+  spec: {
+    group: string;
+    scope: string;
+    names: { kind: string; plural: string; shortNames?: string[]; categories?: string[] };
+    versions: Version[];
+  };
+}
+
+const crdUrl = new URL('../../crds/execsession.dev_execsessions.yaml', import.meta.url);
+const crd = parse(readFileSync(crdUrl, 'utf8')) as Crd;
+const version = crd.spec.versions.find((v) => v.name === VERSION);
+assert.ok(version, `CRD has no version ${VERSION}`);
+const root = version.schema.openAPIV3Schema;
+
+// Keywords the API server accepts in a structural schema (OpenAPI v3 subset we
+// use); anything else is a typo such as `maxlength` that would silently not validate.
+const KNOWN_KEYS = new Set([
+  'type', 'description', 'properties', 'items', 'required', 'enum', 'pattern', 'format',
+  'default', 'nullable', 'minLength', 'maxLength', 'minItems', 'maxItems', 'minimum', 'maximum',
+  'additionalProperties', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys',
+  'x-kubernetes-int-or-string', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-map-type',
+]);
+
+interface Node {
+  path: string;
+  schema: Schema;
+  isProperty: boolean;
+}
+
+/** Every schema node under `schema`, depth first, with a kubectl-explain-like path. */
+function walk(schema: Schema, path = 'execsession', isProperty = false): Node[] {
+  const nodes: Node[] = [{ path, schema, isProperty }];
+  for (const [name, child] of Object.entries(schema.properties ?? {})) {
+    nodes.push(...walk(child, `${path}.${name}`, true));
+  }
+  if (schema.items) nodes.push(...walk(schema.items, `${path}[]`, false));
+  return nodes;
+}
+
+// Root metadata may carry nothing but `type` (not even a description): the
+// API server rejects the CRD otherwise, and documents metadata itself.
+const isRootMetadata = (node: Node): boolean => node.path === 'execsession.metadata';
+const nodes = walk(root).filter((n) => !isRootMetadata(n));
+const at = (path: string): Schema => {
+  const node = nodes.find((n) => n.path === `execsession.${path}`);
+  assert.ok(node, `no schema at ${path}`);
+  return node.schema;
+};
+
+describe('CRD identity', () => {
+  it('matches the constants in types.ts', () => {
+    assert.equal(crd.apiVersion, 'apiextensions.k8s.io/v1');
+    assert.equal(crd.metadata.name, `${PLURAL}.${GROUP}`);
+    assert.equal(crd.spec.group, GROUP);
+    assert.equal(crd.spec.scope, 'Namespaced');
+    assert.equal(crd.spec.names.kind, KIND);
+    assert.equal(crd.spec.names.plural, PLURAL);
+    assert.equal(API_VERSION, `${crd.spec.group}/${version.name}`);
+    assert.deepEqual(crd.spec.names.shortNames, ['execs']);
+    assert.deepEqual(crd.spec.names.categories, ['execsession']);
+  });
+
+  it('serves and stores v1alpha1 with a status subresource', () => {
+    assert.equal(version.served, true);
+    assert.equal(version.storage, true);
+    assert.deepEqual(version.subresources?.status, {});
+  });
+});
+
+describe('CRD schema', () => {
+  it('(a) documents every property and array item at every depth', () => {
+    const missing = nodes
+      .filter((n) => n.path !== 'execsession' && !(n.schema.description ?? '').trim())
+      .map((n) => n.path);
+    assert.deepEqual(missing, []);
+    assert.ok(nodes.filter((n) => n.isProperty).length > 40, 'walk found too few properties');
+  });
+
+  it('(b) gives every node a type', () => {
+    const untyped = nodes
+      .filter((n) => !n.schema.type && !n.schema['x-kubernetes-int-or-string'] && !n.schema['x-kubernetes-preserve-unknown-fields'])
+      .map((n) => n.path);
+    assert.deepEqual(untyped, []);
+  });
+
+  it('keeps root metadata to a bare type, as the API server requires', () => {
+    assert.deepEqual(root.properties?.metadata, { type: 'object' });
+  });
+
+  it('is structural: known keywords only, no properties mixed with additionalProperties', () => {
+    for (const { path, schema } of nodes) {
+      const unknown = Object.keys(schema).filter((k) => !KNOWN_KEYS.has(k));
+      assert.deepEqual(unknown, [], `${path} has unknown keywords`);
+      assert.ok(!(schema.properties && schema.additionalProperties !== undefined), `${path} mixes properties and additionalProperties`);
+      assert.ok(schema.type !== 'array' || schema.items, `${path} is an array without items`);
+    }
+  });
+
+  it('requires only declared properties, and list-map keys are required', () => {
+    for (const { path, schema } of nodes) {
+      for (const name of schema.required ?? []) {
+        assert.ok(schema.properties?.[name], `${path} requires undeclared ${name}`);
+      }
+      const keys = schema['x-kubernetes-list-map-keys'] as string[] | undefined;
+      for (const key of keys ?? []) {
+        assert.ok(schema.items?.required?.includes(key), `${path} list-map key ${key} must be required`);
+      }
+    }
+  });
+
+  it('has patterns that compile and defaults that satisfy them', () => {
+    for (const { path, schema } of nodes.filter((n) => n.schema.pattern)) {
+      const pattern = new RegExp(schema.pattern ?? '');
+      if (typeof schema.default === 'string') assert.match(schema.default, pattern, `${path} default`);
+    }
+  });
+
+  it('requires podName and user in spec, and spec itself', () => {
+    assert.deepEqual(root.required, ['spec']);
+    assert.deepEqual(at('spec').required, ['podName', 'user']);
+  });
+
+  it('validates podName as a DNS subdomain and user in docker format', () => {
+    const podName = new RegExp(at('spec.podName').pattern ?? '');
+    for (const ok of ['web', 'web-7d9f8c6b5-x2x4k', 'a.b-c.d']) assert.match(ok, podName);
+    for (const bad of ['Web', '-web', 'web-', 'a..b', 'a_b']) assert.doesNotMatch(bad, podName);
+    const user = new RegExp(at('spec.user').pattern ?? '');
+    for (const ok of ['postgres', '1000', '1000:1000', 'www-data:adm']) assert.match(ok, user);
+    for (const bad of ['', ':1000', '1000:', 'a:b:c', 'a b']) assert.doesNotMatch(bad, user);
+  });
+
+  it('defaults tty to true and ttl to a duration parseDuration accepts', () => {
+    assert.equal(at('spec.tty').default, true);
+    assert.equal(at('spec.ttl').default, '15m');
+    assert.equal(at('spec.ttl').pattern, DURATION_PATTERN.source);
+    assert.equal(parseDuration(String(at('spec.ttl').default)), 15 * 60_000);
+  });
+});
+
+describe('CRD printer columns', () => {
+  it('(c) shows phase, pod, container, user, expiry and age', () => {
+    const columns = (version.additionalPrinterColumns ?? []).map(({ name, type, jsonPath }) => ({ name, type, jsonPath }));
+    assert.deepEqual(columns, [
+      { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+      { name: 'Pod', type: 'string', jsonPath: '.spec.podName' },
+      { name: 'Container', type: 'string', jsonPath: '.status.container' },
+      { name: 'User', type: 'string', jsonPath: '.spec.user' },
+      { name: 'Expires', type: 'date', jsonPath: '.status.expiresAt' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ]);
+  });
+});
+
+describe('CRD and types.ts agree', () => {
+  it('(d) on the phase enum', () => {
+    assert.deepEqual(at('status.phase').enum, [...PHASES]);
+  });
+
+  it('on the backend enum', () => {
+    assert.deepEqual(at('status.backend').enum, [...BACKENDS]);
+  });
+
+  it('on condition reasons: every Reason passes the CRD reason pattern', () => {
+    const pattern = new RegExp(at('status.conditions[].reason').pattern ?? '');
+    for (const reason of Object.values(Reason)) assert.match(reason, pattern);
+  });
+});

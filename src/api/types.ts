@@ -1,0 +1,157 @@
+// TypeScript mirror of crds/execsession.dev_execsessions.yaml. The CRD is the
+// source of truth; crd.test.ts fails when the enums here drift from it.
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+
+/** API group of every execsession.dev resource. */
+export const GROUP = 'execsession.dev';
+/** Served and stored version of the ExecSession CRD. */
+export const VERSION = 'v1alpha1';
+/** Plural resource name, as used in URLs and RBAC rules. */
+export const PLURAL = 'execsessions';
+/** Kind of the ExecSession custom resource. */
+export const KIND = 'ExecSession';
+/** `apiVersion` value of every ExecSession object. */
+export const API_VERSION = `${GROUP}/${VERSION}` as const;
+
+/** Every value of `status.phase`, in lifecycle order (matches the CRD enum). */
+export const PHASES = [
+  'Pending',
+  'WaitingForApproval',
+  'Approved',
+  'Starting',
+  'Ready',
+  'Running',
+  'Succeeded',
+  'Failed',
+  'Expired',
+  'Denied',
+  'Terminated',
+] as const;
+
+/** Coarse lifecycle summary of a session, for display; decisions use conditions. */
+export type Phase = (typeof PHASES)[number];
+
+/** Phases a session never leaves: once reached, the operator only cleans up. */
+export const TERMINAL_PHASES = [
+  'Succeeded',
+  'Failed',
+  'Expired',
+  'Denied',
+  'Terminated',
+] as const satisfies readonly Phase[];
+
+/** True when `phase` is final (see {@link TERMINAL_PHASES}); undefined is not final. */
+export function isTerminalPhase(phase: Phase | undefined): boolean {
+  return phase !== undefined && (TERMINAL_PHASES as readonly Phase[]).includes(phase);
+}
+
+/** Every value of `status.backend` (matches the CRD enum). */
+export const BACKENDS = ['runtime', 'nsenter'] as const;
+
+/** How a session enters the container: the runtime's exec, or nsenter from the node. */
+export type Backend = (typeof BACKENDS)[number];
+
+/** Status of a condition, as in metav1.Condition. */
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/** One observation of the session's state, shaped like metav1.Condition. */
+export interface Condition {
+  /** CamelCase condition type, unique within the list (see conditions.ts). */
+  type: string;
+  status: ConditionStatus;
+  /** metadata.generation when the condition was set. */
+  observedGeneration?: number;
+  /** RFC 3339 time when `status` last changed. */
+  lastTransitionTime: string;
+  /** CamelCase machine-readable cause (see conditions.ts). */
+  reason: string;
+  /** Human-readable detail: what was wrong and what to do instead. May be empty. */
+  message: string;
+}
+
+/** What to run, where, and as whom; written by the requester. */
+export interface ExecSessionSpec {
+  /** Target pod, in the session's namespace (DNS subdomain name). */
+  podName: string;
+  /** Target container; empty means the pod's default-container annotation, else its first container. */
+  container?: string;
+  /** Docker-format user: `<name|uid>[:<group|gid>]`, e.g. `1000:1000` or `postgres`. */
+  user: string;
+  /** Program and arguments; absent means the user's login shell, else /bin/sh. */
+  command?: string[];
+  /** Allocate a terminal; the API server defaults it to true. */
+  tty?: boolean;
+  /** Session lifetime such as `15m` or `1h30m` (see duration.ts); the API server defaults it to `15m`. */
+  ttl?: string;
+  /** Why access is needed, kept for the record. */
+  reason?: string;
+}
+
+/** The identity a session runs as, resolved inside the container. */
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  /** Supplementary group IDs. */
+  groups?: number[];
+  name?: string;
+  home?: string;
+  shell?: string;
+  /** uid is 0. */
+  root?: boolean;
+  /** gid or a supplementary group is 0. */
+  rootGroup?: boolean;
+}
+
+/** The helper pod that enters the container on the target node. */
+export interface HelperPodRef {
+  namespace: string;
+  name: string;
+}
+
+/** How to connect a terminal to a Ready session. */
+export interface AttachInfo {
+  url: string;
+  /** Ready-to-paste command line that attaches. */
+  command?: string;
+}
+
+/** Outcome of a non-interactive command. */
+export interface CommandResult {
+  exitCode?: number;
+  stdout?: string;
+  stderr?: string;
+  /** stdout or stderr was cut to fit the size limit. */
+  truncated?: boolean;
+}
+
+/** What the operator observed and did; written only by the operator. Times are RFC 3339. */
+export interface ExecSessionStatus {
+  phase?: Phase;
+  conditions?: Condition[];
+  observedGeneration?: number;
+  node?: string;
+  /** Resolved container name (spec.container or the pod's default). */
+  container?: string;
+  containerID?: string;
+  /** Container runtime, e.g. `containerd`. */
+  runtime?: string;
+  backend?: Backend;
+  user?: ResolvedUser;
+  helperPod?: HelperPodRef;
+  attach?: AttachInfo;
+  startedAt?: string;
+  /** startedAt + ttl, stored once so operator restarts do not extend the session. */
+  expiresAt?: string;
+  endedAt?: string;
+  result?: CommandResult;
+  message?: string;
+}
+
+/** A request to enter a running container as a chosen user for a limited time. */
+export interface ExecSession {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: V1ObjectMeta;
+  spec: ExecSessionSpec;
+  status?: ExecSessionStatus;
+}

@@ -1,0 +1,93 @@
+/**
+ * Parsing of `docker exec -u` style user specs: `<name|uid>[:<group|gid>]`.
+ *
+ * Docker itself (moby/sys user.GetExecUser) splits on the first ":" and treats
+ * a part as an id when Go's strconv.Atoi accepts it. We are stricter on
+ * purpose: a spec decides who a person becomes inside a container, so anything
+ * ambiguous (signs, hex, stray colons, invisible characters) is refused with
+ * a message instead of being looked up as an odd name.
+ */
+
+/** Format shown in every error, so the user sees what is expected. */
+export const USER_SPEC_FORMAT = '<name|uid>[:<group|gid>]';
+
+/** Longest spec accepted; real names are ≤ 32 chars, this only stops garbage. */
+const MAX_SPEC_LENGTH = 256;
+
+/** Largest id docker accepts (moby/sys maxID: int32 for 32-bit compatibility). */
+export const MAX_ID = 2 ** 31 - 1;
+
+/** A syntactically valid user spec, split into its parts. */
+export interface UserSpec {
+  /** User name or decimal uid. */
+  user: string;
+  /** Group name or decimal gid, when the spec has a ":group" part. */
+  group?: string;
+}
+
+/** Thrown when a user spec is not of the form `<name|uid>[:<group|gid>]`. */
+export class UserSpecError extends Error {
+  override readonly name = 'UserSpecError';
+  /** The rejected spec, verbatim. */
+  readonly spec: string;
+
+  constructor(spec: string, problem: string) {
+    super(`invalid user spec ${quote(spec)}: ${problem}; expected ${USER_SPEC_FORMAT}`);
+    this.spec = spec;
+  }
+}
+
+/** Quotes (and escapes control characters of) a spec, cut short when huge. */
+function quote(spec: string): string {
+  return JSON.stringify(spec.length > 64 ? `${spec.slice(0, 64)}…` : spec);
+}
+
+/**
+ * Returns the id when `part` is a decimal id, undefined when it is a name.
+ * Only meaningful for parts that passed {@link parseUserSpec}.
+ */
+export function numericId(part: string): number | undefined {
+  return /^\d+$/.test(part) ? Number(part) : undefined;
+}
+
+/**
+ * Validates one side of the spec. A part starting with a digit or a sign is
+ * taken as meant to be a number, and must then be a plain decimal in range.
+ */
+function checkPart(spec: string, part: string, what: 'user' | 'group'): void {
+  const idName = what === 'user' ? 'uid' : 'gid';
+  if (part === '') throw new UserSpecError(spec, `the ${what} part is empty`);
+  if (!/^[+-]?\d/.test(part)) return;
+  if (part.startsWith('-')) throw new UserSpecError(spec, `${idName} ${part} is negative`);
+  if (!/^\d+$/.test(part)) {
+    throw new UserSpecError(spec, `${idName} ${JSON.stringify(part)} is not a plain decimal number`);
+  }
+  if (Number(part) > MAX_ID) {
+    throw new UserSpecError(spec, `${idName} ${part} is above the maximum ${MAX_ID}`);
+  }
+}
+
+/**
+ * Parses and validates a `docker exec -u` user spec.
+ *
+ * @param spec `<name|uid>[:<group|gid>]`, e.g. `alice`, `1000`, `alice:ops`, `1000:2000`.
+ * @returns the user part and, when present, the group part (both verbatim).
+ * @throws {UserSpecError} when the spec is empty, longer than 256 characters,
+ *   contains whitespace or control characters, has more than one ":", has an
+ *   empty part, or has a negative, non-decimal or above-2^31-1 number.
+ */
+export function parseUserSpec(spec: string): UserSpec {
+  if (spec === '') throw new UserSpecError(spec, 'it is empty');
+  if (spec.length > MAX_SPEC_LENGTH) {
+    throw new UserSpecError(spec, `it is ${spec.length} characters long, the limit is ${MAX_SPEC_LENGTH}`);
+  }
+  if (/\s/u.test(spec)) throw new UserSpecError(spec, 'it contains whitespace');
+  if (/\p{Cc}/u.test(spec)) throw new UserSpecError(spec, 'it contains a control character');
+  const parts = spec.split(':');
+  if (parts.length > 2) throw new UserSpecError(spec, 'it has more than one ":"');
+  const [user = '', group] = parts;
+  checkPart(spec, user, 'user');
+  if (group === undefined) return { user };
+  checkPart(spec, group, 'group');
+  return { user, group };
+}
