@@ -1,0 +1,100 @@
+/**
+ * `npm test`: unit tests, then the integration and end-to-end suites against the
+ * real local cluster, which it starts if none runs and stops at the end if it
+ * started it. Ends with one "N passed, N failed" line for CI.
+ *
+ *   npm test                 everything
+ *   npm test -- --unit       unit tests only (no cluster)
+ *   npm test -- FILE...      only these test files (cluster started if any needs it)
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { down, isRunning, up } from './cluster/cluster.js';
+import { REPO_ROOT, paths } from './cluster/config.js';
+
+interface Counts {
+  pass: number;
+  fail: number;
+  skipped: number;
+}
+
+function findTests(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => join(dir, f))
+    .sort();
+}
+
+const UNIT = [...findTests(join(REPO_ROOT, 'src')), ...findTests(join(REPO_ROOT, 'test/unit'))];
+const CLUSTER = [...findTests(join(REPO_ROOT, 'test/integration')), ...findTests(join(REPO_ROOT, 'test/e2e'))];
+
+/** Runs node's test runner on files; spec output to the terminal, counts from a TAP copy. */
+function runNodeTests(label: string, files: string[], concurrency: number): Promise<Counts> {
+  if (files.length === 0) return Promise.resolve({ pass: 0, fail: 0, skipped: 0 });
+  const tapDir = mkdtempSync(join(tmpdir(), 'execsession-tap-'));
+  const tap = join(tapDir, 'out.tap');
+  process.stdout.write(`\n== ${label}: ${files.map((f) => relative(REPO_ROOT, f)).join(' ')}\n`);
+  const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`,
+    '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('exit', (code) => {
+      const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+      rmSync(tapDir, { recursive: true, force: true });
+      const num = (key: string): number => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      const counts = { pass: num('pass'), fail: num('fail') + num('cancelled'), skipped: num('skipped') + num('todo') };
+      // A runner that died before reporting is a failure, never a silent zero.
+      if (code !== 0 && counts.fail === 0) counts.fail = 1;
+      resolve(counts);
+    });
+  });
+}
+
+/** Keeps the cluster's logs when a suite failed, since `down` removes them. */
+function saveLogs(): string | undefined {
+  if (!existsSync(paths.logs)) return undefined;
+  const dest = mkdtempSync(join(tmpdir(), 'execsession-cluster-logs-'));
+  cpSync(paths.logs, dest, { recursive: true });
+  return dest;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const unitOnly = argv.includes('--unit');
+  const picked = argv.filter((a) => !a.startsWith('--')).map((f) => join(process.cwd(), f));
+  const unit = picked.length > 0 ? picked.filter((f) => UNIT.includes(f)) : UNIT;
+  const cluster = unitOnly ? [] : picked.length > 0 ? picked.filter((f) => !UNIT.includes(f)) : CLUSTER;
+  const total: Counts = { pass: 0, fail: 0, skipped: 0 };
+  const add = (c: Counts): void => {
+    total.pass += c.pass;
+    total.fail += c.fail;
+    total.skipped += c.skipped;
+  };
+  add(await runNodeTests('unit tests', unit, 2));
+  if (cluster.length > 0) {
+    let startedHere = false;
+    if (!(await isRunning())) {
+      process.stdout.write('\n== starting the local cluster (stopped again at the end)\n');
+      await up();
+      startedHere = true;
+    }
+    try {
+      // One file at a time: the suites share one node and its containers.
+      add(await runNodeTests('cluster suites', cluster, 1));
+    } finally {
+      if (startedHere) {
+        if (total.fail > 0) process.stdout.write(`cluster logs kept in ${saveLogs() ?? '(none)'}\n`);
+        await down();
+      }
+    }
+  }
+  process.stdout.write(`\n${total.pass} passed, ${total.fail} failed, ${total.skipped} skipped\n`);
+  return total.fail > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
+  process.stderr.write(`test: ${(e as Error).stack ?? String(e)}\n0 passed, 1 failed\n`);
+  process.exit(1);
+});
