@@ -53,12 +53,42 @@ function runNodeTests(label: string, files: string[], concurrency: number): Prom
   });
 }
 
+/** A static check (type check, lint) counts as one test: passed or failed. */
+function runCheck(label: string, args: string[]): Promise<Counts> {
+  process.stdout.write(`\n== ${label}\n`);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('exit', (code) => {
+      process.stdout.write(code === 0 ? `${label}: ok\n` : `${label}: FAILED\n`);
+      resolve({ pass: code === 0 ? 1 : 0, fail: code === 0 ? 0 : 1, skipped: 0 });
+    });
+  });
+}
+
 /** Keeps the cluster's logs when a suite failed, since `down` removes them. */
 function saveLogs(): string | undefined {
   if (!existsSync(paths.logs)) return undefined;
   const dest = mkdtempSync(join(tmpdir(), 'execsession-cluster-logs-'));
   cpSync(paths.logs, dest, { recursive: true });
   return dest;
+}
+
+/** Runs the cluster suites, on a cluster started here (and stopped again) if none runs. */
+async function runClusterSuites(files: string[], failedBefore: boolean): Promise<Counts> {
+  const startedHere = !(await isRunning());
+  if (startedHere) {
+    process.stdout.write('\n== starting the local cluster (stopped again at the end)\n');
+    await up();
+  }
+  let counts: Counts = { pass: 0, fail: 1, skipped: 0 };
+  try {
+    // One file at a time: the suites share one node and its containers.
+    counts = await runNodeTests('cluster suites', files, 1);
+  } finally {
+    if (startedHere && (failedBefore || counts.fail > 0)) process.stdout.write(`cluster logs kept in ${saveLogs() ?? '(none)'}\n`);
+    if (startedHere) await down();
+  }
+  return counts;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -72,24 +102,12 @@ async function main(argv: string[]): Promise<number> {
     total.fail += c.fail;
     total.skipped += c.skipped;
   };
-  add(await runNodeTests('unit tests', unit, 2));
-  if (cluster.length > 0) {
-    let startedHere = false;
-    if (!(await isRunning())) {
-      process.stdout.write('\n== starting the local cluster (stopped again at the end)\n');
-      await up();
-      startedHere = true;
-    }
-    try {
-      // One file at a time: the suites share one node and its containers.
-      add(await runNodeTests('cluster suites', cluster, 1));
-    } finally {
-      if (startedHere) {
-        if (total.fail > 0) process.stdout.write(`cluster logs kept in ${saveLogs() ?? '(none)'}\n`);
-        await down();
-      }
-    }
+  if (picked.length === 0) {
+    add(await runCheck('type check', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']));
+    add(await runCheck('lint', ['node_modules/eslint/bin/eslint.js', '.']));
   }
+  add(await runNodeTests('unit tests', unit, 2));
+  if (cluster.length > 0) add(await runClusterSuites(cluster, total.fail > 0));
   process.stdout.write(`\n${total.pass} passed, ${total.fail} failed, ${total.skipped} skipped\n`);
   return total.fail > 0 ? 1 : 0;
 }

@@ -2,14 +2,17 @@
  * npm run cluster:up | cluster:down | cluster:status | cluster:user -- NAME [--group G]...
  */
 import { down, status, up } from './cluster.js';
-import { paths } from './config.js';
+import { registerApiService } from './apiservice.js';
+import { HOST_IP, paths } from './config.js';
 import { writeUserKubeconfig } from './pki.js';
 
 const USAGE = `usage:
   npm run cluster:up                                   start the local cluster (idempotent)
   npm run cluster:down                                 stop it and remove its state (keeps the binary cache)
   npm run cluster:status                               show its processes
-  npm run cluster:user -- NAME [--group GROUP]...      mint a kubeconfig for that identity and print its path`;
+  npm run cluster:user -- NAME [--group GROUP]...      mint a kubeconfig for that identity and print its path
+  npm run cluster:apiservice -- GROUP VERSION PORT CA_FILE
+                                                       route GROUP/VERSION to an aggregated API server on ${HOST_IP}:PORT`;
 
 function parseUser(args: string[]): { name: string; groups: string[] } {
   const groups: string[] = [];
@@ -47,6 +50,13 @@ async function main(argv: string[]): Promise<void> {
     case 'user': {
       const { name, groups } = parseUser(rest);
       console.log(await writeUserKubeconfig(paths.users, name, groups));
+      return;
+    }
+    case 'apiservice': {
+      const [group, version, port, caFile] = rest;
+      if (!group || !version || !caFile || !/^\d+$/.test(port ?? '')) throw new Error(USAGE);
+      await registerApiService({ group, version, port: Number(port), caFile });
+      console.log(`${version}.${group} -> https://${HOST_IP}:${port}`);
       return;
     }
     default:
