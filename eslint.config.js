@@ -10,7 +10,9 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
-      complexity: ['error', 12],
+      // ESLint 9 counts every ?. and ?? as a branch; 20 here is about 10 real decisions
+      // once Kubernetes objects' optional fields are walked.
+      complexity: ['error', 20],
       'max-depth': ['error', 3],
       'max-params': ['error', 5],
       'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }],

@@ -1,0 +1,100 @@
+/**
+ * The operator's one typed configuration: flags, each with an environment
+ * variable as fallback (EXECSESSION_ + the flag in upper snake case), then a
+ * default. The only place that reads argv or the environment.
+ */
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { parseDuration } from './api/duration.js';
+import { CONTAINERD_PATHS } from './exec/helper-client.js';
+import type { ControllerConfig } from './controller/types.js';
+
+/** Every flag: its default and what it does (printed by --help). */
+const FLAGS = {
+  kubeconfig: { default: '', help: 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)' },
+  namespace: { default: 'execsession-system', help: 'namespace of helper pods and the leader Lease' },
+  'helper-image': { default: 'busybox:1.36', help: 'image of helper pods: any image with a busybox sh, chroot, nsenter and kill' },
+  'helper-pull-policy': { default: 'IfNotPresent', help: 'imagePullPolicy of helper pods' },
+  'runtime-config-path': { default: CONTAINERD_PATHS.configPath, help: 'path on the node of a container\'s OCI config, {id} standing for the container ID (CRI-O: /run/containers/storage/overlay-containers/{id}/userdata/config.json; Docker: /run/containerd/io.containerd.runtime.v2.task/moby/{id}/config.json)' },
+  'runtime-root': { default: CONTAINERD_PATHS.runcRoot, help: 'runc --root for the node\'s containers (CRI-O: /run/runc; Docker: /run/docker/runtime-runc/moby)' },
+  retention: { default: '1h', help: 'how long ended sessions are kept before they are deleted' },
+  'start-timeout': { default: '2m', help: 'how long a helper pod may take to start before the session fails' },
+  'output-limit': { default: '16384', help: 'bytes of stdout and of stderr kept in status.result of non-interactive runs' },
+  concurrency: { default: '4', help: 'sessions reconciled at once' },
+  'leader-elect': { default: 'true', help: 'elect a leader on a Lease so that only one replica acts' },
+  'leader-identity': { default: '', help: 'this replica\'s identity in the Lease (default: $POD_NAME, else the host name)' },
+  'lease-name': { default: 'execsession-operator', help: 'name of the leader Lease' },
+  'lease-duration': { default: '15s', help: 'how long a Lease stays valid without renewal' },
+  'log-level': { default: 'info', help: 'debug, info, warn or error' },
+} as const;
+
+type Flag = keyof typeof FLAGS;
+
+/** The operator's configuration. */
+export interface OperatorConfig {
+  kubeconfig: string;
+  controller: ControllerConfig;
+  concurrency: number;
+  leaderElect: boolean;
+  leaderIdentity: string;
+  leaseName: string;
+  leaseDurationMs: number;
+  logLevel: string;
+}
+
+/** Thrown for bad flags; the message says which and what is expected. */
+export class ConfigError extends Error {}
+
+/** The --help text. */
+export function usage(): string {
+  const lines = Object.entries(FLAGS).map(([k, v]) => `  --${k.padEnd(22)} ${v.help}\n  ${''.padEnd(24)} default: ${v.default || '(see above)'}; env EXECSESSION_${k.toUpperCase().replace(/-/g, '_')}`);
+  return `usage: npm start -- [flags]\n\nRuns the execsession operator against the current kubeconfig.\n\n${lines.join('\n')}\n`;
+}
+
+function positiveInt(flag: Flag, value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new ConfigError(`--${flag} must be a positive whole number, got "${value}"`);
+  return Number(value);
+}
+
+function duration(flag: Flag, value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (e) {
+    throw new ConfigError(`--${flag}: ${(e as Error).message}`);
+  }
+}
+
+/** Reads flags and environment into the configuration. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
+  const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } }, strict: true, allowPositionals: false });
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message}\n\n${usage()}`);
+  }
+  if (parsed.values.help) throw new ConfigError(usage());
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const get = (f: Flag): string => (values[f] as string | undefined) ?? env[`EXECSESSION_${f.toUpperCase().replace(/-/g, '_')}`] ?? FLAGS[f].default;
+  const leaderElect = get('leader-elect');
+  if (!['true', 'false'].includes(leaderElect)) throw new ConfigError(`--leader-elect must be true or false, got "${leaderElect}"`);
+  if (!get('runtime-config-path').includes('{id}')) throw new ConfigError('--runtime-config-path must contain {id}, which stands for the container ID');
+  return {
+    kubeconfig: get('kubeconfig') || env.KUBECONFIG || '',
+    controller: {
+      namespace: get('namespace'),
+      helperImage: get('helper-image'),
+      helperPullPolicy: get('helper-pull-policy'),
+      runtimePaths: { configPath: get('runtime-config-path'), runcRoot: get('runtime-root') },
+      retentionMs: duration('retention', get('retention')),
+      startTimeoutMs: duration('start-timeout', get('start-timeout')),
+      outputLimit: positiveInt('output-limit', get('output-limit')),
+    },
+    concurrency: positiveInt('concurrency', get('concurrency')),
+    leaderElect: leaderElect === 'true',
+    leaderIdentity: get('leader-identity') || env.POD_NAME || hostname(),
+    leaseName: get('lease-name'),
+    leaseDurationMs: duration('lease-duration', get('lease-duration')),
+    logLevel: get('log-level'),
+  };
+}

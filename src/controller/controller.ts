@@ -1,0 +1,111 @@
+/**
+ * The running controller: while leading, it watches ExecSessions and helper
+ * pods, turns every event into a key on the work queue, reconciles keys, and
+ * sweeps helper pods whose session is gone.
+ */
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION } from '../api/types.js';
+import { HelperClient } from '../exec/helper-client.js';
+import { LABEL_COMPONENT, LABEL_SESSION_NAME, LABEL_SESSION_NAMESPACE, LABEL_SESSION_UID } from '../exec/helper-pod.js';
+import type { Kube } from '../k8s/kube.js';
+import { LeaderElector, type LeaderOptions } from '../k8s/leader.js';
+import { Watcher } from '../k8s/watcher.js';
+import { WorkQueue } from './queue.js';
+import { Reconciler } from './reconciler.js';
+import type { ControllerConfig, Logger } from './types.js';
+
+const HELPER_SELECTOR = `${LABEL_COMPONENT}=execsession-helper`;
+const SWEEP_EVERY_MS = 60_000;
+
+/** Everything the controller is built from. */
+export interface ControllerDeps {
+  kc: KubeConfig;
+  kube: Kube;
+  config: ControllerConfig;
+  leader: LeaderOptions | undefined;
+  concurrency: number;
+  log: Logger;
+}
+
+export class Controller {
+  private queue: WorkQueue | undefined;
+  private watchers: Watcher[] = [];
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private elector: LeaderElector | undefined;
+  private readonly reconciler: Reconciler;
+  private readonly helpers: HelperClient;
+
+  constructor(private readonly d: ControllerDeps) {
+    this.reconciler = new Reconciler(d.kube, d.config, d.log);
+    this.helpers = new HelperClient(d.kube, d.config.runtimePaths);
+  }
+
+  /** Campaigns for leadership (or starts at once without it). */
+  async start(): Promise<void> {
+    if (!this.d.leader) {
+      await this.startWork();
+      return;
+    }
+    this.elector = new LeaderElector(this.d.kube, this.d.leader, { onStartedLeading: () => this.startWork(), onStoppedLeading: () => this.stopWork() }, this.d.log);
+    void this.elector.run();
+  }
+
+  async stop(): Promise<void> {
+    if (this.elector) await this.elector.stop();
+    else await this.stopWork();
+  }
+
+  private async startWork(): Promise<void> {
+    const { kc, log } = this.d;
+    const queue = new WorkQueue((key) => this.reconciler.reconcile(key), {
+      concurrency: this.d.concurrency,
+      onError: (key, err, retry) => log.warn({ session: key, err: err instanceof Error ? err.message : String(err), retryInMs: retry }, 'reconcile failed; will retry'),
+    });
+    this.queue = queue;
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const core = kc.makeApiClient(CoreV1Api);
+    const sessions = new Watcher(kc, {
+      path: `/apis/${GROUP}/${VERSION}/${PLURAL}`,
+      list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as never,
+      onObject: (_type, obj) => queue.add(`${obj.metadata?.namespace}/${obj.metadata?.name}`),
+    }, log);
+    const helpers = new Watcher(kc, {
+      path: `/api/v1/namespaces/${this.d.config.namespace}/pods`,
+      query: { labelSelector: HELPER_SELECTOR },
+      list: async () => (await core.listNamespacedPod({ namespace: this.d.config.namespace, labelSelector: HELPER_SELECTOR })) as never,
+      onObject: (_type, obj) => {
+        const labels = (obj as V1Pod).metadata?.labels ?? {};
+        if (labels[LABEL_SESSION_NAMESPACE] && labels[LABEL_SESSION_NAME]) queue.add(`${labels[LABEL_SESSION_NAMESPACE]}/${labels[LABEL_SESSION_NAME]}`);
+      },
+    }, log);
+    this.watchers = [sessions, helpers];
+    await Promise.all(this.watchers.map((w) => w.start()));
+    await this.sweep();
+    this.sweepTimer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
+    log.info({ namespace: this.d.config.namespace }, 'controller started');
+  }
+
+  private async stopWork(): Promise<void> {
+    for (const w of this.watchers) w.stop();
+    this.watchers = [];
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.queue?.stop();
+  }
+
+  /** Deletes helper pods whose session no longer exists (or is another object of the same name). */
+  async sweep(): Promise<number> {
+    let swept = 0;
+    const pods = await this.d.kube.listPods(this.d.config.namespace, HELPER_SELECTOR).catch(() => [] as V1Pod[]);
+    for (const pod of pods) {
+      const l = pod.metadata?.labels ?? {};
+      const session = await this.d.kube.getSession(l[LABEL_SESSION_NAMESPACE] ?? '', l[LABEL_SESSION_NAME] ?? '');
+      if (session?.metadata.uid === l[LABEL_SESSION_UID]) continue;
+      const ref = { namespace: this.d.config.namespace, name: pod.metadata?.name ?? '' };
+      if (pod.status?.phase === 'Running') await this.helpers.cleanup(ref).catch(() => undefined);
+      await this.d.kube.deletePod(ref.namespace, ref.name);
+      this.d.log.info({ helper: ref.name }, 'deleted orphaned helper pod');
+      swept++;
+    }
+    return swept;
+  }
+}

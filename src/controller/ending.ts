@@ -1,0 +1,88 @@
+/**
+ * How sessions end: the terminal status is written first (so a crash right after
+ * still leaves the truth in status), then every process the session started is
+ * killed and the helper pod deleted. Ended sessions are deleted after the
+ * retention period; a deleted session is cleaned up before its finalizer goes.
+ */
+import { ConditionType, kubeTime, setCondition } from '../api/conditions.js';
+import { isTerminalPhase, type CommandResult, type ExecSession, type Phase } from '../api/types.js';
+import type { HelperClient } from '../exec/helper-client.js';
+import { helperPodName } from '../exec/helper-pod.js';
+import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
+import type { Outcome } from './queue.js';
+import type { ControllerConfig, Logger } from './types.js';
+
+export const FINALIZER = 'execsession.dev/cleanup';
+
+export class Ending {
+  constructor(
+    private readonly kube: Kube,
+    private readonly helpers: HelperClient,
+    private readonly cfg: ControllerConfig,
+    private readonly log: Logger,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Moves the session to a terminal phase, then cleans up after it. */
+  async end(s: ExecSession, phase: Phase, reason: string, message: string, extra: { result?: CommandResult } = {}): Promise<Outcome> {
+    const now = this.now();
+    const gen = s.metadata.generation ?? 0;
+    let conditions = setCondition(s.status?.conditions, { type: ConditionType.Ready, status: 'False', reason, message }, gen, now);
+    if (phase === 'Expired') conditions = setCondition(conditions, { type: ConditionType.Expired, status: 'True', reason, message }, gen, now);
+    const updated = await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', {
+      phase, message, conditions, observedGeneration: gen, endedAt: s.status?.endedAt ?? kubeTime(now), ...extra,
+    });
+    await this.kube.recordEvent(updated, { type: phase === 'Failed' ? 'Warning' : 'Normal', reason: phase === 'Failed' ? reason : phase, message })
+      .catch((e: unknown) => this.log.warn({ err: apiMessage(e) }, 'could not record event'));
+    this.log.info({ session: `${s.metadata.namespace}/${s.metadata.name}`, phase, reason }, message);
+    return this.afterEnd(updated);
+  }
+
+  /** Kills what the session left and deletes its helper; deletes the session after retention. */
+  async afterEnd(s: ExecSession): Promise<Outcome> {
+    await this.removeHelper(s);
+    const endedAt = Date.parse(s.status?.endedAt ?? '') || this.now().getTime();
+    const left = endedAt + this.cfg.retentionMs - this.now().getTime();
+    if (left > 0) return { requeueAfterMs: left };
+    await this.kube.deleteSession(s.metadata.namespace ?? '', s.metadata.name ?? '', s.metadata.uid ?? '');
+    return {};
+  }
+
+  /** `kubectl delete execsession`: end a live session like an expiry, then let the object go. */
+  async finalize(s: ExecSession): Promise<Outcome> {
+    const finalizers = s.metadata.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) return {};
+    if (!isTerminalPhase(s.status?.phase)) {
+      const message = 'the session was deleted; its processes were ended';
+      const now = this.now();
+      await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', {
+        phase: 'Terminated', message, endedAt: kubeTime(now),
+        conditions: setCondition(s.status?.conditions, { type: ConditionType.Ready, status: 'False', reason: 'Deleted', message }, s.metadata.generation ?? 0, now),
+      }).catch((e: unknown) => {
+        if (apiStatus(e) !== 404) throw e;
+      });
+      await this.kube.recordEvent(s, { type: 'Normal', reason: 'Terminated', message }).catch(() => undefined);
+    }
+    await this.removeHelper(s);
+    await this.kube.setSessionFinalizers(s.metadata.namespace ?? '', s.metadata.name ?? '', finalizers.filter((f) => f !== FINALIZER), s.metadata.resourceVersion ?? '')
+      .catch((e: unknown) => {
+        if (apiStatus(e) !== 404) throw e;
+      });
+    return {};
+  }
+
+  private async removeHelper(s: ExecSession): Promise<void> {
+    const ref = s.status?.helperPod ?? { namespace: this.cfg.namespace, name: helperPodName(s.metadata.uid ?? '') };
+    const pod = await this.kube.getPod(ref.namespace, ref.name);
+    if (!pod) return;
+    if (pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp) {
+      // The helper also kills on SIGTERM; doing it here first makes the end prompt and checked.
+      const killed = await this.helpers.cleanup(ref).catch((e: unknown) => {
+        this.log.warn({ helper: ref.name, err: String(e) }, 'clean-up through the helper failed; its SIGTERM handler will retry');
+        return -1;
+      });
+      if (killed > 0) this.log.info({ helper: ref.name, killed }, 'ended the session\'s processes');
+    }
+    await this.kube.deletePod(ref.namespace, ref.name);
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * A level-triggered work queue of keys (`namespace/name`), as in client-go:
+ * a key waits at most once however many events name it; one key is never worked
+ * on by two workers at once (a key added while in work is worked again after);
+ * delayed adds keep the earliest time; failures back off exponentially per key.
+ */
+
+/** What a worker says about a key it reconciled. */
+export interface Outcome {
+  /** Reconcile the key again after this many milliseconds. */
+  requeueAfterMs?: number;
+}
+
+/** Reconciles one key. Throwing means a transient failure: retried with backoff. */
+export type Worker = (key: string) => Promise<Outcome | void>;
+
+/** Queue settings; the clock and timers are seams for tests. */
+export interface QueueOptions {
+  concurrency: number;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  onError?: (key: string, error: unknown, retryInMs: number) => void;
+  now?: () => number;
+}
+
+export class WorkQueue {
+  private readonly ready: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly active = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly failures = new Map<string, number>();
+  private running = 0;
+  private stopped = false;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly worker: Worker, private readonly opts: QueueOptions) {}
+
+  /** Queues the key now. */
+  add(key: string): void {
+    if (this.stopped) return;
+    if (this.active.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.ready.push(key);
+    this.pump();
+  }
+
+  /** Queues the key after a delay; an earlier pending delay wins. */
+  addAfter(key: string, delayMs: number): void {
+    if (this.stopped) return;
+    if (delayMs <= 0) {
+      this.add(key);
+      return;
+    }
+    const at = this.now() + delayMs;
+    const pending = this.timers.get(key);
+    if (pending && pending.at <= at) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref();
+    this.timers.set(key, { at, timer });
+  }
+
+  /** Stops taking work; resolves when running workers are done. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t.timer);
+    this.timers.clear();
+    this.ready.length = 0;
+    this.queued.clear();
+    await this.idle();
+  }
+
+  /** Resolves when no worker runs and nothing is ready. */
+  idle(): Promise<void> {
+    if (this.running === 0 && this.ready.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Keys waiting or in work, for metrics and tests. */
+  get depth(): number {
+    return this.queued.size + this.active.size;
+  }
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.running < this.opts.concurrency && this.ready.length > 0) {
+      const key = this.ready.shift() as string;
+      this.queued.delete(key);
+      this.active.add(key);
+      this.running++;
+      void this.work(key);
+    }
+    if (this.running === 0 && this.ready.length === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private async work(key: string): Promise<void> {
+    try {
+      const outcome = await this.worker(key);
+      this.failures.delete(key);
+      if (outcome?.requeueAfterMs !== undefined) this.addAfter(key, outcome.requeueAfterMs);
+    } catch (e) {
+      const n = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, n);
+      const delay = Math.min((this.opts.baseBackoffMs ?? 200) * 2 ** (n - 1), this.opts.maxBackoffMs ?? 60_000);
+      this.opts.onError?.(key, e, delay);
+      this.addAfter(key, delay);
+    } finally {
+      this.active.delete(key);
+      this.running--;
+      if (this.dirty.delete(key)) this.add(key);
+      this.pump();
+    }
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * Reconciles one ExecSession: re-reads it, decides from its phase and what it
+ * observes, acts, and reports in status. Idempotent: any step may be repeated
+ * after a crash, a restart or a replayed event. Time comes from status
+ * (startedAt, expiresAt), never from timers alone.
+ */
+import { ConditionType, Reason, kubeTime, setCondition } from '../api/conditions.js';
+import { formatDuration } from '../api/duration.js';
+import { isTerminalPhase, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
+import { HelperClient, type HelperRef } from '../exec/helper-client.js';
+import { helperPod, helperPodName } from '../exec/helper-pod.js';
+import { InspectError } from '../exec/inspect.js';
+import { sessionProcess, type OciProcess } from '../exec/process-spec.js';
+import { ResolveUserError, resolveUser, type ResolvedUser } from '../exec/resolve-user.js';
+import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
+import type { Outcome } from './queue.js';
+import { decideHelper, decideTarget, expiryFor, remainingMs } from './decide.js';
+import { Ending, FINALIZER } from './ending.js';
+import type { ControllerConfig, Logger } from './types.js';
+
+export { FINALIZER };
+
+/** The resolved identity as status reports it. */
+function statusUser(u: ResolvedUser): NonNullable<ExecSessionStatus['user']> {
+  return { uid: u.uid, gid: u.gid, groups: u.groups, name: u.name, home: u.home, shell: u.shell, root: u.root, rootGroup: u.rootGroup };
+}
+
+/** `uid=1000(alice) gid=1000 groups=1000,2000`, as `id` would say it. */
+function describeUser(u: ResolvedUser): string {
+  return `uid=${u.uid}${u.name ? `(${u.name})` : ''} gid=${u.gid} groups=${u.groups.join(',')}`;
+}
+
+/** How often a live session re-checks its helper and target, at the latest. */
+const LIVE_RECHECK_MS = 30_000;
+
+export class Reconciler {
+  private readonly helpers: HelperClient;
+  private readonly ending: Ending;
+
+  constructor(private readonly kube: Kube, private readonly cfg: ControllerConfig, private readonly log: Logger, private readonly now: () => Date = () => new Date()) {
+    this.helpers = new HelperClient(kube, cfg.runtimePaths);
+    this.ending = new Ending(kube, this.helpers, cfg, log, now);
+  }
+
+  /** Reconciles `namespace/name`. */
+  async reconcile(key: string): Promise<Outcome> {
+    const [namespace = '', name = ''] = key.split('/');
+    let s = await this.kube.getSession(namespace, name);
+    if (!s) return {};
+    if (s.metadata.deletionTimestamp) return this.ending.finalize(s);
+    const phase = s.status?.phase;
+    if (isTerminalPhase(phase)) return this.ending.afterEnd(s);
+    if (!(s.metadata.finalizers ?? []).includes(FINALIZER)) {
+      s = await this.kube.setSessionFinalizers(namespace, name, [...(s.metadata.finalizers ?? []), FINALIZER], s.metadata.resourceVersion ?? '');
+    }
+    if (remainingMs(s.status?.expiresAt, this.now()) <= 0) {
+      return this.ending.end(s, 'Expired', Reason.TtlElapsed, `the session's ttl elapsed at ${s.status?.expiresAt}`);
+    }
+    return this.byPhase(s, phase);
+  }
+
+  private byPhase(s: ExecSession, phase: Phase | undefined): Promise<Outcome> {
+    switch (phase) {
+      case undefined:
+      case 'Pending':
+      case 'Approved':
+        return this.start(s);
+      case 'Starting':
+        return this.whenHelperRuns(s);
+      case 'Running':
+        return this.whileJobRuns(s);
+      default:
+        return this.whileLive(s);
+    }
+  }
+
+  /** Checks the target and creates the helper pod; expiry is fixed here, once. */
+  private async start(s: ExecSession): Promise<Outcome> {
+    const ns = s.metadata.namespace ?? '';
+    const pod = await this.kube.getPod(ns, s.spec.podName);
+    const node = pod?.spec?.nodeName ? await this.kube.getNode(pod.spec.nodeName) : undefined;
+    const d = decideTarget(s.spec, ns, pod, node);
+    if (d.kind === 'fail') return this.ending.end(s, 'Failed', d.reason, d.message);
+    if (d.kind === 'wait') {
+      await this.report(s, { phase: 'Pending', message: d.message }, { type: ConditionType.Ready, status: 'False', reason: d.reason, message: d.message });
+      return { requeueAfterMs: d.afterMs };
+    }
+    const now = this.now();
+    const expiresAt = expiryFor(now, d.ttlMs);
+    const helper = helperPod({
+      session: { name: s.metadata.name ?? '', namespace: ns, uid: s.metadata.uid ?? '' },
+      namespace: this.cfg.namespace, nodeName: d.node, image: this.cfg.helperImage, imagePullPolicy: this.cfg.helperPullPolicy,
+      expiresAt, now,
+    });
+    try {
+      await this.kube.createPod(helper);
+    } catch (e) {
+      if (apiStatus(e) !== 409) {
+        const message = `the helper pod was rejected: ${apiMessage(e)}. The helper needs a privileged, hostPID pod in namespace ${this.cfg.namespace}; exempt it from policy engines there`;
+        return this.ending.end(s, 'Failed', Reason.HelperRejected, message);
+      }
+    }
+    const message = `helper pod ${this.cfg.namespace}/${helper.metadata?.name} created on node ${d.node}`;
+    await this.report(s, {
+      phase: 'Starting', node: d.node, container: d.container, containerID: d.containerID, runtime: d.runtime,
+      helperPod: { namespace: this.cfg.namespace, name: helper.metadata?.name ?? '' },
+      startedAt: kubeTime(now), expiresAt: kubeTime(expiresAt), message,
+    }, { type: ConditionType.HelperReady, status: 'False', reason: Reason.HelperStarting, message });
+    await this.event(s, 'Normal', 'Starting', `${message}; the session expires at ${kubeTime(expiresAt)} (ttl ${formatDuration(d.ttlMs)})`);
+    return { requeueAfterMs: 500 };
+  }
+
+  /** Once the helper runs: inspect the target, resolve the user, prepare, and go live. */
+  private async whenHelperRuns(s: ExecSession): Promise<Outcome> {
+    const ref = s.status?.helperPod ?? { namespace: this.cfg.namespace, name: helperPodName(s.metadata.uid ?? '') };
+    const pod = await this.kube.getPod(ref.namespace, ref.name);
+    if (!pod) return this.start(s);
+    const d = decideHelper(pod, Date.parse(s.status?.startedAt ?? '') || this.now().getTime(), this.now(), this.cfg.startTimeoutMs);
+    if (d.kind === 'fail') return this.ending.end(s, 'Failed', d.reason, d.message);
+    if (d.kind === 'wait') return { requeueAfterMs: d.afterMs };
+    return this.enter(s, ref);
+  }
+
+  private where(s: ExecSession): string {
+    return `container "${s.status?.container}" of pod ${s.metadata.namespace}/${s.spec.podName}`;
+  }
+
+  private async enter(s: ExecSession, ref: HelperRef): Promise<Outcome> {
+    const where = this.where(s);
+    let inspection;
+    let user;
+    try {
+      inspection = await this.helpers.inspect(ref, s.status?.containerID ?? '');
+      user = resolveUser(s.spec.user, { passwd: inspection.passwd, group: inspection.group });
+    } catch (e) {
+      if (e instanceof ResolveUserError) return this.ending.end(s, 'Failed', Reason.UserNotFound, `${e.message} (${where}); use a user or uid that exists there, or a numeric uid`);
+      if (e instanceof InspectError) return this.ending.end(s, 'Failed', Reason.RuntimeNotFound, `${where}: ${e.message}`);
+      throw e;
+    }
+    if (!inspection.process) {
+      const message = `${where}: ${inspection.runtimeError}. Check the operator's --runtime-config-path and --runtime-root for this node's runtime (${s.status?.runtime})`;
+      return this.ending.end(s, 'Failed', Reason.RuntimeNotFound, message);
+    }
+    await this.helpers.prepare(ref, inspection.pid, s.metadata.uid ?? '');
+    if (s.spec.tty === false && s.spec.command?.length) return this.startJob(s, ref, inspection.process, user);
+    return this.goLive(s, ref, user);
+  }
+
+  /** Starts a non-interactive command (tty: false with a command): it runs once. */
+  private async startJob(s: ExecSession, ref: HelperRef, container: OciProcess, user: ResolvedUser): Promise<Outcome> {
+    const command = s.spec.command ?? [];
+    const spec = sessionProcess(container, { user, command, tty: false });
+    await this.helpers.startJob(ref, { name: 'command', spec, containerID: s.status?.containerID ?? '', sessionUid: s.metadata.uid ?? '', limit: this.cfg.outputLimit });
+    const message = `running ${JSON.stringify(command)} as ${describeUser(user)} in ${this.where(s)}`;
+    await this.report(s, { phase: 'Running', backend: 'runtime', user: statusUser(user), message },
+      { type: ConditionType.HelperReady, status: 'True', reason: 'HelperRunning', message: `helper pod ${ref.name} runs` });
+    await this.event(s, 'Normal', 'Running', message);
+    return { requeueAfterMs: 0 };
+  }
+
+  /** An interactive session is Ready: clients may attach until it expires. */
+  private async goLive(s: ExecSession, ref: HelperRef, user: ResolvedUser): Promise<Outcome> {
+    const where = this.where(s);
+    const who = describeUser(user);
+    const message = `ready: ${where} as ${who} until ${s.status?.expiresAt}`;
+    await this.report(s, { phase: 'Ready', backend: 'runtime', user: statusUser(user), message },
+      { type: ConditionType.HelperReady, status: 'True', reason: 'HelperRunning', message: `helper pod ${ref.name} runs` },
+      { type: ConditionType.Ready, status: 'True', reason: Reason.SessionReady, message });
+    await this.event(s, 'Normal', 'Ready', message);
+    return { requeueAfterMs: Math.min(remainingMs(s.status?.expiresAt, this.now()), LIVE_RECHECK_MS) };
+  }
+
+  /** A non-interactive job: wait for it, then record its result. */
+  private async whileJobRuns(s: ExecSession): Promise<Outcome> {
+    const ref = s.status?.helperPod;
+    if (!ref || !(await this.helperRunning(ref))) return this.ending.end(s, 'Failed', Reason.HelperRejected, 'the helper pod is gone while the command ran');
+    const seconds = Math.max(1, Math.min(5, Math.floor(remainingMs(s.status?.expiresAt, this.now()) / 1000)));
+    const r = await this.helpers.waitJob(ref, 'command', seconds, this.cfg.outputLimit);
+    if (!r) return { requeueAfterMs: 0 };
+    const result = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
+    return r.exitCode === 0
+      ? this.ending.end(s, 'Succeeded', Reason.CommandSucceeded, 'the command exited 0', { result })
+      : this.ending.end(s, 'Failed', Reason.CommandFailed, `the command exited ${r.exitCode}`, { result });
+  }
+
+  /** A live interactive session: it ends at expiry, or when its helper or target is gone. */
+  private async whileLive(s: ExecSession): Promise<Outcome> {
+    const ref = s.status?.helperPod;
+    if (!ref || !(await this.helperRunning(ref))) {
+      return this.ending.end(s, 'Failed', Reason.HelperRejected, 'the helper pod is gone (deleted or evicted); create a new session');
+    }
+    const pod = await this.kube.getPod(s.metadata.namespace ?? '', s.spec.podName);
+    const current = pod?.status?.containerStatuses?.find((c) => c.name === s.status?.container)?.containerID?.split('://')[1];
+    if (current !== s.status?.containerID) {
+      return this.ending.end(s, 'Terminated', 'TargetGone', `the target container was ${pod ? 'restarted' : 'deleted'}; the session's processes went with it`);
+    }
+    return { requeueAfterMs: Math.min(remainingMs(s.status?.expiresAt, this.now()), LIVE_RECHECK_MS) };
+  }
+
+  private async helperRunning(ref: { namespace: string; name: string }): Promise<boolean> {
+    const pod = await this.kube.getPod(ref.namespace, ref.name);
+    return pod?.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp;
+  }
+
+  /** Writes status fields and conditions, only when something changed. */
+  private async report(s: ExecSession, fields: Partial<ExecSessionStatus>, ...conditions: Parameters<typeof setCondition>[1][]): Promise<void> {
+    let conds = s.status?.conditions;
+    for (const c of conditions) conds = setCondition(conds, c, s.metadata.generation ?? 0, this.now());
+    const next = { ...fields, conditions: conds, observedGeneration: s.metadata.generation };
+    const changed = Object.entries(next).some(([k, v]) => JSON.stringify((s.status as Record<string, unknown> | undefined)?.[k]) !== JSON.stringify(v));
+    if (!changed) return;
+    const updated = await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', next);
+    s.status = updated.status;
+    s.metadata = updated.metadata;
+  }
+
+  private async event(s: ExecSession, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    await this.kube.recordEvent(s, { type, reason, message }).catch((e: unknown) => this.log.warn({ err: apiMessage(e) }, 'could not record event'));
+  }
+}

@@ -1,0 +1,25 @@
+/** Settings and seams shared by the controller's parts. */
+import type { RuntimePaths } from '../exec/helper-client.js';
+
+/** The controller's settings (see src/config.ts for their flags and defaults). */
+export interface ControllerConfig {
+  /** Namespace of helper pods and the leader Lease. */
+  namespace: string;
+  helperImage: string;
+  helperPullPolicy: string;
+  runtimePaths: RuntimePaths;
+  /** How long ended sessions are kept before they are deleted. */
+  retentionMs: number;
+  /** How long a helper pod may take to run before the session fails. */
+  startTimeoutMs: number;
+  /** Bytes of stdout and of stderr kept in status.result. */
+  outputLimit: number;
+}
+
+/** The logging calls the controller makes (pino's shape). */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}

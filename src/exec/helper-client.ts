@@ -1,0 +1,115 @@
+/**
+ * Drives a session's helper pod through the exec API: inspect the target,
+ * prepare its sub-cgroup, start and wait for non-interactive jobs, and end
+ * everything the session started.
+ */
+import type { Kube } from '../k8s/kube.js';
+import { helperArgv } from './helper-script.js';
+import { interpretInspection, type Inspection } from './inspect.js';
+import type { OciProcess } from './process-spec.js';
+import { parseSections, text } from './sections.js';
+
+/** Where the node's container runtime keeps its state; defaults are containerd's for Kubernetes. */
+export interface RuntimePaths {
+  /** The OCI config of a container, `{id}` standing for its ID. */
+  configPath: string;
+  /** runc's --root for the runtime's containers. */
+  runcRoot: string;
+}
+
+export const CONTAINERD_PATHS: RuntimePaths = {
+  configPath: '/run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}/config.json',
+  runcRoot: '/run/containerd/runc/k8s.io',
+};
+
+/** A finished non-interactive job. */
+export interface JobResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+}
+
+/** A non-interactive job to start in the target container. */
+export interface JobStart {
+  name: string;
+  spec: OciProcess;
+  containerID: string;
+  sessionUid: string;
+  /** Bytes of stdout and of stderr to keep. */
+  limit: number;
+}
+
+/** The helper pod of one session. */
+export interface HelperRef {
+  namespace: string;
+  name: string;
+}
+
+/** The session's sub-cgroup name under each of the container's cgroups. */
+export function subCgroup(sessionUid: string): string {
+  return `execsession-${sessionUid}`;
+}
+
+/** Container IDs are hex; anything else is refused before it reaches a path. */
+function checkContainerId(id: string): string {
+  if (!/^[0-9a-f]{12,128}$/.test(id)) throw new Error(`unexpected container ID "${id}"`);
+  return id;
+}
+
+export class HelperClient {
+  constructor(private readonly kube: Kube, private readonly paths: RuntimePaths, private readonly timeoutMs = 30_000) {}
+
+  private async run(h: HelperRef, sub: string, args: string[], timeoutMs = this.timeoutMs): Promise<Buffer> {
+    const r = await this.kube.exec(h.namespace, h.name, 'helper', helperArgv(sub, ...args), timeoutMs);
+    if (r.exitCode !== 0) throw new Error(`helper ${sub} failed (exit ${r.exitCode}): ${r.stderr.toString().trim() || r.stdout.toString().trim()}`);
+    return r.stdout;
+  }
+
+  /** What the target container is, as seen from its node. */
+  async inspect(h: HelperRef, containerID: string): Promise<Inspection> {
+    const id = checkContainerId(containerID);
+    const out = await this.run(h, 'inspect', [id, this.paths.configPath.replace('{id}', id), this.paths.runcRoot]);
+    return interpretInspection(parseSections(out));
+  }
+
+  /** Creates the session's sub-cgroups under the container's; returns their paths. */
+  async prepare(h: HelperRef, pid: number, sessionUid: string): Promise<string[]> {
+    const out = await this.run(h, 'prepare', [String(pid), subCgroup(sessionUid)]);
+    return out.toString().trim().split('\n').filter(Boolean);
+  }
+
+  /** Starts a job once (a second call with the same name does nothing). */
+  async startJob(h: HelperRef, job: JobStart): Promise<void> {
+    const id = checkContainerId(job.containerID);
+    await this.run(h, 'start', [job.name, String(job.limit), 'runtime', JSON.stringify(job.spec), id, this.paths.runcRoot, subCgroup(job.sessionUid)]);
+  }
+
+  /** Waits up to `seconds` for a job; undefined while it still runs. */
+  async waitJob(h: HelperRef, job: string, seconds: number, limit: number): Promise<JobResult | undefined> {
+    const s = parseSections(await this.run(h, 'wait', [job, String(seconds)], (seconds + 15) * 1000));
+    const error = text(s, 'error');
+    if (error) throw new Error(error);
+    if (s.has('running')) return undefined;
+    const more = (k: string): number => Number(text(s, k)?.trim() || 0);
+    const stdout = s.get('stdout') ?? Buffer.alloc(0);
+    const stderr = s.get('stderr') ?? Buffer.alloc(0);
+    return {
+      exitCode: Number(text(s, 'rc')?.trim()),
+      stdout: stdout.toString('utf8'),
+      stderr: stderr.toString('utf8'),
+      truncated: more('stdout.more') > 0 || more('stderr.more') > 0 || stdout.length >= limit || stderr.length >= limit,
+    };
+  }
+
+  /** Kills every process of the session in the container; returns how many. */
+  async cleanup(h: HelperRef): Promise<number> {
+    const out = (await this.run(h, 'cleanup', [])).toString();
+    return Number(/killed (\d+)/.exec(out)?.[1] ?? 0);
+  }
+
+  /** Host pids of the session's processes. */
+  async procs(h: HelperRef): Promise<number[]> {
+    return (await this.run(h, 'procs', [])).toString().split('\n').filter(Boolean).map(Number);
+  }
+}

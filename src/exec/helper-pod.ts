@@ -1,0 +1,86 @@
+/**
+ * The helper pod: one per session, on the target pod's node, in the operator's
+ * namespace. It is privileged because the node's runc must enter the target
+ * container (setns, cgroup writes, the runtime's state directory); everything
+ * else is the least there is: no service-account token, no service links, no
+ * host network, a deadline bound to the session, and a program that ends the
+ * session's processes when the pod is deleted or the session outlives its expiry.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import { helperArgv } from './helper-script.js';
+
+export const LABEL_SESSION_UID = 'execsession.dev/session-uid';
+export const LABEL_SESSION_NAME = 'execsession.dev/session-name';
+export const LABEL_SESSION_NAMESPACE = 'execsession.dev/session-namespace';
+export const LABEL_COMPONENT = 'app.kubernetes.io/component';
+
+/** Seconds after expiry at which the helper ends the session by itself (the operator normally does it first). */
+export const SELF_EXPIRY_GRACE_SECONDS = 5;
+/** Further seconds after which the kubelet kills the helper (activeDeadlineSeconds). */
+const DEADLINE_GRACE_SECONDS = 30;
+
+/** What a helper pod is made from. */
+export interface HelperPodInput {
+  session: { name: string; namespace: string; uid: string };
+  namespace: string;
+  nodeName: string;
+  image: string;
+  imagePullPolicy: string;
+  expiresAt: Date;
+  now: Date;
+}
+
+/** The helper pod's deterministic name: one helper per session. */
+export function helperPodName(sessionUid: string): string {
+  return `execsession-${sessionUid}`;
+}
+
+/**
+ * Kubernetes expands `$(VAR)` and turns `$$` into `$` in a container's command,
+ * which would corrupt the script; doubling every `$` makes it arrive verbatim.
+ */
+export function escapeForPodSpec(argv: string[]): string[] {
+  return argv.map((a) => a.replace(/\$/g, '$$$$'));
+}
+
+/** The helper pod manifest. */
+export function helperPod(i: HelperPodInput): V1Pod {
+  const remaining = Math.max(1, Math.ceil((i.expiresAt.getTime() - i.now.getTime()) / 1000));
+  const expiresEpoch = Math.ceil(i.expiresAt.getTime() / 1000);
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: helperPodName(i.session.uid),
+      namespace: i.namespace,
+      labels: {
+        [LABEL_COMPONENT]: 'execsession-helper',
+        [LABEL_SESSION_UID]: i.session.uid,
+        [LABEL_SESSION_NAME]: i.session.name.slice(0, 63),
+        [LABEL_SESSION_NAMESPACE]: i.session.namespace,
+      },
+    },
+    spec: {
+      nodeName: i.nodeName,
+      hostPID: true,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      restartPolicy: 'Never',
+      activeDeadlineSeconds: remaining + SELF_EXPIRY_GRACE_SECONDS + DEADLINE_GRACE_SECONDS,
+      terminationGracePeriodSeconds: 10,
+      // The target may run on any node, whatever its taints.
+      tolerations: [{ operator: 'Exists' }],
+      containers: [{
+        name: 'helper',
+        image: i.image,
+        imagePullPolicy: i.imagePullPolicy,
+        command: escapeForPodSpec(helperArgv('serve', String(expiresEpoch), String(SELF_EXPIRY_GRACE_SECONDS))),
+        securityContext: { privileged: true },
+        resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+        volumeMounts: [{ name: 'host', mountPath: '/host' }],
+        terminationMessagePolicy: 'File',
+      }],
+      volumes: [{ name: 'host', hostPath: { path: '/', type: 'Directory' } }],
+    },
+  };
+}

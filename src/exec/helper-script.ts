@@ -1,0 +1,213 @@
+/**
+ * The helper pod's program: a fixed POSIX sh script that ships with the operator
+ * (so any busybox image serves as helper, and operator and helper never skew).
+ * It is run as `sh -c SCRIPT execsession-helper SUBCOMMAND ARGS...`: every value
+ * arrives as an argument or on stdin and is always quoted; no string from an
+ * ExecSession spec is ever interpreted by a shell.
+ *
+ * Sub-commands (all paths on the node are under /host, the node's root):
+ *   serve EXPIRES_EPOCH GRACE   the pod's main process: a safety net that kills the
+ *                               session's processes at expiry + GRACE, or on SIGTERM
+ *   inspect CID CONFIG RUNC_ROOT
+ *                               prints sections: the container's OCI config, its
+ *                               init pid, /etc/passwd, /etc/group, namespaces, cgroups
+ *   prepare PID SUBCGROUP       creates the session's sub-cgroup under every cgroup
+ *                               hierarchy of the container
+ *   start JOB LIMIT BACKEND SPEC ARGS...
+ *                               starts a non-interactive job in the background
+ *   wait JOB SECONDS            waits up to SECONDS for the job; prints its result sections
+ *   procs                       prints the pids in the session's cgroups
+ *   cleanup                     kills every process in the session's cgroups and removes them
+ */
+export const HELPER_SCRIPT = String.raw`
+set -u
+S=/tmp/execsession
+H=/host
+mkdir -p "$S"
+
+fail() { echo "execsession-helper: $*" >&2; exit 2; }
+
+# emit NAME FILE: a length-prefixed section, so file contents can never fake another section.
+emit() {
+  if [ -f "$2" ]; then
+    printf '%s %s\n' "$1" "$(wc -c < "$2" | tr -d ' ')"
+    cat "$2"
+  fi
+}
+
+# emit_text NAME TEXT
+emit_text() {
+  printf '%s' "$2" > "$S/.emit"
+  emit "$1" "$S/.emit"
+}
+
+serve() {
+  echo $$ > "$S/serve.pid"
+  deadline=$(( $1 + $2 ))
+  trap 'cleanup >/dev/null 2>&1; exit 0' TERM INT
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    sleep 1 &
+    wait $!
+  done
+  # The operator did not end the session in time: end it here.
+  cleanup > /dev/termination-log 2>&1
+  exit 0
+}
+
+# read_file NAME PATH: a regular file inside the container, never through a symlink
+# (an absolute symlink would resolve against the helper's root, not the container's).
+read_file() {
+  if [ -L "$2" ] || [ -L "$(dirname "$2")" ]; then
+    emit_text "$1.error" "symlink"
+  elif [ -f "$2" ]; then
+    head -c 1048576 "$2" > "$S/$1"
+    emit "$1" "$S/$1"
+  fi
+}
+
+# find_init CID: the pid of the container's first process, from the cgroup that names it.
+find_init() {
+  for st in /proc/[0-9]*/status; do
+    p=$(dirname "$st")
+    grep -q -- "$1" "$p/cgroup" 2>/dev/null || continue
+    ns=$(sed -n 's/^NSpid:.*[[:space:]]\([0-9]*\)$/\1/p' "$st")
+    [ "$ns" = 1 ] && { basename "$p"; return 0; }
+  done
+  return 1
+}
+
+inspect() {
+  cid=$1 config=$2 runc_root=$3
+  case "$cid" in *[!0-9a-f]*|'') fail "bad container id";; esac
+  pid=
+  if [ -f "$H$config" ]; then
+    emit config "$H$config"
+    if chroot "$H" runc --root "$runc_root" state "$cid" > "$S/state" 2> "$S/state.err"; then
+      emit state "$S/state"
+      pid=$(sed -n 's/^[[:space:]]*"pid":[[:space:]]*\([0-9]*\).*/\1/p' "$S/state" | head -n 1)
+    else
+      emit state.error "$S/state.err"
+    fi
+  fi
+  [ -n "$pid" ] || pid=$(find_init "$cid") || { emit_text error "no process of container $cid found on this node"; return 0; }
+  emit_text pid "$pid"
+  read_file passwd "/proc/$pid/root/etc/passwd"
+  read_file group "/proc/$pid/root/etc/group"
+  emit_text userns "$(readlink "/proc/$pid/ns/user") $(readlink /proc/self/ns/user)"
+  emit cgroup "/proc/$pid/cgroup"
+  emit uid_map "/proc/$pid/uid_map"
+  emit gid_map "/proc/$pid/gid_map"
+  grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' "/proc/$pid/status" > "$S/status"
+  emit status "$S/status"
+  if [ -f "$H/sys/fs/cgroup/cgroup.controllers" ]; then emit_text cgroupfs v2; else emit_text cgroupfs v1; fi
+}
+
+prepare() {
+  pid=$1 sub=$2
+  case "$sub" in execsession-*) ;; *) fail "bad sub-cgroup name";; esac
+  : > "$S/cgroups.new"
+  cut -d: -f3- "/proc/$pid/cgroup" | sort -u > "$S/cgpaths"
+  while IFS= read -r path; do
+    for root in "$H/sys/fs/cgroup" "$H"/sys/fs/cgroup/*; do
+      dir="$root$path"
+      [ -f "$dir/cgroup.procs" ] || continue
+      mkdir -p "$dir/$sub" || fail "cannot create $dir/$sub"
+      # cgroup v1 cpuset starts empty, and an empty cpuset refuses every process.
+      for f in cpuset.cpus cpuset.mems; do
+        [ -f "$dir/$f" ] && cat "$dir/$f" > "$dir/$sub/$f"
+      done
+      echo "$dir/$sub" >> "$S/cgroups.new"
+    done
+  done < "$S/cgpaths"
+  sort -u "$S/cgroups.new" > "$S/cgroups"
+  [ -s "$S/cgroups" ] || fail "no cgroup of process $pid found under /sys/fs/cgroup"
+  echo "$pid" > "$S/target.pid"
+  cat "$S/cgroups"
+}
+
+procs() {
+  [ -f "$S/cgroups" ] || return 0
+  while IFS= read -r d; do cat "$d/cgroup.procs" 2>/dev/null; done < "$S/cgroups" | sort -un
+}
+
+cleanup() {
+  [ -f "$S/cgroups" ] || { echo "killed 0"; return 0; }
+  killed=0
+  freezer=$(grep '/freezer/' "$S/cgroups" | head -n 1)
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    pids=$(procs)
+    [ -n "$pids" ] || break
+    # Frozen processes cannot fork while they are being killed.
+    [ -n "$freezer" ] && echo FROZEN > "$freezer/freezer.state" 2>/dev/null
+    for p in $pids; do kill -9 "$p" 2>/dev/null && killed=$((killed + 1)); done
+    [ -n "$freezer" ] && echo THAWED > "$freezer/freezer.state" 2>/dev/null
+    sleep 0.1
+  done
+  left=$(procs)
+  [ -z "$left" ] || { echo "still running: $left"; exit 1; }
+  while IFS= read -r d; do rmdir "$d" 2>/dev/null; done < "$S/cgroups"
+  rm -f "$S/cgroups"
+  echo "killed $killed"
+}
+
+# start JOB LIMIT BACKEND SPEC ARGS...: runs the job once, detached from this exec,
+# keeping the first LIMIT bytes of stdout and stderr.
+start() {
+  job=$1 limit=$2 backend=$3 spec=$4
+  shift 4
+  case "$backend" in runtime) ;; *) fail "unknown backend $backend";; esac
+  case "$job" in *[!0-9a-z-]*|'') fail "bad job name";; esac
+  d="$S/jobs/$job"
+  [ -e "$d/started" ] && return 0
+  mkdir -p "$d"
+  printf '%s' "$spec" > "$d/spec"
+  mkfifo "$d/o" "$d/e"
+  (
+    (head -c "$limit" > "$d/out"; wc -c > "$d/out.more") < "$d/o" &
+    (head -c "$limit" > "$d/err"; wc -c > "$d/err.more") < "$d/e" &
+    ( "run_$backend" "$d/spec" "$@" ) > "$d/o" 2> "$d/e" < /dev/null
+    echo $? > "$d/rc.tmp"
+    wait
+    mv "$d/rc.tmp" "$d/rc"
+  ) > /dev/null 2>&1 < /dev/null &
+  touch "$d/started"
+}
+
+# run_runtime SPEC CID RUNC_ROOT SUBCGROUP: the node's runc runs the spec in the container.
+run_runtime() {
+  spec=$1 cid=$2 runc_root=$3 sub=$4
+  exec chroot "$H" runc --root "$runc_root" exec --process "/proc/$(cat "$S/serve.pid")/root$spec" --cgroup "$sub" "$cid"
+}
+
+wait_job() {
+  d="$S/jobs/$1"
+  [ -e "$d/started" ] || { emit_text error "job $1 was never started"; return 0; }
+  end=$(( $(date +%s) + $2 ))
+  while [ ! -f "$d/rc" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
+  [ -f "$d/rc" ] || { emit_text running 1; return 0; }
+  emit rc "$d/rc"
+  emit stdout "$d/out"
+  emit stderr "$d/err"
+  emit stdout.more "$d/out.more"
+  emit stderr.more "$d/err.more"
+}
+
+cmd=$1
+shift
+case "$cmd" in
+  serve) serve "$@" ;;
+  inspect) inspect "$@" ;;
+  prepare) prepare "$@" ;;
+  start) start "$@" ;;
+  run_runtime) run_runtime "$@" ;;
+  wait) wait_job "$@" ;;
+  procs) procs ;;
+  cleanup) cleanup ;;
+  *) fail "unknown command $cmd" ;;
+esac
+`;
+
+/** argv that runs a helper sub-command, for the pod's command or an exec. */
+export function helperArgv(subcommand: string, ...args: string[]): string[] {
+  return ['/bin/sh', '-c', HELPER_SCRIPT, 'execsession-helper', subcommand, ...args];
+}

@@ -1,0 +1,238 @@
+/**
+ * The operator's narrow view of the Kubernetes API, over @kubernetes/client-node
+ * 1.4. The controller depends on the `Kube` interface only, so unit tests can
+ * hand it a fake and integration tests the real thing.
+ */
+import {
+  ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Exec, type KubeConfig, PatchStrategy,
+  type V1Lease, type V1Node, type V1Pod, type V1Status, setHeaderOptions,
+} from '@kubernetes/client-node';
+import { Writable } from 'node:stream';
+import { GROUP, PLURAL, VERSION, type ExecSession, type ExecSessionStatus } from '../api/types.js';
+
+/** The outcome of a command run in a pod. */
+export interface ExecResult {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+/** A Kubernetes Event about an ExecSession. */
+export interface SessionEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/** What the controller needs from the API server. */
+export interface Kube {
+  getSession(namespace: string, name: string): Promise<ExecSession | undefined>;
+  patchSessionStatus(namespace: string, name: string, status: Partial<ExecSessionStatus>): Promise<ExecSession>;
+  /** Sets the finalizers, failing with a conflict if the object changed since `resourceVersion`. */
+  setSessionFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion: string): Promise<ExecSession>;
+  deleteSession(namespace: string, name: string, uid: string): Promise<void>;
+  getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+  getNode(name: string): Promise<V1Node | undefined>;
+  createPod(pod: V1Pod): Promise<V1Pod>;
+  deletePod(namespace: string, name: string): Promise<void>;
+  listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
+  recordEvent(session: ExecSession, event: SessionEvent): Promise<void>;
+  exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
+  getLease(namespace: string, name: string): Promise<V1Lease | undefined>;
+  createLease(lease: V1Lease): Promise<V1Lease>;
+  replaceLease(lease: V1Lease): Promise<V1Lease>;
+}
+
+/** The HTTP status of a failed API call, or undefined for other errors. */
+export function apiStatus(e: unknown): number | undefined {
+  return e instanceof ApiException ? e.code : undefined;
+}
+
+/** The API server's own message for a failed call (admission denials included). */
+export function apiMessage(e: unknown): string {
+  if (e instanceof ApiException) {
+    const body: unknown = typeof e.body === 'string' ? safeJson(e.body) : e.body;
+    const msg = (body as { message?: string } | undefined)?.message;
+    return msg ?? `HTTP ${e.code}`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return { message: s };
+  }
+}
+
+async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (e) {
+    if (apiStatus(e) === 404) return undefined;
+    throw e;
+  }
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/**
+ * Drops empty strings from an object, recursively. Some API servers (the local
+ * Kubernetes 1.20 build among them) read "" in a custom resource as null and then
+ * reject it as not a string; an absent field means the same to every reader.
+ */
+export function withoutEmptyStrings<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v: unknown) => withoutEmptyStrings(v)) as T;
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v !== '') out[k] = withoutEmptyStrings(v);
+  }
+  return out as T;
+}
+
+/** Collects a stream's bytes up to a limit, dropping the rest. */
+class Bounded extends Writable {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    if (this.size < this.limit) {
+      const part = chunk.subarray(0, this.limit - this.size);
+      this.chunks.push(part);
+      this.size += part.length;
+    }
+    done();
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+/** The exit code carried by an exec status message. */
+export function exitCodeOf(status: V1Status): number {
+  if (status.status === 'Success') return 0;
+  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
+  if (cause?.message && /^\d+$/.test(cause.message)) return Number(cause.message);
+  throw new Error(`exec failed: ${status.message ?? status.reason ?? 'unknown error'}`);
+}
+
+/** The real API server. */
+export class KubeClient implements Kube {
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly coordination: CoordinationV1Api;
+  private readonly execer: Exec;
+
+  constructor(kc: KubeConfig, private readonly outputLimit = 4 << 20) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.coordination = kc.makeApiClient(CoordinationV1Api);
+    this.execer = new Exec(kc);
+  }
+
+  private ref(namespace: string, name: string): { group: string; version: string; plural: string; namespace: string; name: string } {
+    return { group: GROUP, version: VERSION, plural: PLURAL, namespace, name };
+  }
+
+  async getSession(namespace: string, name: string): Promise<ExecSession | undefined> {
+    return (await orUndefined(this.custom.getNamespacedCustomObject(this.ref(namespace, name)))) as ExecSession | undefined;
+  }
+
+  async patchSessionStatus(namespace: string, name: string, status: Partial<ExecSessionStatus>): Promise<ExecSession> {
+    const body = { status: withoutEmptyStrings(status) };
+    return (await this.custom.patchNamespacedCustomObjectStatus({ ...this.ref(namespace, name), body }, mergePatch)) as ExecSession;
+  }
+
+  async setSessionFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion: string): Promise<ExecSession> {
+    const body = { metadata: { finalizers, resourceVersion } };
+    return (await this.custom.patchNamespacedCustomObject({ ...this.ref(namespace, name), body }, mergePatch)) as ExecSession;
+  }
+
+  async deleteSession(namespace: string, name: string, uid: string): Promise<void> {
+    await orUndefined(this.custom.deleteNamespacedCustomObject({ ...this.ref(namespace, name), body: { preconditions: { uid } } }));
+  }
+
+  getPod(namespace: string, name: string): Promise<V1Pod | undefined> {
+    return orUndefined(this.core.readNamespacedPod({ namespace, name }));
+  }
+
+  getNode(name: string): Promise<V1Node | undefined> {
+    return orUndefined(this.core.readNode({ name }));
+  }
+
+  createPod(pod: V1Pod): Promise<V1Pod> {
+    return this.core.createNamespacedPod({ namespace: pod.metadata?.namespace ?? 'default', body: pod });
+  }
+
+  async deletePod(namespace: string, name: string): Promise<void> {
+    await orUndefined(this.core.deleteNamespacedPod({ namespace, name }));
+  }
+
+  async listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
+    return (await this.core.listNamespacedPod({ namespace, labelSelector })).items;
+  }
+
+  async recordEvent(session: ExecSession, event: SessionEvent): Promise<void> {
+    const now = new Date();
+    const namespace = session.metadata?.namespace ?? 'default';
+    await this.core.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { generateName: `${session.metadata?.name ?? 'execsession'}.`, namespace },
+        involvedObject: {
+          apiVersion: `${GROUP}/${VERSION}`, kind: 'ExecSession', namespace,
+          name: session.metadata?.name, uid: session.metadata?.uid, resourceVersion: session.metadata?.resourceVersion,
+        },
+        type: event.type, reason: event.reason, message: event.message.slice(0, 1024),
+        firstTimestamp: now, lastTimestamp: now, count: 1,
+        source: { component: 'execsession-operator' }, reportingComponent: 'execsession-operator',
+      },
+    });
+  }
+
+  exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
+    const stdout = new Bounded(this.outputLimit);
+    const stderr = new Bounded(this.outputLimit);
+    return new Promise((resolve, reject) => {
+      let ws: { close(): void } | undefined;
+      const timer = setTimeout(() => {
+        ws?.close();
+        reject(new Error(`command in pod ${namespace}/${pod} did not finish within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onStatus = (status: V1Status): void => {
+        clearTimeout(timer);
+        try {
+          resolve({ exitCode: exitCodeOf(status), stdout: stdout.bytes(), stderr: stderr.bytes() });
+        } catch (e) {
+          reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      };
+      this.execer.exec(namespace, pod, container, argv, stdout, stderr, null, false, onStatus).then((socket) => {
+        ws = socket;
+        socket.on('close', () => {
+          // A socket that closes without a status means the exec never ran to the end.
+          setTimeout(() => reject(new Error(`exec in pod ${namespace}/${pod} closed without an exit status`)), 100);
+        });
+      }, (e: unknown) => {
+        clearTimeout(timer);
+        reject(new Error(`exec in pod ${namespace}/${pod} failed: ${apiMessage(e)}`));
+      });
+    });
+  }
+
+  getLease(namespace: string, name: string): Promise<V1Lease | undefined> {
+    return orUndefined(this.coordination.readNamespacedLease({ namespace, name }));
+  }
+
+  createLease(lease: V1Lease): Promise<V1Lease> {
+    return this.coordination.createNamespacedLease({ namespace: lease.metadata?.namespace ?? 'default', body: lease });
+  }
+
+  replaceLease(lease: V1Lease): Promise<V1Lease> {
+    return this.coordination.replaceNamespacedLease({ namespace: lease.metadata?.namespace ?? 'default', name: lease.metadata?.name ?? '', body: lease });
+  }
+}

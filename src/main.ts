@@ -1,0 +1,46 @@
+/**
+ * `npm start`: wiring only. Loads the configuration, builds the parts, runs the
+ * controller inside the operator shell, and stops cleanly on SIGTERM/SIGINT.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { ConfigError, loadConfig } from './config.js';
+import { Controller } from './controller/controller.js';
+import { KubeClient } from './k8s/kube.js';
+import { OperatorShell } from './k8s/operator-shell.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.argv.slice(2), process.env);
+  const log = pino({ level: config.logLevel, base: { component: 'execsession-operator' } });
+  const kc = new KubeConfig();
+  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
+  else kc.loadFromDefault();
+  const kube = new KubeClient(kc);
+  const controller = new Controller({
+    kc, kube, log, config: config.controller, concurrency: config.concurrency,
+    leader: config.leaderElect
+      ? { namespace: config.controller.namespace, name: config.leaseName, identity: config.leaderIdentity, leaseDurationMs: config.leaseDurationMs, retryMs: Math.max(500, config.leaseDurationMs / 5) }
+      : undefined,
+  });
+  const shell = new OperatorShell(controller);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    void shell.shutdown().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  log.info({ server: kc.getCurrentCluster()?.server, namespace: config.controller.namespace, identity: config.leaderIdentity }, 'execsession operator starting');
+  await shell.start();
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`execsession operator: ${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
