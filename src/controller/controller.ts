@@ -6,7 +6,7 @@
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../api/types.js';
 import { HelperClient } from '../exec/helper-client.js';
-import { LABEL_COMPONENT, LABEL_SESSION_NAME, LABEL_SESSION_NAMESPACE, LABEL_SESSION_UID } from '../exec/helper-pod.js';
+import { ANNOTATION_SESSION_NAME, ANNOTATION_SESSION_NAMESPACE, LABEL_COMPONENT, LABEL_SESSION_UID } from '../exec/helper-pod.js';
 import type { Kube } from '../k8s/kube.js';
 import { LeaderElector, type LeaderOptions } from '../k8s/leader.js';
 import { Watcher } from '../k8s/watcher.js';
@@ -25,6 +25,12 @@ export interface ControllerDeps {
   leader: LeaderOptions | undefined;
   concurrency: number;
   log: Logger;
+}
+
+/** The `namespace/name` key of the session a helper pod serves, from its annotations. */
+function sessionKeyOf(pod: V1Pod): string | undefined {
+  const a = pod.metadata?.annotations ?? {};
+  return a[ANNOTATION_SESSION_NAMESPACE] && a[ANNOTATION_SESSION_NAME] ? `${a[ANNOTATION_SESSION_NAMESPACE]}/${a[ANNOTATION_SESSION_NAME]}` : undefined;
 }
 
 export class Controller {
@@ -74,8 +80,8 @@ export class Controller {
       query: { labelSelector: HELPER_SELECTOR },
       list: async () => (await core.listNamespacedPod({ namespace: this.d.config.namespace, labelSelector: HELPER_SELECTOR })) as never,
       onObject: (_type, obj) => {
-        const labels = (obj as V1Pod).metadata?.labels ?? {};
-        if (labels[LABEL_SESSION_NAMESPACE] && labels[LABEL_SESSION_NAME]) queue.add(`${labels[LABEL_SESSION_NAMESPACE]}/${labels[LABEL_SESSION_NAME]}`);
+        const key = sessionKeyOf(obj as V1Pod);
+        if (key) queue.add(key);
       },
     }, log);
     this.watchers = [sessions, helpers];
@@ -97,9 +103,9 @@ export class Controller {
     let swept = 0;
     const pods = await this.d.kube.listPods(this.d.config.namespace, HELPER_SELECTOR).catch(() => [] as V1Pod[]);
     for (const pod of pods) {
-      const l = pod.metadata?.labels ?? {};
-      const session = await this.d.kube.getSession(l[LABEL_SESSION_NAMESPACE] ?? '', l[LABEL_SESSION_NAME] ?? '');
-      if (session?.metadata.uid === l[LABEL_SESSION_UID]) continue;
+      const [namespace = '', name = ''] = (sessionKeyOf(pod) ?? '').split('/');
+      const session = namespace && name ? await this.d.kube.getSession(namespace, name) : undefined;
+      if (session && session.metadata.uid === pod.metadata?.labels?.[LABEL_SESSION_UID]) continue;
       const ref = { namespace: this.d.config.namespace, name: pod.metadata?.name ?? '' };
       if (pod.status?.phase === 'Running') await this.helpers.cleanup(ref).catch(() => undefined);
       await this.d.kube.deletePod(ref.namespace, ref.name);

@@ -10,8 +10,9 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { helperArgv } from './helper-script.js';
 
 export const LABEL_SESSION_UID = 'execsession.dev/session-uid';
-export const LABEL_SESSION_NAME = 'execsession.dev/session-name';
-export const LABEL_SESSION_NAMESPACE = 'execsession.dev/session-namespace';
+/** Name and namespace are annotations: a name may be 253 characters, a label value only 63. */
+export const ANNOTATION_SESSION_NAME = 'execsession.dev/session-name';
+export const ANNOTATION_SESSION_NAMESPACE = 'execsession.dev/session-namespace';
 export const LABEL_COMPONENT = 'app.kubernetes.io/component';
 
 /** Seconds after expiry at which the helper ends the session by itself (the operator normally does it first). */
@@ -53,12 +54,8 @@ export function helperPod(i: HelperPodInput): V1Pod {
     metadata: {
       name: helperPodName(i.session.uid),
       namespace: i.namespace,
-      labels: {
-        [LABEL_COMPONENT]: 'execsession-helper',
-        [LABEL_SESSION_UID]: i.session.uid,
-        [LABEL_SESSION_NAME]: i.session.name.slice(0, 63),
-        [LABEL_SESSION_NAMESPACE]: i.session.namespace,
-      },
+      labels: { [LABEL_COMPONENT]: 'execsession-helper', [LABEL_SESSION_UID]: i.session.uid },
+      annotations: { [ANNOTATION_SESSION_NAME]: i.session.name, [ANNOTATION_SESSION_NAMESPACE]: i.session.namespace },
     },
     spec: {
       nodeName: i.nodeName,

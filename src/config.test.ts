@@ -1,0 +1,185 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { ConfigError, type OperatorConfig, loadConfig, usage } from './config.js';
+
+const CONTAINERD_CONFIG = '/run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}/config.json';
+
+const DEFAULTS: OperatorConfig = {
+  kubeconfig: '',
+  controller: {
+    namespace: 'execsession-system',
+    helperImage: 'busybox:1.36',
+    helperPullPolicy: 'IfNotPresent',
+    runtimePaths: { configPath: CONTAINERD_CONFIG, runcRoot: '/run/containerd/runc/k8s.io' },
+    retentionMs: 3_600_000,
+    startTimeoutMs: 120_000,
+    outputLimit: 16384,
+  },
+  concurrency: 4,
+  leaderElect: true,
+  leaderIdentity: hostname(),
+  leaseName: 'execsession-operator',
+  leaseDurationMs: 15_000,
+  logLevel: 'info',
+};
+
+function throwsConfig(argv: string[], env: NodeJS.ProcessEnv, message: RegExp): void {
+  assert.throws(() => loadConfig(argv, env), (e: unknown) => {
+    assert.ok(e instanceof ConfigError, `not a ConfigError: ${String(e)}`);
+    assert.ok(e instanceof Error);
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
+describe('loadConfig defaults', () => {
+  it('no flags, no environment', () => assert.deepEqual(loadConfig([], {}), DEFAULTS));
+
+  it('ignores unrelated environment', () => {
+    assert.deepEqual(loadConfig([], { HOME: '/root', NAMESPACE: 'x', EXECSESSION: 'y', execsession_namespace: 'z' }), DEFAULTS);
+  });
+
+  it('KUBECONFIG is the kubeconfig fallback', () => assert.equal(loadConfig([], { KUBECONFIG: '/k' }).kubeconfig, '/k'));
+  it('POD_NAME is the identity fallback', () => assert.equal(loadConfig([], { POD_NAME: 'op-0' }).leaderIdentity, 'op-0'));
+});
+
+/** A flag, its environment variable, a value, and where the value lands. */
+const FLAGS: [string, string, string, (c: OperatorConfig) => unknown, unknown][] = [
+  ['kubeconfig', 'EXECSESSION_KUBECONFIG', '/etc/kube.conf', (c) => c.kubeconfig, '/etc/kube.conf'],
+  ['namespace', 'EXECSESSION_NAMESPACE', 'ops', (c) => c.controller.namespace, 'ops'],
+  ['helper-image', 'EXECSESSION_HELPER_IMAGE', 'registry.local/busybox:1.37', (c) => c.controller.helperImage, 'registry.local/busybox:1.37'],
+  ['helper-pull-policy', 'EXECSESSION_HELPER_PULL_POLICY', 'Always', (c) => c.controller.helperPullPolicy, 'Always'],
+  ['runtime-config-path', 'EXECSESSION_RUNTIME_CONFIG_PATH', '/run/containers/storage/overlay-containers/{id}/userdata/config.json',
+    (c) => c.controller.runtimePaths.configPath, '/run/containers/storage/overlay-containers/{id}/userdata/config.json'],
+  ['runtime-root', 'EXECSESSION_RUNTIME_ROOT', '/run/runc', (c) => c.controller.runtimePaths.runcRoot, '/run/runc'],
+  ['retention', 'EXECSESSION_RETENTION', '2h30m', (c) => c.controller.retentionMs, 9_000_000],
+  ['start-timeout', 'EXECSESSION_START_TIMEOUT', '45s', (c) => c.controller.startTimeoutMs, 45_000],
+  ['output-limit', 'EXECSESSION_OUTPUT_LIMIT', '1048576', (c) => c.controller.outputLimit, 1_048_576],
+  ['concurrency', 'EXECSESSION_CONCURRENCY', '16', (c) => c.concurrency, 16],
+  ['leader-elect', 'EXECSESSION_LEADER_ELECT', 'false', (c) => c.leaderElect, false],
+  ['leader-identity', 'EXECSESSION_LEADER_IDENTITY', 'replica-a', (c) => c.leaderIdentity, 'replica-a'],
+  ['lease-name', 'EXECSESSION_LEASE_NAME', 'my-lease', (c) => c.leaseName, 'my-lease'],
+  ['lease-duration', 'EXECSESSION_LEASE_DURATION', '1m', (c) => c.leaseDurationMs, 60_000],
+  ['log-level', 'EXECSESSION_LOG_LEVEL', 'debug', (c) => c.logLevel, 'debug'],
+];
+
+describe('loadConfig reads every flag', () => {
+  for (const [flag, envName, value, pick, want] of FLAGS) {
+    it(`--${flag} VALUE`, () => assert.deepEqual(pick(loadConfig([`--${flag}`, value], {})), want));
+    it(`--${flag}=VALUE`, () => assert.deepEqual(pick(loadConfig([`--${flag}=${value}`], {})), want));
+    it(`${envName}`, () => assert.deepEqual(pick(loadConfig([], { [envName]: value })), want));
+  }
+});
+
+describe('loadConfig precedence', () => {
+  it('flags override the environment', () => {
+    const c = loadConfig(['--namespace', 'from-flag', '--concurrency=2', '--retention', '5m'], {
+      EXECSESSION_NAMESPACE: 'from-env', EXECSESSION_CONCURRENCY: '8', EXECSESSION_RETENTION: '1h',
+    });
+    assert.equal(c.controller.namespace, 'from-flag');
+    assert.equal(c.concurrency, 2);
+    assert.equal(c.controller.retentionMs, 300_000);
+  });
+
+  it('a flag overrides a bad environment value', () => {
+    assert.equal(loadConfig(['--concurrency', '3'], { EXECSESSION_CONCURRENCY: 'lots' }).concurrency, 3);
+  });
+
+  it('EXECSESSION_NAMESPACE sets the namespace', () => {
+    assert.equal(loadConfig([], { EXECSESSION_NAMESPACE: 'operators' }).controller.namespace, 'operators');
+  });
+
+  it('the last of a repeated flag wins', () => assert.equal(loadConfig(['--namespace=a', '--namespace=b'], {}).controller.namespace, 'b'));
+
+  const identity: [string, string[], NodeJS.ProcessEnv, string][] = [
+    ['flag over env and POD_NAME', ['--leader-identity', 'f'], { EXECSESSION_LEADER_IDENTITY: 'e', POD_NAME: 'p' }, 'f'],
+    ['env over POD_NAME', [], { EXECSESSION_LEADER_IDENTITY: 'e', POD_NAME: 'p' }, 'e'],
+    ['POD_NAME over host name', [], { POD_NAME: 'p' }, 'p'],
+    ['host name last', [], {}, hostname()],
+  ];
+  for (const [name, argv, env, want] of identity) {
+    it(`leader identity: ${name}`, () => assert.equal(loadConfig(argv, env).leaderIdentity, want));
+  }
+
+  const kubeconfig: [string, string[], NodeJS.ProcessEnv, string][] = [
+    ['flag over everything', ['--kubeconfig', '/f'], { EXECSESSION_KUBECONFIG: '/e', KUBECONFIG: '/k' }, '/f'],
+    ['EXECSESSION_KUBECONFIG over KUBECONFIG', [], { EXECSESSION_KUBECONFIG: '/e', KUBECONFIG: '/k' }, '/e'],
+    ['KUBECONFIG', [], { KUBECONFIG: '/k' }, '/k'],
+  ];
+  for (const [name, argv, env, want] of kubeconfig) {
+    it(`kubeconfig: ${name}`, () => assert.equal(loadConfig(argv, env).kubeconfig, want));
+  }
+
+  const leaderElect: [string, boolean][] = [['true', true], ['false', false]];
+  for (const [value, want] of leaderElect) {
+    it(`--leader-elect ${value}`, () => assert.equal(loadConfig(['--leader-elect', value], {}).leaderElect, want));
+  }
+});
+
+describe('loadConfig --help', () => {
+  for (const argv of [['--help'], ['--namespace', 'x', '--help']]) {
+    it(argv.join(' '), () => {
+      assert.throws(() => loadConfig(argv, {}), (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.equal(e.message, usage());
+        return true;
+      });
+    });
+  }
+
+  it('usage lists every flag with its environment variable and default', () => {
+    const text = usage();
+    assert.match(text, /^usage: /);
+    for (const [flag, envName] of FLAGS) {
+      assert.match(text, new RegExp(`--${flag} `));
+      assert.ok(text.includes(`env ${envName}`), envName);
+    }
+    assert.ok(text.includes('default: busybox:1.36'));
+    assert.ok(text.includes('default: 15s'));
+  });
+});
+
+describe('loadConfig rejects bad values, naming the flag', () => {
+  const cases: [string, string[], NodeJS.ProcessEnv, RegExp][] = [
+    ['duration without unit', ['--retention', '60'], {}, /^--retention: invalid duration "60"/],
+    ['zero duration', ['--start-timeout=0s'], {}, /^--start-timeout: .*more than zero/],
+    ['duration with a day unit', ['--lease-duration', '1d'], {}, /^--lease-duration: invalid duration "1d"/],
+    ['duration over 7 days', ['--retention', '200h'], {}, /^--retention: .*at most 168h/],
+    ['bad duration from env', [], { EXECSESSION_START_TIMEOUT: 'soon' }, /^--start-timeout: invalid duration "soon"/],
+    ['zero concurrency', ['--concurrency', '0'], {}, /^--concurrency must be a positive whole number, got "0"$/],
+    ['negative concurrency', ['--concurrency=-1'], {}, /^--concurrency must be a positive whole number, got "-1"$/],
+    ['fractional concurrency', ['--concurrency', '1.5'], {}, /^--concurrency .*got "1.5"/],
+    ['word for concurrency', ['--concurrency', 'four'], {}, /^--concurrency .*got "four"/],
+    ['hex output limit', ['--output-limit', '0x100'], {}, /^--output-limit must be a positive whole number, got "0x100"$/],
+    ['exponent output limit', ['--output-limit', '1e6'], {}, /^--output-limit .*got "1e6"/],
+    ['empty output limit', ['--output-limit', ''], {}, /^--output-limit .*got ""/],
+    ['bad integer from env', [], { EXECSESSION_OUTPUT_LIMIT: '16k' }, /^--output-limit .*got "16k"/],
+    ['leader-elect yes', ['--leader-elect', 'yes'], {}, /^--leader-elect must be true or false, got "yes"$/],
+    ['leader-elect True', ['--leader-elect=True'], {}, /^--leader-elect must be true or false, got "True"$/],
+    ['leader-elect from env', [], { EXECSESSION_LEADER_ELECT: '1' }, /^--leader-elect must be true or false, got "1"$/],
+    ['runtime-config-path without {id}', ['--runtime-config-path', '/run/containerd/config.json'], {}, /^--runtime-config-path must contain \{id\}/],
+    ['runtime-config-path with $id', ['--runtime-config-path', '/run/$id/config.json'], {}, /^--runtime-config-path must contain \{id\}/],
+    ['runtime-config-path from env', [], { EXECSESSION_RUNTIME_CONFIG_PATH: '/x' }, /^--runtime-config-path must contain \{id\}/],
+  ];
+  for (const [name, argv, env, message] of cases) {
+    it(name, () => throwsConfig(argv, env, message));
+  }
+});
+
+describe('loadConfig rejects bad command lines with the usage', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['unknown flag', ['--foo'], /Unknown option '--foo'/],
+    ['unknown flag with value', ['--helper-img=busybox'], /Unknown option '--helper-img'/],
+    ['single-dash flag', ['-n', 'x'], /Unknown option '-n'/],
+    ['positional argument', ['start'], /Unexpected argument 'start'/],
+    ['flag without its value', ['--namespace'], /Option '--namespace <value>' argument missing/],
+    ['--help with a value', ['--help=yes'], /--help/],
+  ];
+  for (const [name, argv, message] of cases) {
+    it(name, () => {
+      throwsConfig(argv, {}, message);
+      throwsConfig(argv, {}, /usage: npm start -- \[flags\]/);
+    });
+  }
+});

@@ -1,0 +1,122 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiException, V1MicroTime, type V1Status } from '@kubernetes/client-node';
+import { apiMessage, apiStatus, exitCodeOf, withoutEmptyStrings } from './kube.js';
+
+describe('withoutEmptyStrings', () => {
+  const date = new Date('2024-05-01T10:00:00Z');
+  const micro = new V1MicroTime(date.getTime());
+  const cases: [string, unknown, unknown][] = [
+    ['drops top-level empty strings', { a: '', b: 'x' }, { b: 'x' }],
+    ['keeps zero, false, null and whitespace', { zero: 0, no: false, nil: null, space: ' ', nan: Number.NaN }, { zero: 0, no: false, nil: null, space: ' ', nan: Number.NaN }],
+    ['nested objects', { status: { user: { name: '', uid: 0, home: '/' }, message: '' }, phase: 'Ready' }, { status: { user: { uid: 0, home: '/' } }, phase: 'Ready' }],
+    ['object that becomes empty stays as an object', { user: { name: '' } }, { user: {} }],
+    ['objects inside arrays', { conditions: [{ type: 'Ready', message: '' }, { type: 'Expired', reason: '' }] },
+      { conditions: [{ type: 'Ready' }, { type: 'Expired' }] }],
+    ['arrays of arrays', [[{ a: '' }], [{ b: 1 }]], [[{}], [{ b: 1 }]]],
+    // Array elements are values, not fields: dropping one would shift the others.
+    ['empty strings inside arrays are kept', { args: ['sh', '', '-c'] }, { args: ['sh', '', '-c'] }],
+    ['empty arrays kept', { groups: [] }, { groups: [] }],
+    ['top-level array', [{ a: '' }, 'x', ''], [{}, 'x', '']],
+    ['primitives returned as they are', 'x', 'x'],
+    ['empty string alone is returned as it is', '', ''],
+    ['number', 0, 0],
+    ['null', null, null],
+    ['undefined', undefined, undefined],
+  ];
+  for (const [name, input, want] of cases) {
+    it(name, () => assert.deepEqual(withoutEmptyStrings(input), want));
+  }
+
+  it('leaves Dates (and MicroTimes) untouched, the same instances', () => {
+    const out = withoutEmptyStrings({ at: date, renew: micro, nested: { at: date, empty: '' }, list: [date] });
+    assert.equal(out.at, date);
+    assert.equal(out.renew, micro);
+    assert.ok(out.renew instanceof V1MicroTime);
+    assert.equal(out.nested.at, date);
+    assert.equal(out.list[0], date);
+    assert.equal('empty' in out.nested, false);
+  });
+
+  it('does not mutate its input', () => {
+    const input = { a: '', b: { c: '', d: [{ e: '' }] } };
+    const before = structuredClone(input);
+    withoutEmptyStrings(input);
+    assert.deepEqual(input, before);
+  });
+});
+
+function status(s: V1Status): V1Status {
+  return { apiVersion: 'v1', kind: 'Status', metadata: {}, ...s };
+}
+
+describe('exitCodeOf', () => {
+  const nonZero = (message: string): V1Status => status({
+    status: 'Failure',
+    reason: 'NonZeroExitCode',
+    message: `command terminated with non-zero exit code: error executing command [sh -c exit ${message}], exit code ${message}`,
+    details: { causes: [{ reason: 'ExitCode', message }] },
+  });
+  const codes: [string, V1Status, number][] = [
+    ['Success', status({ status: 'Success' }), 0],
+    ['Success ignores causes', status({ status: 'Success', details: { causes: [{ reason: 'ExitCode', message: '9' }] } }), 0],
+    ['exit code 1', nonZero('1'), 1],
+    ['exit code 2', nonZero('2'), 2],
+    ['exit code 137', nonZero('137'), 137],
+    ['exit code 255', nonZero('255'), 255],
+    ['ExitCode among other causes', status({ status: 'Failure', details: { causes: [{ reason: 'Other', message: '5' }, { reason: 'ExitCode', message: '42' }] } }), 42],
+  ];
+  for (const [name, s, want] of codes) {
+    it(name, () => assert.equal(exitCodeOf(s), want));
+  }
+
+  const failures: [string, V1Status, string][] = [
+    ['failure with message', status({ status: 'Failure', reason: 'InternalError', message: 'error dialing backend: EOF' }), 'exec failed: error dialing backend: EOF'],
+    ['failure with reason only', status({ status: 'Failure', reason: 'InternalError' }), 'exec failed: InternalError'],
+    ['failure without anything', status({ status: 'Failure' }), 'exec failed: unknown error'],
+    ['no status field', status({}), 'exec failed: unknown error'],
+    ['non-numeric ExitCode', status({ status: 'Failure', message: 'odd', details: { causes: [{ reason: 'ExitCode', message: 'x1' }] } }), 'exec failed: odd'],
+    ['negative ExitCode', status({ status: 'Failure', message: 'neg', details: { causes: [{ reason: 'ExitCode', message: '-1' }] } }), 'exec failed: neg'],
+    ['ExitCode without message', status({ status: 'Failure', message: 'empty', details: { causes: [{ reason: 'ExitCode' }] } }), 'exec failed: empty'],
+    ['only other causes', status({ status: 'Failure', message: 'other', details: { causes: [{ reason: 'FieldValueInvalid', message: '3' }] } }), 'exec failed: other'],
+  ];
+  for (const [name, s, message] of failures) {
+    it(`throws: ${name}`, () => {
+      assert.throws(() => exitCodeOf(s), (e: unknown) => {
+        assert.ok(e instanceof Error);
+        assert.equal(e.message, message);
+        return true;
+      });
+    });
+  }
+});
+
+describe('apiMessage', () => {
+  const cases: [string, unknown, string][] = [
+    ['plain Error', new Error('connect ECONNREFUSED 127.0.0.1:6443'), 'connect ECONNREFUSED 127.0.0.1:6443'],
+    ['TypeError', new TypeError('bad thing'), 'bad thing'],
+    ['string', 'just text', 'just text'],
+    ['number', 42, '42'],
+    ['undefined', undefined, 'undefined'],
+    ['ApiException with JSON string body', new ApiException(403, 'Forbidden', JSON.stringify({ kind: 'Status', message: 'pods "x" is forbidden: admission denied' }), {}),
+      'pods "x" is forbidden: admission denied'],
+    ['ApiException with object body', new ApiException(422, 'Unprocessable', { message: 'spec.ttl: Invalid value' }, {}), 'spec.ttl: Invalid value'],
+    ['ApiException with non-JSON string body', new ApiException(502, 'Bad Gateway', 'upstream connect error', {}), 'upstream connect error'],
+    ['ApiException with JSON body without message', new ApiException(500, 'x', '{"kind":"Status"}', {}), 'HTTP 500'],
+    ['ApiException without body', new ApiException(404, 'Not Found', undefined, {}), 'HTTP 404'],
+  ];
+  for (const [name, e, want] of cases) {
+    it(name, () => assert.equal(apiMessage(e), want));
+  }
+});
+
+describe('apiStatus', () => {
+  const cases: [string, unknown, number | undefined][] = [
+    ['ApiException', new ApiException(409, 'Conflict', undefined, {}), 409],
+    ['plain Error', new Error('x'), undefined],
+    ['object with a code', { code: 404 }, undefined],
+  ];
+  for (const [name, e, want] of cases) {
+    it(name, () => assert.equal(apiStatus(e), want));
+  }
+});

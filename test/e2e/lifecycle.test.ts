@@ -1,0 +1,154 @@
+/**
+ * The ExecSession lifecycle on the real cluster, through the real operator:
+ * entering a container as another user with its confinement kept, docker's user
+ * rules, failures with messages, expiry within a second, and a crash of the
+ * operator in the middle of a live session.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { eventually, kubectl, kubectlOk, requireCluster, tempNamespace } from '../support/cluster.js';
+import { OPERATOR_NAMESPACE, OperatorProcess, installCrds } from '../support/operator.js';
+import { runTargetPod } from '../support/pods.js';
+import { containerProcesses, createSession, getSession, startInSession, waitForPhase } from '../support/sessions.js';
+
+const STATUS_LINES = "grep -E '^(Groups|Seccomp|CapEff|CapBnd|NoNewPrivs):' /proc/self/status";
+
+/** `Key:\tvalue` lines of /proc/self/status, as a map. */
+function statusFields(out: string): Map<string, string> {
+  return new Map(out.split('\n').filter((l) => l.includes(':\t')).map((l) => {
+    const [k, v] = l.split(':\t');
+    return [k ?? '', (v ?? '').trim()];
+  }));
+}
+
+describe('ExecSession lifecycle (runtime backend)', () => {
+  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let operator: OperatorProcess;
+  let targetStatus: Map<string, string>;
+
+  before(async () => {
+    requireCluster();
+    await installCrds();
+    ns = await tempNamespace('lifecycle');
+    // The target runs as bob with the runtime's default seccomp profile and without NET_RAW.
+    await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001, seccompRuntimeDefault: true, dropCapabilities: ['NET_RAW'] });
+    targetStatus = statusFields(await kubectlOk(['-n', ns.name, 'exec', 'target', '--', 'sh', '-c', STATUS_LINES.replace('self', '1')]));
+    operator = new OperatorProcess(['--retention', '1h']);
+    await operator.start();
+  });
+
+  after(async () => {
+    await operator?.stop();
+    await ns?.remove();
+  });
+
+  it('runs a command as alice with exactly her ids, the container seccomp filter and no capability beyond it', async () => {
+    await createSession(ns.name, 'as-alice', { podName: 'target', user: 'alice', tty: false, command: ['sh', '-c', `id; ${STATUS_LINES}`] });
+    const { session } = await waitForPhase(ns.name, 'as-alice', ['Succeeded']);
+    const out = session.status?.result?.stdout ?? '';
+    assert.match(out, /^uid=1000\(alice\) gid=1000\(alice\) groups=1000\(alice\),2000\(ops\)$/m);
+    const f = statusFields(out);
+    assert.equal(f.get('Groups'), '1000 2000', 'supplementary groups are exactly alice\'s, none of bob\'s');
+    assert.equal(f.get('Seccomp'), '2', 'a seccomp filter is in force');
+    assert.equal(targetStatus.get('Seccomp'), '2');
+    assert.equal(f.get('CapBnd'), targetStatus.get('CapBnd'), 'the bounding set is the container\'s own');
+    assert.equal(f.get('CapEff'), '0000000000000000');
+    assert.equal(f.get('NoNewPrivs'), targetStatus.get('NoNewPrivs'));
+    assert.equal(session.status?.result?.exitCode, 0);
+    assert.deepEqual(session.status?.user?.groups, [1000, 2000]);
+    assert.equal(session.status?.backend, 'runtime');
+    assert.equal(session.status?.runtime, 'containerd');
+  });
+
+  it('resolves users as docker exec -u does', async () => {
+    const cases: Array<[string, string]> = [
+      ['1000:2000', 'uid=1000(alice) gid=2000(ops) groups=2000(ops)'],
+      ['alice:ops', 'uid=1000(alice) gid=2000(ops) groups=2000(ops)'],
+      ['1001', 'uid=1001(bob) gid=1001(bob) groups=1001(bob),2000(ops)'],
+      ['bob', 'uid=1001(bob) gid=1001(bob) groups=1001(bob),2000(ops)'],
+      ['4242', 'uid=4242 gid=0(root) groups=0(root)'],
+    ];
+    await Promise.all(cases.map(([user], i) => createSession(ns.name, `docker-${i}`, { podName: 'target', user, tty: false, command: ['id'] })));
+    for (const [i, [user, expected]] of cases.entries()) {
+      const { session } = await waitForPhase(ns.name, `docker-${i}`, ['Succeeded']);
+      assert.equal(session.status?.result?.stdout?.trim(), expected, `user ${user}`);
+    }
+  });
+
+  it('fails an unknown user with a message naming the user and the container', async () => {
+    await createSession(ns.name, 'unknown-user', { podName: 'target', user: 'mallory', tty: false, command: ['id'] });
+    const { session } = await waitForPhase(ns.name, 'unknown-user', ['Failed']);
+    assert.match(session.status?.message ?? '', /"mallory".*not found/);
+    assert.match(session.status?.message ?? '', /container "main" of pod .*\/target/);
+    assert.equal(session.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'UserNotFound');
+  });
+
+  it('fails clearly when the pod or the container does not exist', async () => {
+    await createSession(ns.name, 'no-pod', { podName: 'nosuchpod', user: 'alice', tty: false, command: ['id'] });
+    await createSession(ns.name, 'no-container', { podName: 'target', container: 'sidecar', user: 'alice', tty: false, command: ['id'] });
+    const noPod = (await waitForPhase(ns.name, 'no-pod', ['Failed'])).session;
+    assert.match(noPod.status?.message ?? '', /pod .*\/nosuchpod does not exist/);
+    const noContainer = (await waitForPhase(ns.name, 'no-container', ['Failed'])).session;
+    assert.match(noContainer.status?.message ?? '', /no container "sidecar"; its containers are: main/);
+  });
+
+  it('records a failing command\'s exit code and output, and Events for each step', async () => {
+    await createSession(ns.name, 'exit-3', { podName: 'target', user: 'bob', tty: false, command: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
+    const { session } = await waitForPhase(ns.name, 'exit-3', ['Failed']);
+    assert.equal(session.status?.result?.exitCode, 3);
+    assert.equal(session.status?.result?.stdout, 'out\n');
+    assert.equal(session.status?.result?.stderr, 'err\n');
+    const events = await kubectlOk(['-n', ns.name, 'get', 'events', '--field-selector', 'involvedObject.name=exit-3', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
+    assert.deepEqual(events.trim().split('\n').sort(), ['CommandFailed', 'Running', 'Starting']);
+  });
+
+  it('expires a live session within a second of expiresAt: processes killed, helper pod gone', async () => {
+    await createSession(ns.name, 'expiring', { podName: 'target', user: 'alice', ttl: '20s' });
+    const { session } = await waitForPhase(ns.name, 'expiring', ['Ready']);
+    await startInSession(session, 'background', ['sh', '-c', 'sleep 1001 & sleep 1002 & wait']);
+    await eventually('the session\'s processes to run', async () => (await containerProcesses(ns.name, 'target')).some((p) => p.includes('sleep 1001')));
+    const procs = await containerProcesses(ns.name, 'target');
+    assert.ok(procs.some((p) => /alice\s+sleep 1002/.test(p)), `runs as alice: ${procs.join(' | ')}`);
+
+    const { session: expired, seenAt } = await waitForPhase(ns.name, 'expiring', ['Expired'], 40_000);
+    const late = seenAt - Date.parse(expired.status?.expiresAt ?? '');
+    assert.ok(late < 1000 + 200, `Expired ${late} ms after expiresAt (polled every 50 ms)`);
+    assert.equal(expired.status?.expiresAt, session.status?.expiresAt, 'expiresAt is written once');
+    const after = await containerProcesses(ns.name, 'target');
+    assert.ok(!after.some((p) => p.includes('sleep 100')), `no process of the session is left: ${after.join(' | ')}`);
+    const helper = session.status?.helperPod?.name ?? '';
+    await eventually('the helper pod to be gone', async () => (await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pod', helper])).code !== 0, 15_000);
+  });
+
+  it('still expires on time after the operator is killed with SIGKILL and restarted', async () => {
+    await createSession(ns.name, 'crash', { podName: 'target', user: 'bob', ttl: '25s' });
+    const { session } = await waitForPhase(ns.name, 'crash', ['Ready']);
+    await startInSession(session, 'background', ['sleep', '1003']);
+    await operator.kill9();
+    // An orphan left by a crash elsewhere: a helper pod whose session does not exist.
+    await kubectlOk(['-n', OPERATOR_NAMESPACE, 'run', 'execsession-orphan', `--image=${'execsession.local/helper:dev'}`, '--image-pull-policy=Never', '--restart=Never',
+      '--labels=app.kubernetes.io/component=execsession-helper,execsession.dev/session-uid=gone',
+      '--annotations=execsession.dev/session-name=gone', '--annotations=execsession.dev/session-namespace=default', '--', 'sleep', '600']);
+    operator = new OperatorProcess(['--retention', '1h']);
+    await operator.start();
+    const { session: expired, seenAt } = await waitForPhase(ns.name, 'crash', ['Expired'], 40_000);
+    assert.ok(seenAt - Date.parse(expired.status?.expiresAt ?? '') < 1200, 'Expired on time after the restart');
+    assert.ok(!(await containerProcesses(ns.name, 'target')).some((p) => p.includes('sleep 1003')));
+    await eventually('no helper pod left', async () => {
+      const pods = await kubectlOk(['-n', OPERATOR_NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/component=execsession-helper', '-o', 'name']);
+      return pods.trim() === '';
+    }, 30_000);
+  });
+
+  it('ends a live session when it is deleted (finalizer), killing its processes', async () => {
+    await createSession(ns.name, 'deleted', { podName: 'target', user: 'alice', ttl: '10m' });
+    const { session } = await waitForPhase(ns.name, 'deleted', ['Ready']);
+    await startInSession(session, 'background', ['sleep', '1004']);
+    await eventually('the session process to run', async () => (await containerProcesses(ns.name, 'target')).some((p) => p.includes('sleep 1004')));
+    await kubectlOk(['-n', ns.name, 'delete', 'execsession', 'deleted', '--timeout=30s']);
+    assert.ok(!(await containerProcesses(ns.name, 'target')).some((p) => p.includes('sleep 1004')));
+    assert.equal((await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pod', session.status?.helperPod?.name ?? ''])).code !== 0
+      || (await kubectlOk(['-n', OPERATOR_NAMESPACE, 'get', 'pod', session.status?.helperPod?.name ?? '', '-o', 'jsonpath={.metadata.deletionTimestamp}'])) !== '', true);
+    await assert.rejects(getSession(ns.name, 'deleted'));
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * The real operator as a child process, for end-to-end suites: started with
+ * `node --import tsx src/main.ts`, stopped by its pid (SIGTERM, or SIGKILL to
+ * simulate a crash), its log kept for failure messages.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT, IMAGES } from '../cluster/config.js';
+import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk } from './cluster.js';
+
+export const OPERATOR_NAMESPACE = 'execsession-system';
+
+/** Installs the CRDs and the operator's namespace (idempotent). */
+export async function installCrds(): Promise<void> {
+  await kubectlOk(['apply', '-f', join(REPO_ROOT, 'crds')]);
+  await kubectlOk(['wait', '--for=condition=Established', 'crd/execsessions.execsession.dev', '--timeout=30s']);
+  if ((await kubectl(['get', 'namespace', OPERATOR_NAMESPACE])).code !== 0) await kubectlOk(['create', 'namespace', OPERATOR_NAMESPACE]);
+}
+
+/** A running operator process. */
+export class OperatorProcess {
+  private child: ChildProcess | undefined;
+  private output = '';
+
+  constructor(private readonly args: string[] = [], private readonly kubeconfig = ADMIN_KUBECONFIG) {}
+
+  /** Starts the operator and waits until it reports that its controller runs. */
+  async start(): Promise<void> {
+    const args = ['--import', 'tsx', join(REPO_ROOT, 'src/main.ts'),
+      '--helper-image', IMAGES.helper, '--helper-pull-policy', 'Never', '--leader-identity', 'e2e-operator', '--lease-duration', '5s',
+      ...this.args];
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: this.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    const collect = (b: Buffer): void => {
+      this.output += b.toString();
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    await eventually('the operator to start its controller', async () => {
+      if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}:\n${this.log()}`);
+      return this.output.includes('"controller started"');
+    }, 30_000, 100);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** SIGKILL, as a crash: no clean-up, no Lease release. */
+  async kill9(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /** SIGTERM, as a rolling update. */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  private async signal(sig: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(sig);
+    await exited;
+  }
+
+  /** The last lines of the operator's log. */
+  log(lines = 40): string {
+    return this.output.trimEnd().split('\n').slice(-lines).join('\n');
+  }
+}

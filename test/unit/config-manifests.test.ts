@@ -1,0 +1,290 @@
+// Checks the install manifests in config/ offline: renders config/default with
+// kubectl's built-in kustomize (no cluster needed) and checks the Deployment's
+// security settings, that RBAC is narrow (no wildcards, no secrets, exec and
+// pod creation only in the operator's namespace), and that the samples parse.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { API_VERSION, GROUP, KIND, PLURAL } from '../../src/api/types.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const NAMESPACE = 'execsession-system';
+const SERVICE_ACCOUNT = 'execsession-operator';
+
+interface Meta {
+  name?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+}
+
+interface Manifest {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: Meta;
+  [key: string]: unknown;
+}
+
+interface Rule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs?: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+}
+
+interface RoleManifest extends Manifest {
+  rules?: Rule[];
+}
+
+interface BindingManifest extends Manifest {
+  roleRef: { apiGroup: string; kind: string; name: string };
+  subjects?: Array<{ kind: string; name: string; namespace?: string }>;
+}
+
+interface SecurityContext {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  readOnlyRootFilesystem?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  privileged?: boolean;
+  capabilities?: { add?: string[]; drop?: string[] };
+  seccompProfile?: { type?: string };
+}
+
+interface Probe {
+  httpGet?: { port?: number | string };
+  tcpSocket?: { port?: number | string };
+  grpc?: { port?: number };
+}
+
+interface Container {
+  name: string;
+  image?: string;
+  args?: string[];
+  env?: Array<{ name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath?: string } } }>;
+  ports?: Array<{ containerPort: number; name?: string }>;
+  securityContext?: SecurityContext;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+}
+
+interface PodSpec {
+  serviceAccountName?: string;
+  hostPID?: boolean;
+  hostNetwork?: boolean;
+  securityContext?: SecurityContext;
+  containers: Container[];
+}
+
+interface DeploymentManifest extends Manifest {
+  spec: { replicas?: number; template: { spec: PodSpec } };
+}
+
+/** Parses a multi-document YAML text, failing on any syntax error. */
+function parseManifests(text: string, source: string): Manifest[] {
+  return parseAllDocuments(text).flatMap((doc) => {
+    assert.deepEqual(doc.errors.map((e) => e.message), [], `${source} does not parse`);
+    const value = doc.toJS() as Manifest | null;
+    return value === null ? [] : [value];
+  });
+}
+
+/** `kubectl kustomize` of a base under config/. */
+function render(base: string): Manifest[] {
+  // The CRD base reads ../../crds, outside its own root (see config/crd/kustomization.yaml).
+  const r = spawnSync('kubectl', ['kustomize', join(REPO_ROOT, 'config', base)], { encoding: 'utf8' });
+  assert.equal(r.error, undefined, `kubectl could not run: ${String(r.error)}`);
+  assert.equal(r.status, 0, `kubectl kustomize config/${base} failed:\n${r.stderr}`);
+  return parseManifests(r.stdout, `kubectl kustomize config/${base}`);
+}
+
+const rendered = render('default');
+
+function ofKind<T extends Manifest>(kind: string): T[] {
+  return rendered.filter((m) => m.kind === kind) as T[];
+}
+
+function one<T extends Manifest>(kind: string, name: string): T {
+  const found = ofKind<T>(kind).filter((m) => m.metadata?.name === name);
+  assert.equal(found.length, 1, `expected one ${kind} ${name}, found ${found.length}`);
+  return found[0] as T;
+}
+
+const deployment = one<DeploymentManifest>('Deployment', 'execsession-operator');
+const pod = deployment.spec.template.spec;
+const roles = [...ofKind<RoleManifest>('ClusterRole'), ...ofKind<RoleManifest>('Role')];
+
+/** The setting that applies to a container: its own, else the pod's. */
+function effective<K extends keyof SecurityContext>(c: Container, key: K): SecurityContext[K] {
+  return c.securityContext?.[key] ?? pod.securityContext?.[key];
+}
+
+/** Does the rule cover `resource` in `group`? */
+function covers(rule: Rule, group: string, resource: string): boolean {
+  return (rule.apiGroups ?? []).includes(group) && (rule.resources ?? []).includes(resource);
+}
+
+function describeRole(r: RoleManifest): string {
+  return `${r.kind} ${r.metadata?.namespace ? `${r.metadata.namespace}/` : ''}${r.metadata?.name}`;
+}
+
+describe('config/default', () => {
+  it('renders the CRD, RBAC, namespace and Deployment, namespaced objects in execsession-system', () => {
+    const kinds = new Set(rendered.map((m) => m.kind));
+    for (const k of ['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment']) {
+      assert.ok(kinds.has(k), `no ${k} rendered`);
+    }
+    one('CustomResourceDefinition', `${PLURAL}.${GROUP}`);
+    one('Namespace', NAMESPACE);
+    one('ServiceAccount', SERVICE_ACCOUNT);
+    const clusterScoped = new Set(['CustomResourceDefinition', 'Namespace', 'ClusterRole', 'ClusterRoleBinding']);
+    for (const m of rendered.filter((x) => !clusterScoped.has(x.kind ?? ''))) {
+      assert.equal(m.metadata?.namespace, NAMESPACE, `${m.kind} ${m.metadata?.name} is not in ${NAMESPACE}`);
+    }
+  });
+
+  it('lets Pod Security Admission admit the privileged helper pods in execsession-system', () => {
+    assert.equal(one('Namespace', NAMESPACE).metadata?.labels?.['pod-security.kubernetes.io/enforce'], 'privileged');
+  });
+
+  it('builds each base on its own', () => {
+    for (const base of ['crd', 'rbac', 'manager']) assert.ok(render(base).length > 0, `config/${base} renders nothing`);
+  });
+});
+
+describe('the operator Deployment', () => {
+  it('runs two replicas with leader election as the operator ServiceAccount', () => {
+    assert.equal(deployment.spec.replicas, 2);
+    assert.equal(pod.serviceAccountName, SERVICE_ACCOUNT);
+    assert.equal(pod.containers.length, 1);
+    const c = pod.containers[0] as Container;
+    assert.ok(!(c.args ?? []).includes('--leader-elect=false'), 'two replicas need leader election');
+    assert.ok((c.args ?? []).some((a) => a.startsWith('--namespace=')), 'no --namespace argument');
+    const podName = c.env?.find((e) => e.name === 'POD_NAME');
+    assert.equal(podName?.valueFrom?.fieldRef?.fieldPath, 'metadata.name', 'POD_NAME must come from the pod name (the Lease identity)');
+  });
+
+  it('has the restricted security context', () => {
+    assert.notEqual(pod.hostPID, true);
+    assert.notEqual(pod.hostNetwork, true);
+    for (const c of pod.containers) {
+      assert.equal(effective(c, 'runAsNonRoot'), true, `${c.name}: runAsNonRoot`);
+      assert.notEqual(effective(c, 'runAsUser'), 0, `${c.name}: runAsUser 0`);
+      assert.equal(c.securityContext?.readOnlyRootFilesystem, true, `${c.name}: readOnlyRootFilesystem`);
+      assert.equal(c.securityContext?.allowPrivilegeEscalation, false, `${c.name}: allowPrivilegeEscalation`);
+      assert.notEqual(c.securityContext?.privileged, true, `${c.name}: privileged`);
+      assert.deepEqual(c.securityContext?.capabilities?.drop, ['ALL'], `${c.name}: capabilities.drop`);
+      assert.equal(c.securityContext?.capabilities?.add, undefined, `${c.name}: capabilities.add`);
+      assert.equal(effective(c, 'seccompProfile')?.type, 'RuntimeDefault', `${c.name}: seccompProfile`);
+    }
+  });
+
+  it('sets resource requests and limits', () => {
+    for (const c of pod.containers) {
+      for (const r of ['cpu', 'memory']) assert.ok(c.resources?.requests?.[r], `${c.name}: no ${r} request`);
+      assert.ok(c.resources?.limits?.memory, `${c.name}: no memory limit`);
+    }
+  });
+
+  it('probes no port the container does not declare', () => {
+    for (const c of pod.containers) {
+      const declared = new Set<number | string>((c.ports ?? []).flatMap((p) => [p.containerPort, ...(p.name ? [p.name] : [])]));
+      for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) {
+        const port = probe?.httpGet?.port ?? probe?.tcpSocket?.port ?? probe?.grpc?.port;
+        if (port !== undefined) assert.ok(declared.has(port), `${c.name} probes port ${port}, which it does not declare`);
+      }
+    }
+  });
+});
+
+describe('RBAC', () => {
+  it('grants no wildcard verbs, resources or API groups', () => {
+    assert.ok(roles.length >= 2);
+    for (const r of roles) {
+      for (const rule of r.rules ?? []) {
+        for (const field of ['verbs', 'resources', 'apiGroups'] as const) {
+          assert.ok(!(rule[field] ?? []).includes('*'), `${describeRole(r)} has * in ${field}: ${JSON.stringify(rule)}`);
+        }
+        assert.equal(rule.nonResourceURLs, undefined, `${describeRole(r)} grants non-resource URLs`);
+      }
+    }
+  });
+
+  it('grants nothing on secrets', () => {
+    for (const r of roles) {
+      for (const rule of r.rules ?? []) assert.ok(!(rule.resources ?? []).some((x) => x === 'secrets' || x.startsWith('secrets/')), `${describeRole(r)} grants ${JSON.stringify(rule)}`);
+    }
+  });
+
+  it('grants pods/exec, pod creation and Leases only in execsession-system (a Role, not a ClusterRole)', () => {
+    const namespacedOnly: Array<[string, string, string]> = [['', 'pods/exec', 'create'], ['', 'pods', 'create'], ['', 'pods', 'delete'], ['coordination.k8s.io', 'leases', 'create']];
+    for (const [group, resource, verb] of namespacedOnly) {
+      const granting = roles.filter((r) => (r.rules ?? []).some((rule) => covers(rule, group, resource) && (rule.verbs ?? []).includes(verb)));
+      assert.deepEqual(granting.map(describeRole), [`Role ${NAMESPACE}/execsession-operator`], `${verb} ${resource}`);
+    }
+    const exec = one<RoleManifest>('Role', 'execsession-operator').rules?.find((rule) => covers(rule, '', 'pods/exec'));
+    // WebSocket exec is authorized as get before Kubernetes 1.30 and as create since.
+    assert.deepEqual([...(exec?.verbs ?? [])].sort(), ['create', 'get']);
+  });
+
+  it('grants the operator what its code calls', () => {
+    const cluster = one<RoleManifest>('ClusterRole', 'execsession-operator');
+    const need = (r: RoleManifest, group: string, resource: string, verbs: string[]): void => {
+      const granted = new Set((r.rules ?? []).filter((rule) => covers(rule, group, resource)).flatMap((rule) => rule.verbs ?? []));
+      for (const v of verbs) assert.ok(granted.has(v), `${describeRole(r)} lacks ${v} on ${group || 'core'}/${resource}`);
+    };
+    need(cluster, GROUP, PLURAL, ['get', 'list', 'watch', 'patch', 'delete']);
+    need(cluster, GROUP, `${PLURAL}/status`, ['patch']);
+    need(cluster, '', 'pods', ['get']);
+    need(cluster, '', 'nodes', ['get']);
+    need(cluster, '', 'events', ['create']);
+    const role = one<RoleManifest>('Role', 'execsession-operator');
+    need(role, '', 'pods', ['create', 'delete', 'get', 'list', 'watch']);
+    need(role, 'coordination.k8s.io', 'leases', ['get', 'create', 'update']);
+  });
+
+  it('binds both roles to the operator ServiceAccount', () => {
+    for (const kind of ['ClusterRoleBinding', 'RoleBinding']) {
+      const b = one<BindingManifest>(kind, 'execsession-operator');
+      assert.equal(b.roleRef.kind, kind.replace('Binding', ''));
+      assert.equal(b.roleRef.name, 'execsession-operator');
+      assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: SERVICE_ACCOUNT, namespace: NAMESPACE }]);
+    }
+  });
+});
+
+describe('config/samples', () => {
+  const dir = join(REPO_ROOT, 'config', 'samples');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  const samples = files.flatMap((f) => parseManifests(readFileSync(join(dir, f), 'utf8'), `config/samples/${f}`).map((m) => ({ file: f, m })));
+  const crd = rendered.find((m) => m.kind === 'CustomResourceDefinition') as { spec: { versions: Array<{ schema: { openAPIV3Schema: { properties: { spec: { required: string[]; properties: Record<string, unknown> } } } } }> } };
+  const specSchema = crd.spec.versions[0]?.schema.openAPIV3Schema.properties.spec;
+
+  it('has the two ExecSessions and the target pod, all parsing', () => {
+    assert.deepEqual(files, ['execsession-command.yaml', 'execsession.yaml', 'target-pod.yaml']);
+    for (const { file, m } of samples) assert.ok(m.apiVersion && m.kind && m.metadata?.name, `${file}: a manifest without apiVersion, kind or name`);
+  });
+
+  it('writes every ExecSession as execsession.dev/v1alpha1 with only fields the CRD knows', () => {
+    const sessions = samples.filter(({ m }) => m.kind === KIND);
+    assert.equal(sessions.length, 2);
+    for (const { file, m } of sessions) {
+      assert.equal(m.apiVersion, API_VERSION, file);
+      const spec = m.spec as Record<string, unknown>;
+      for (const field of specSchema?.required ?? []) assert.ok(spec[field] !== undefined, `${file}: spec.${field} is required`);
+      for (const field of Object.keys(spec)) assert.ok(field in (specSchema?.properties ?? {}), `${file}: spec.${field} is not in the CRD`);
+    }
+  });
+
+  it('makes the command sample non-interactive', () => {
+    const command = samples.find(({ file }) => file === 'execsession-command.yaml')?.m.spec as { tty?: boolean; command?: string[] };
+    assert.equal(command.tty, false);
+    assert.deepEqual(command.command, ['id']);
+  });
+});
