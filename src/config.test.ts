@@ -9,9 +9,10 @@ const DEFAULTS: OperatorConfig = {
   kubeconfig: '',
   controller: {
     namespace: 'execsession-system',
-    helperImage: 'busybox:1.36',
+    helperImage: 'execsession-helper:0.1.0',
     helperPullPolicy: 'IfNotPresent',
     runtimePaths: { configPath: CONTAINERD_CONFIG, runcRoot: '/run/containerd/runc/k8s.io' },
+    backend: 'auto',
     retentionMs: 3_600_000,
     startTimeoutMs: 120_000,
     outputLimit: 16384,
@@ -135,7 +136,7 @@ describe('loadConfig --help', () => {
       assert.match(text, new RegExp(`--${flag} `));
       assert.ok(text.includes(`env ${envName}`), envName);
     }
-    assert.ok(text.includes('default: busybox:1.36'));
+    assert.ok(text.includes('default: execsession-helper:0.1.0'));
     assert.ok(text.includes('default: 15s'));
   });
 });

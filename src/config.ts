@@ -13,10 +13,11 @@ import type { ControllerConfig } from './controller/types.js';
 const FLAGS = {
   kubeconfig: { default: '', help: 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)' },
   namespace: { default: 'execsession-system', help: 'namespace of helper pods and the leader Lease' },
-  'helper-image': { default: 'busybox:1.36', help: 'image of helper pods: any image with a busybox sh, chroot, nsenter and kill' },
+  'helper-image': { default: 'execsession-helper:0.1.0', help: 'image of helper pods (helper/Dockerfile): busybox and execsession-enter' },
   'helper-pull-policy': { default: 'IfNotPresent', help: 'imagePullPolicy of helper pods' },
   'runtime-config-path': { default: CONTAINERD_PATHS.configPath, help: 'path on the node of a container\'s OCI config, {id} standing for the container ID (CRI-O: /run/containers/storage/overlay-containers/{id}/userdata/config.json; Docker: /run/containerd/io.containerd.runtime.v2.task/moby/{id}/config.json)' },
   'runtime-root': { default: CONTAINERD_PATHS.runcRoot, help: 'runc --root for the node\'s containers (CRI-O: /run/runc; Docker: /run/docker/runtime-runc/moby)' },
+  backend: { default: 'auto', help: 'how sessions enter containers: runtime (the node\'s runc, keeping every container setting), nsenter (fallback; keeps no seccomp filter or LSM label, see docs/exec-backends.md), or auto (runtime where the runtime state is found)' },
   retention: { default: '1h', help: 'how long ended sessions are kept before they are deleted' },
   'start-timeout': { default: '2m', help: 'how long a helper pod may take to start before the session fails' },
   'output-limit': { default: '16384', help: 'bytes of stdout and of stderr kept in status.result of non-interactive runs' },
@@ -78,6 +79,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
   const get = (f: Flag): string => (values[f] as string | undefined) ?? env[`EXECSESSION_${f.toUpperCase().replace(/-/g, '_')}`] ?? FLAGS[f].default;
   const leaderElect = get('leader-elect');
   if (!['true', 'false'].includes(leaderElect)) throw new ConfigError(`--leader-elect must be true or false, got "${leaderElect}"`);
+  const backend = get('backend');
+  if (backend !== 'auto' && backend !== 'runtime' && backend !== 'nsenter') throw new ConfigError(`--backend must be auto, runtime or nsenter, got "${backend}"`);
   if (!get('runtime-config-path').includes('{id}')) throw new ConfigError('--runtime-config-path must contain {id}, which stands for the container ID');
   return {
     kubeconfig: get('kubeconfig') || env.KUBECONFIG || '',
@@ -86,6 +89,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       helperImage: get('helper-image'),
       helperPullPolicy: get('helper-pull-policy'),
       runtimePaths: { configPath: get('runtime-config-path'), runcRoot: get('runtime-root') },
+      backend,
       retentionMs: duration('retention', get('retention')),
       startTimeoutMs: duration('start-timeout', get('start-timeout')),
       outputLimit: positiveInt('output-limit', get('output-limit')),

@@ -7,10 +7,10 @@
 import { ConditionType, Reason, kubeTime, setCondition } from '../api/conditions.js';
 import { formatDuration } from '../api/duration.js';
 import { isTerminalPhase, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
+import { chooseBackend, jobFor, type BackendName, type SessionCommand } from '../exec/backend.js';
 import { HelperClient, type HelperRef } from '../exec/helper-client.js';
 import { helperPod, helperPodName } from '../exec/helper-pod.js';
 import { InspectError } from '../exec/inspect.js';
-import { sessionProcess, type OciProcess } from '../exec/process-spec.js';
 import { ResolveUserError, resolveUser, type ResolvedUser } from '../exec/resolve-user.js';
 import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
 import type { Outcome } from './queue.js';
@@ -137,33 +137,35 @@ export class Reconciler {
       if (e instanceof InspectError) return this.ending.end(s, 'Failed', Reason.RuntimeNotFound, `${where}: ${e.message}`);
       throw e;
     }
-    if (!inspection.process) {
-      const message = `${where}: ${inspection.runtimeError}. Check the operator's --runtime-config-path and --runtime-root for this node's runtime (${s.status?.runtime})`;
+    const chosen = chooseBackend(this.cfg.backend, inspection);
+    if ('error' in chosen) {
+      const message = `${where}: ${chosen.error}. Check the operator's --runtime-config-path and --runtime-root for this node's runtime (${s.status?.runtime}), or use --backend=auto`;
       return this.ending.end(s, 'Failed', Reason.RuntimeNotFound, message);
     }
     await this.helpers.prepare(ref, inspection.pid, s.metadata.uid ?? '');
-    if (s.spec.tty === false && s.spec.command?.length) return this.startJob(s, ref, inspection.process, user);
-    return this.goLive(s, ref, user);
+    if (s.spec.tty === false && s.spec.command?.length) {
+      const cmd = { backend: chosen.backend, inspection, user, command: s.spec.command, tty: false, containerID: s.status?.containerID ?? '', sessionUid: s.metadata.uid ?? '' };
+      return this.startJob(s, ref, cmd);
+    }
+    return this.goLive(s, ref, user, chosen.backend);
   }
 
   /** Starts a non-interactive command (tty: false with a command): it runs once. */
-  private async startJob(s: ExecSession, ref: HelperRef, container: OciProcess, user: ResolvedUser): Promise<Outcome> {
-    const command = s.spec.command ?? [];
-    const spec = sessionProcess(container, { user, command, tty: false });
-    await this.helpers.startJob(ref, { name: 'command', spec, containerID: s.status?.containerID ?? '', sessionUid: s.metadata.uid ?? '', limit: this.cfg.outputLimit });
-    const message = `running ${JSON.stringify(command)} as ${describeUser(user)} in ${this.where(s)}`;
-    await this.report(s, { phase: 'Running', backend: 'runtime', user: statusUser(user), message },
+  private async startJob(s: ExecSession, ref: HelperRef, cmd: SessionCommand): Promise<Outcome> {
+    await this.helpers.startJob(ref, jobFor(cmd, 'command', this.cfg.outputLimit));
+    const message = `running ${JSON.stringify(cmd.command)} as ${describeUser(cmd.user)} in ${this.where(s)} (${cmd.backend} backend)`;
+    await this.report(s, { phase: 'Running', backend: cmd.backend, user: statusUser(cmd.user), message },
       { type: ConditionType.HelperReady, status: 'True', reason: 'HelperRunning', message: `helper pod ${ref.name} runs` });
     await this.event(s, 'Normal', 'Running', message);
     return { requeueAfterMs: 0 };
   }
 
   /** An interactive session is Ready: clients may attach until it expires. */
-  private async goLive(s: ExecSession, ref: HelperRef, user: ResolvedUser): Promise<Outcome> {
+  private async goLive(s: ExecSession, ref: HelperRef, user: ResolvedUser, backend: BackendName): Promise<Outcome> {
     const where = this.where(s);
     const who = describeUser(user);
     const message = `ready: ${where} as ${who} until ${s.status?.expiresAt}`;
-    await this.report(s, { phase: 'Ready', backend: 'runtime', user: statusUser(user), message },
+    await this.report(s, { phase: 'Ready', backend, user: statusUser(user), message },
       { type: ConditionType.HelperReady, status: 'True', reason: 'HelperRunning', message: `helper pod ${ref.name} runs` },
       { type: ConditionType.Ready, status: 'True', reason: Reason.SessionReady, message });
     await this.event(s, 'Normal', 'Ready', message);

@@ -8,6 +8,8 @@ export interface ControllerConfig {
   helperImage: string;
   helperPullPolicy: string;
   runtimePaths: RuntimePaths;
+  /** auto: the runtime backend where the node's runtime state is found, else nsenter. */
+  backend: 'auto' | 'runtime' | 'nsenter';
   /** How long ended sessions are kept before they are deleted. */
   retentionMs: number;
   /** How long a helper pod may take to run before the session fails. */

@@ -30,15 +30,15 @@ export interface JobResult {
   truncated: boolean;
 }
 
-/** A non-interactive job to start in the target container. */
-export interface JobStart {
+/** A non-interactive job to start in the target container, through either backend. */
+export type JobStart = {
   name: string;
-  spec: OciProcess;
-  containerID: string;
-  sessionUid: string;
   /** Bytes of stdout and of stderr to keep. */
   limit: number;
-}
+} & (
+  | { backend: 'runtime'; spec: OciProcess; containerID: string; sessionUid: string }
+  | { backend: 'nsenter'; args: string[] }
+);
 
 /** The helper pod of one session. */
 export interface HelperRef {
@@ -81,8 +81,10 @@ export class HelperClient {
 
   /** Starts a job once (a second call with the same name does nothing). */
   async startJob(h: HelperRef, job: JobStart): Promise<void> {
-    const id = checkContainerId(job.containerID);
-    await this.run(h, 'start', [job.name, String(job.limit), 'runtime', JSON.stringify(job.spec), id, this.paths.runcRoot, subCgroup(job.sessionUid)]);
+    const target = job.backend === 'runtime'
+      ? [JSON.stringify(job.spec), checkContainerId(job.containerID), this.paths.runcRoot, subCgroup(job.sessionUid)]
+      : ['{}', ...job.args];
+    await this.run(h, 'start', [job.name, String(job.limit), job.backend, ...target]);
   }
 
   /** Waits up to `seconds` for a job; undefined while it still runs. */

@@ -94,6 +94,8 @@ inspect() {
   read_file passwd "/proc/$pid/root/etc/passwd"
   read_file group "/proc/$pid/root/etc/group"
   emit_text userns "$(readlink "/proc/$pid/ns/user") $(readlink /proc/self/ns/user)"
+  head -c 262144 "/proc/$pid/environ" > "$S/environ"
+  emit environ "$S/environ"
   emit cgroup "/proc/$pid/cgroup"
   emit uid_map "/proc/$pid/uid_map"
   emit gid_map "/proc/$pid/gid_map"
@@ -155,7 +157,7 @@ cleanup() {
 start() {
   job=$1 limit=$2 backend=$3 spec=$4
   shift 4
-  case "$backend" in runtime) ;; *) fail "unknown backend $backend";; esac
+  case "$backend" in runtime|nsenter) ;; *) fail "unknown backend $backend";; esac
   case "$job" in *[!0-9a-z-]*|'') fail "bad job name";; esac
   d="$S/jobs/$job"
   [ -e "$d/started" ] && return 0
@@ -179,6 +181,17 @@ run_runtime() {
   exec chroot "$H" runc --root "$runc_root" exec --process "/proc/$(cat "$S/serve.pid")/root$spec" --cgroup "$sub" "$cid"
 }
 
+# run_nsenter SPEC ENTER_ARGS...: execsession-enter joins, enters and drops privileges itself.
+run_nsenter() {
+  shift
+  [ -s "$S/cgroups" ] || fail "the session has no cgroups; prepare first"
+  cg=
+  # Paths come from the kernel's /proc/PID/cgroup and hold no spaces.
+  while IFS= read -r d; do cg="$cg --cgroup $d"; done < "$S/cgroups"
+  # shellcheck disable=SC2086
+  exec /usr/local/bin/execsession-enter $cg "$@"
+}
+
 wait_job() {
   d="$S/jobs/$1"
   [ -e "$d/started" ] || { emit_text error "job $1 was never started"; return 0; }
@@ -200,6 +213,7 @@ case "$cmd" in
   prepare) prepare "$@" ;;
   start) start "$@" ;;
   run_runtime) run_runtime "$@" ;;
+  run_nsenter) run_nsenter "$@" ;;
   wait) wait_job "$@" ;;
   procs) procs ;;
   cleanup) cleanup ;;

@@ -21,6 +21,8 @@ export interface Inspection {
   noNewPrivs: boolean;
   seccomp: number;
   uidMap: string;
+  /** The environment of the container's first process. */
+  environ: string[];
 }
 
 /** Thrown when the helper could not find the container's process. */
@@ -64,6 +66,7 @@ export function interpretInspection(s: Sections): Inspection {
     noNewPrivs: statusField(status, 'NoNewPrivs') === '1',
     seccomp: Number(statusField(status, 'Seccomp') || 0),
     uidMap: text(s, 'uid_map') ?? '',
+    environ: (text(s, 'environ') ?? '').split('\0').filter((e) => e.includes('=')),
   };
 }
 

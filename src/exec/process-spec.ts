@@ -33,17 +33,23 @@ export interface SessionProcess {
 /** Environment variables that describe the user; reset so nothing of the container's user leaks. */
 const USER_ENV = ['HOME', 'USER', 'LOGNAME', 'SHELL'];
 
+/** The container's environment with the session user's HOME, USER, LOGNAME, SHELL (and TERM with a terminal). */
+export function sessionEnv(containerEnv: string[], user: ResolvedUser, tty: boolean): string[] {
+  const env = containerEnv.filter((e) => !USER_ENV.includes(e.split('=')[0] ?? '') && !(tty && e.startsWith('TERM=')));
+  env.push(`HOME=${user.home}`);
+  if (user.name) env.push(`USER=${user.name}`, `LOGNAME=${user.name}`);
+  if (user.shell) env.push(`SHELL=${user.shell}`);
+  if (tty) env.push('TERM=xterm');
+  return env;
+}
+
 /**
  * The process spec for the session. The container's capability sets are kept as
  * they are: the kernel clears the effective set for a non-root uid, and the
  * bounding set never grows beyond the container's.
  */
 export function sessionProcess(container: OciProcess, s: SessionProcess): OciProcess {
-  const env = (container.env ?? []).filter((e) => !USER_ENV.includes(e.split('=')[0] ?? '') && !(s.tty && e.startsWith('TERM=')));
-  env.push(`HOME=${s.user.home}`);
-  if (s.user.name) env.push(`USER=${s.user.name}`, `LOGNAME=${s.user.name}`);
-  if (s.user.shell) env.push(`SHELL=${s.user.shell}`);
-  if (s.tty) env.push('TERM=xterm');
+  const env = sessionEnv(container.env ?? [], s.user, s.tty);
   return {
     ...container,
     terminal: s.tty,

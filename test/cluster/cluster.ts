@@ -142,6 +142,8 @@ async function start(c: components.Component): Promise<Daemon> {
 export async function up(): Promise<void> {
   checkPrerequisites();
   if (await isRunning()) {
+    // Images are cheap to check and rebuild when their inputs (helper/enter.c) changed.
+    await ensureImages();
     log(`already running; admin kubeconfig: ${paths.adminKubeconfig}`);
     return;
   }

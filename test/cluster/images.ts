@@ -4,9 +4,9 @@
  * imagePullPolicy: Never.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CONTAINERD, IMAGES, paths } from './config.js';
+import { CONTAINERD, IMAGES, REPO_ROOT, paths } from './config.js';
 import { run } from './proc.js';
 
 const BUSYBOX = '/bin/busybox';
@@ -35,6 +35,8 @@ interface ImageDef {
   passwd: string;
   group: string;
   homes: Array<[string, number, number]>;
+  /** Also compile helper/enter.c into /usr/local/bin/execsession-enter (the nsenter backend). */
+  enter?: boolean;
 }
 
 const DEFS: ImageDef[] = [
@@ -51,6 +53,7 @@ const DEFS: ImageDef[] = [
     passwd: 'root:x:0:0:root:/root:/bin/sh',
     group: 'root:x:0:',
     homes: [['/root', 0, 0]],
+    enter: true,
   },
   {
     // The pod sandbox ("pause") container only has to sleep; it is killed, not asked.
@@ -84,6 +87,10 @@ async function buildRootfs(def: ImageDef, root: string): Promise<void> {
   for (const [home, uid, gid] of def.homes) {
     mkdirSync(join(root, home), { recursive: true, mode: 0o750 });
     chownSync(join(root, home), uid, gid);
+  }
+  if (def.enter) {
+    mkdirSync(join(root, 'usr/local/bin'), { recursive: true });
+    await run('gcc', ['-static', '-O2', '-Wall', '-o', join(root, 'usr/local/bin/execsession-enter'), join(REPO_ROOT, 'helper/enter.c')]);
   }
 }
 
@@ -144,16 +151,26 @@ async function importedImages(): Promise<Set<string>> {
   return new Set(out.split('\n').filter(Boolean));
 }
 
-/** Builds and imports every test image containerd lacks. */
+/** A digest of everything an image is built from, so a changed input rebuilds it. */
+function inputsDigest(def: ImageDef): string {
+  const enter = def.enter ? readFileSync(join(REPO_ROOT, 'helper/enter.c')) : Buffer.alloc(0);
+  return createHash('sha256').update(JSON.stringify(def)).update(enter).update(readFileSync(BUSYBOX)).digest('hex');
+}
+
+/** Builds and imports every test image containerd lacks or whose inputs changed. */
 export async function ensureImages(): Promise<void> {
   const have = await importedImages();
+  mkdirSync(paths.images, { recursive: true });
   for (const def of DEFS) {
-    if (have.has(def.ref)) continue;
+    const stamp = join(paths.images, `${def.ref.replace(/[/:]/g, '_')}.inputs`);
+    const digest = inputsDigest(def);
+    if (have.has(def.ref) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) continue;
     const work = join(paths.images, def.ref.replace(/[/:]/g, '_'));
     const archive = await buildArchive(def, work);
     await run('ctr', ['--address', CONTAINERD.socket, '-n', CONTAINERD.namespace, 'images', 'import', archive]);
     if (statSync(archive).size === 0) throw new Error(`image archive ${archive} is empty`);
     rmSync(work, { recursive: true, force: true });
     rmSync(archive, { force: true });
+    writeFileSync(stamp, digest);
   }
 }

@@ -6,7 +6,7 @@ set -euo pipefail
 
 CACHE_DIR="${EXECSESSION_CACHE_DIR:-/var/cache/execsession}"
 PACKAGES=(golang-go dpkg-dev rsync etcd-server containerd runc containernetworking-plugins
-  busybox-static iproute2 openssl util-linux golang-github-modern-go-reflect2-dev tmux socat conntrack iptables)
+  busybox-static gcc libc6-dev iproute2 openssl util-linux golang-github-modern-go-reflect2-dev tmux socat conntrack iptables)
 
 if [ "$(id -u)" != 0 ]; then
   echo "install-system: must run as root (it calls apt-get and later starts a kubelet)." >&2

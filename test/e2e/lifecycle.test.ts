@@ -60,6 +60,16 @@ describe('ExecSession lifecycle (runtime backend)', () => {
     assert.equal(session.status?.runtime, 'containerd');
   });
 
+  it('gives a root session no capability beyond the container\'s bounding set', async () => {
+    await createSession(ns.name, 'as-root', { podName: 'target', user: 'root', tty: false, command: ['sh', '-c', STATUS_LINES] });
+    const { session } = await waitForPhase(ns.name, 'as-root', ['Succeeded']);
+    const f = statusFields(session.status?.result?.stdout ?? '');
+    const within = (BigInt(`0x${f.get('CapEff')}`) & ~BigInt(`0x${targetStatus.get('CapBnd')}`)) === 0n;
+    assert.ok(within, `CapEff ${f.get('CapEff')} within CapBnd ${targetStatus.get('CapBnd')}`);
+    assert.equal(f.get('CapBnd'), targetStatus.get('CapBnd'));
+    assert.equal(session.status?.user?.root, true, 'root is marked in status for policy');
+  });
+
   it('resolves users as docker exec -u does', async () => {
     const cases: Array<[string, string]> = [
       ['1000:2000', 'uid=1000(alice) gid=2000(ops) groups=2000(ops)'],
@@ -150,5 +160,60 @@ describe('ExecSession lifecycle (runtime backend)', () => {
     assert.equal((await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pod', session.status?.helperPod?.name ?? ''])).code !== 0
       || (await kubectlOk(['-n', OPERATOR_NAMESPACE, 'get', 'pod', session.status?.helperPod?.name ?? '', '-o', 'jsonpath={.metadata.deletionTimestamp}'])) !== '', true);
     await assert.rejects(getSession(ns.name, 'deleted'));
+  });
+});
+
+describe('ExecSession lifecycle (nsenter backend)', () => {
+  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let operator: OperatorProcess;
+  let targetStatus: Map<string, string>;
+
+  before(async () => {
+    requireCluster();
+    await installCrds();
+    ns = await tempNamespace('nsenter');
+    await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001, seccompRuntimeDefault: true, dropCapabilities: ['NET_RAW'] });
+    targetStatus = statusFields(await kubectlOk(['-n', ns.name, 'exec', 'target', '--', 'sh', '-c', STATUS_LINES.replace('self', '1')]));
+    operator = new OperatorProcess(['--backend', 'nsenter']);
+    await operator.start();
+  });
+
+  after(async () => {
+    await operator?.stop();
+    await ns?.remove();
+  });
+
+  it('runs as alice with exactly her ids, the container\'s bounding set and no_new_privs (no seccomp filter: documented)', async () => {
+    await createSession(ns.name, 'as-alice', { podName: 'target', user: 'alice', tty: false, command: ['sh', '-c', `id; ${STATUS_LINES}; echo HOME=$HOME`] });
+    const { session } = await waitForPhase(ns.name, 'as-alice', ['Succeeded']);
+    const out = session.status?.result?.stdout ?? '';
+    assert.equal(session.status?.backend, 'nsenter');
+    assert.match(out, /^uid=1000\(alice\) gid=1000\(alice\) groups=1000\(alice\),2000\(ops\)$/m);
+    const f = statusFields(out);
+    assert.equal(f.get('Groups'), '1000 2000');
+    assert.equal(f.get('CapBnd'), targetStatus.get('CapBnd'));
+    assert.equal(f.get('CapEff'), '0000000000000000');
+    assert.equal(f.get('NoNewPrivs'), '1');
+    // What nsenter cannot preserve (docs/exec-backends.md): the container's seccomp filter.
+    assert.equal(f.get('Seccomp'), '0');
+    assert.match(out, /^HOME=\/home\/alice$/m);
+  });
+
+  it('gives root no capability beyond the container\'s bounding set', async () => {
+    await createSession(ns.name, 'as-root', { podName: 'target', user: '0', tty: false, command: ['sh', '-c', STATUS_LINES] });
+    const f = statusFields((await waitForPhase(ns.name, 'as-root', ['Succeeded'])).session.status?.result?.stdout ?? '');
+    assert.equal(f.get('CapEff'), targetStatus.get('CapBnd'));
+    assert.equal(f.get('CapBnd'), targetStatus.get('CapBnd'));
+  });
+
+  it('kills the session\'s processes at expiry', async () => {
+    await createSession(ns.name, 'expiring', { podName: 'target', user: 'bob', ttl: '15s' });
+    const { session } = await waitForPhase(ns.name, 'expiring', ['Ready']);
+    assert.equal(session.status?.backend, 'nsenter');
+    await startInSession(session, 'background', ['sh', '-c', 'sleep 1005 & wait']);
+    await eventually('the session process to run', async () => (await containerProcesses(ns.name, 'target')).some((p) => /bob\s+sleep 1005/.test(p)));
+    const { session: expired, seenAt } = await waitForPhase(ns.name, 'expiring', ['Expired'], 30_000);
+    assert.ok(seenAt - Date.parse(expired.status?.expiresAt ?? '') < 1200);
+    assert.ok(!(await containerProcesses(ns.name, 'target')).some((p) => p.includes('sleep 1005')));
   });
 });

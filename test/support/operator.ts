@@ -12,7 +12,7 @@ export const OPERATOR_NAMESPACE = 'execsession-system';
 
 /** Installs the CRDs and the operator's namespace (idempotent). */
 export async function installCrds(): Promise<void> {
-  await kubectlOk(['apply', '-f', join(REPO_ROOT, 'crds')]);
+  await kubectlOk(['apply', '-k', join(REPO_ROOT, 'crds')]);
   await kubectlOk(['wait', '--for=condition=Established', 'crd/execsessions.execsession.dev', '--timeout=30s']);
   if ((await kubectl(['get', 'namespace', OPERATOR_NAMESPACE])).code !== 0) await kubectlOk(['create', 'namespace', OPERATOR_NAMESPACE]);
 }

@@ -1,7 +1,7 @@
 /** ExecSessions in tests: create them, watch their phase, and act inside them. */
 import type { ExecSession, ExecSessionSpec, Phase } from '../../src/api/types.js';
 import { HelperClient, CONTAINERD_PATHS } from '../../src/exec/helper-client.js';
-import { sessionProcess } from '../../src/exec/process-spec.js';
+import { jobFor } from '../../src/exec/backend.js';
 import { KubeClient } from '../../src/k8s/kube.js';
 import { eventually, kubeConfig, kubectlOk } from './cluster.js';
 
@@ -44,10 +44,9 @@ export async function startInSession(s: ExecSession, job: string, command: strin
   if (!ref || !user) throw new Error('the session has no helper or user yet');
   const helpers = new HelperClient(new KubeClient(kubeConfig()), CONTAINERD_PATHS);
   const inspection = await helpers.inspect(ref, s.status?.containerID ?? '');
-  if (!inspection.process) throw new Error(`no runtime state: ${inspection.runtimeError}`);
   const resolved = { uid: user.uid, gid: user.gid, groups: user.groups ?? [], name: user.name, home: user.home ?? '/', shell: user.shell, root: user.root ?? false, rootGroup: user.rootGroup ?? false };
-  const spec = sessionProcess(inspection.process, { user: resolved, command, tty: false });
-  await helpers.startJob(ref, { name: job, spec, containerID: s.status?.containerID ?? '', sessionUid: s.metadata.uid ?? '', limit: 4096 });
+  const cmd = { backend: s.status?.backend ?? 'runtime', inspection, user: resolved, command, tty: false, containerID: s.status?.containerID ?? '', sessionUid: s.metadata.uid ?? '' };
+  await helpers.startJob(ref, jobFor(cmd, job, 4096));
 }
 
 /** The processes in a container, as `ps` inside it shows them (pid, user, args). */
