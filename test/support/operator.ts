@@ -24,8 +24,8 @@ export class OperatorProcess {
 
   constructor(private readonly args: string[] = [], private readonly kubeconfig = ADMIN_KUBECONFIG) {}
 
-  /** Starts the operator and waits until it reports that its controller runs. */
-  async start(): Promise<void> {
+  /** Starts the operator and (unless told not to) waits until its controller runs. */
+  async start(opts: { waitForController?: boolean } = {}): Promise<void> {
     const args = ['--import', 'tsx', join(REPO_ROOT, 'src/main.ts'),
       '--helper-image', IMAGES.helper, '--helper-pull-policy', 'Never', '--leader-identity', 'e2e-operator', '--lease-duration', '5s',
       ...this.args];
@@ -36,10 +36,20 @@ export class OperatorProcess {
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
+    if (opts.waitForController === false) {
+      await eventually('the operator to start', async () => this.output.includes('"execsession operator starting"'), 30_000, 100);
+      return;
+    }
+    await this.waitForController();
+  }
+
+  /** Waits until the operator leads and its controller runs. */
+  async waitForController(timeoutMs = 30_000): Promise<void> {
+    const child = this.child;
     await eventually('the operator to start its controller', async () => {
-      if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}:\n${this.log()}`);
+      if (child?.exitCode !== null) throw new Error(`operator exited ${child?.exitCode}:\n${this.log()}`);
       return this.output.includes('"controller started"');
-    }, 30_000, 100);
+    }, timeoutMs, 100);
   }
 
   get pid(): number | undefined {

@@ -1,0 +1,41 @@
+// Matching authenticated identities against policy subjects, the way RBAC
+// matches rbacv1.Subject: users by name, groups by membership, ServiceAccounts
+// by their `system:serviceaccount:NS:NAME` user name.
+import type { Identity, Subject } from './types.js';
+
+/** The user name the API server gives a ServiceAccount's tokens. */
+export function serviceAccountUsername(namespace: string, name: string): string {
+  return `system:serviceaccount:${namespace}:${name}`;
+}
+
+/** True when `identity` is what `subject` names. */
+export function matchesSubject(identity: Identity, subject: Subject): boolean {
+  switch (subject.kind) {
+    case 'User':
+      return identity.username === subject.name;
+    case 'Group':
+      return identity.groups.includes(subject.name);
+    case 'ServiceAccount':
+      // Without a namespace the subject is invalid (validatePolicy) and matches nobody.
+      return subject.namespace !== undefined && subject.namespace !== ''
+        && identity.username === serviceAccountUsername(subject.namespace, subject.name);
+    default:
+      return false;
+  }
+}
+
+/** True when `identity` matches at least one of `subjects`. */
+export function matchesAnySubject(identity: Identity, subjects: readonly Subject[] | undefined): boolean {
+  return (subjects ?? []).some((s) => matchesSubject(identity, s));
+}
+
+/** `user "alice"`, for messages. */
+export function describeIdentity(identity: Identity): string {
+  return `user ${JSON.stringify(identity.username)}`;
+}
+
+/** `Group "developers"`, `ServiceAccount "ci/deployer"`, for messages. */
+export function describeSubject(subject: Subject): string {
+  const name = subject.kind === 'ServiceAccount' ? `${subject.namespace ?? '?'}/${subject.name}` : subject.name;
+  return `${subject.kind} ${JSON.stringify(name)}`;
+}
