@@ -85,6 +85,15 @@ export interface ExecSessionSpec {
   ttl?: string;
   /** Why access is needed, kept for the record. */
   reason?: string;
+  /** Who created the session, stamped and signed by the admission webhook (src/admission/stamp.ts). */
+  requester?: {
+    username: string;
+    uid?: string;
+    groups?: string[];
+    extra?: Record<string, string[]>;
+    stampedAt?: string;
+    signature?: string;
+  };
 }
 
 /** The identity a session runs as, resolved inside the container. */

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { validateCreate, validateUpdate } from './validate.js';
+
+const OK = { podName: 'web', user: 'alice', ttl: '15m' };
+
+describe('validateCreate', () => {
+  it('accepts a plain interactive session and a one-shot command', () => {
+    assert.deepEqual(validateCreate(OK), []);
+    assert.deepEqual(validateCreate({ ...OK, tty: false, command: ['id'] }), []);
+    assert.deepEqual(validateCreate({ ...OK, user: '1000:2000', container: 'app-1' }), []);
+  });
+  const bad: Array<[string, object, RegExp]> = [
+    ['a malformed user', { ...OK, user: 'a:b:c' }, /spec\.user: .*<name\|uid>\[:<group\|gid>\]/],
+    ['an empty user', { ...OK, user: '' }, /spec\.user/],
+    ['a bad ttl', { ...OK, ttl: '10 minutes' }, /spec\.ttl: .*"10 minutes"/],
+    ['a zero ttl', { ...OK, ttl: '0s' }, /spec\.ttl/],
+    ['a container name with capitals', { ...OK, container: 'App' }, /spec\.container: "App" is not a container name/],
+    ['an empty command', { ...OK, command: [] }, /spec\.command: give at least the program/],
+    ['an empty program', { ...OK, command: [''] }, /spec\.command\[0\]/],
+    ['tty false without a command', { ...OK, tty: false }, /tty: false runs one command/],
+  ];
+  for (const [name, spec, message] of bad) {
+    it(`refuses ${name}, saying what to do`, () => {
+      const problems = validateCreate(spec as never);
+      assert.equal(problems.length >= 1, true);
+      assert.match(problems.join('\n'), message);
+    });
+  }
+});
+
+describe('validateUpdate', () => {
+  const before = { ...OK, command: ['id'], tty: false, requester: { username: 'alice', groups: ['developers'], stampedAt: 'x', signature: 's' } };
+  it('allows changing nothing that matters (reason)', () => {
+    assert.deepEqual(validateUpdate(before, { ...before, reason: 'now with a reason' }), []);
+  });
+  for (const [field, value] of [['podName', 'db'], ['container', 'sidecar'], ['user', 'root'], ['command', ['sh']], ['tty', true], ['ttl', '24h']] as const) {
+    it(`refuses a change of spec.${field}`, () => {
+      assert.deepEqual(validateUpdate(before, { ...before, [field]: value }), [`spec.${field} cannot be changed once the session exists; create a new ExecSession instead`]);
+    });
+  }
+  it('refuses a change of the stamp, and its removal', () => {
+    assert.match(validateUpdate(before, { ...before, requester: { ...before.requester, username: 'bob' } }).join(), /stamped by the admission webhook/);
+    assert.match(validateUpdate(before, { ...OK, command: ['id'], tty: false }).join(), /stamped by the admission webhook/);
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * What the validating webhook checks on an ExecSession, beyond the CRD schema
+ * (Kubernetes 1.20 has no CEL): the formats the schema cannot express on CREATE,
+ * and on UPDATE that the stamp and the target never change. Each problem says
+ * what is wrong and what to do instead.
+ */
+import { parseDuration } from '../api/duration.js';
+import type { ExecSessionSpec } from '../api/types.js';
+import { UserSpecError, parseUserSpec } from '../exec/user-spec.js';
+import { canonicalJson } from './stamp.js';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Fields that identify who asked and what they may enter: fixed once created. */
+export const IMMUTABLE_FIELDS = ['requester', 'podName', 'container', 'user', 'command', 'tty', 'ttl'] as const;
+
+type Spec = ExecSessionSpec & { requester?: unknown };
+
+/** Problems with a new session's spec; empty when it is fine. */
+export function validateCreate(spec: Spec): string[] {
+  const problems: string[] = [];
+  try {
+    parseUserSpec(spec.user);
+  } catch (e) {
+    if (!(e instanceof UserSpecError)) throw e;
+    problems.push(`spec.user: ${e.message}`);
+  }
+  if (spec.ttl !== undefined) {
+    try {
+      parseDuration(spec.ttl);
+    } catch (e) {
+      problems.push(`spec.ttl: ${(e as Error).message}`);
+    }
+  }
+  if (spec.container !== undefined && spec.container !== '' && !DNS_LABEL.test(spec.container)) {
+    problems.push(`spec.container: "${spec.container}" is not a container name (lowercase letters, digits and '-'); leave it empty for the pod's default container`);
+  }
+  if (spec.command !== undefined) {
+    if (spec.command.length === 0) problems.push('spec.command: give at least the program, e.g. ["id"], or leave it out for the user\'s login shell');
+    if (spec.command[0] === '') problems.push('spec.command[0]: the program must not be empty');
+  }
+  if (spec.tty === false && !spec.command?.length) {
+    problems.push('spec.command: a session with tty: false runs one command; set spec.command, or leave tty at its default (true) for an interactive session');
+  }
+  return problems;
+}
+
+/** Problems with an update: any change to the stamp or the target. */
+export function validateUpdate(oldSpec: Spec, newSpec: Spec): string[] {
+  const problems: string[] = [];
+  for (const f of IMMUTABLE_FIELDS) {
+    if (canonicalJson(oldSpec[f] ?? null) !== canonicalJson(newSpec[f] ?? null)) {
+      problems.push(f === 'requester'
+        ? 'spec.requester is stamped by the admission webhook and cannot be changed'
+        : `spec.${f} cannot be changed once the session exists; create a new ExecSession instead`);
+    }
+  }
+  return problems;
+}
