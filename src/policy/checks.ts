@@ -77,9 +77,12 @@ const rootGroup: Check = (req, policy) => {
   const root = hasRootGroup(req.user);
   if (root === undefined) return { pending: ['users.allowRootGroup'] };
   if (!root) return undefined;
-  const groups = req.user.gids ? `groups ${req.user.gids.join(', ')}` : `group ${JSON.stringify(req.user.specGroup)}`;
+  const { spec, specGroup, gids } = req.user;
+  const holds = specGroup !== undefined && (specGroup === 'root' || specGroup === '0')
+    ? `names the root group ${JSON.stringify(specGroup)}`
+    : `would hold gid 0 (groups: ${(gids ?? []).join(', ')})`;
   return violation(PolicyReason.RootGroupDenied, policy,
-    `does not allow the root group: spec.user ${JSON.stringify(req.user.spec)} would hold gid 0 (${groups}) and users.allowRootGroup is not true`,
+    `does not allow the root group: spec.user ${JSON.stringify(spec)} ${holds} and users.allowRootGroup is not true`,
     'name a non-root group explicitly, e.g. "<user>:<gid>" (an explicit group also drops supplementary groups), or ask the policy\'s owner for users.allowRootGroup: true');
 };
 

@@ -216,9 +216,15 @@ describe('RBAC', () => {
     }
   });
 
-  it('grants nothing on secrets', () => {
+  it('grants secrets only in execsession-system, reading and updating only the operator\'s own', () => {
     for (const r of roles) {
-      for (const rule of r.rules ?? []) assert.ok(!(rule.resources ?? []).some((x) => x === 'secrets' || x.startsWith('secrets/')), `${describeRole(r)} grants ${JSON.stringify(rule)}`);
+      for (const rule of r.rules ?? []) {
+        if (!(rule.resources ?? []).some((x) => x === 'secrets' || x.startsWith('secrets/'))) continue;
+        assert.equal(r.kind, 'Role', `${describeRole(r)} grants secrets cluster-wide`);
+        const reads = (rule.verbs ?? []).filter((v) => v !== 'create');
+        if (reads.length > 0) assert.deepEqual(rule.resourceNames, ['execsession-operator'], `${describeRole(r)}: ${JSON.stringify(rule)}`);
+        assert.ok(!(rule.verbs ?? []).some((v) => ['list', 'watch'].includes(v)), 'no listing of secrets');
+      }
     }
   });
 
@@ -263,11 +269,11 @@ describe('config/samples', () => {
   const dir = join(REPO_ROOT, 'config', 'samples');
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
   const samples = files.flatMap((f) => parseManifests(readFileSync(join(dir, f), 'utf8'), `config/samples/${f}`).map((m) => ({ file: f, m })));
-  const crd = rendered.find((m) => m.kind === 'CustomResourceDefinition') as { spec: { versions: Array<{ schema: { openAPIV3Schema: { properties: { spec: { required: string[]; properties: Record<string, unknown> } } } } }> } };
+  const crd = rendered.find((m) => m.kind === 'CustomResourceDefinition' && m.metadata?.name === 'execsessions.execsession.dev') as { spec: { versions: Array<{ schema: { openAPIV3Schema: { properties: { spec: { required: string[]; properties: Record<string, unknown> } } } } }> } };
   const specSchema = crd.spec.versions[0]?.schema.openAPIV3Schema.properties.spec;
 
-  it('has the two ExecSessions and the target pod, all parsing', () => {
-    assert.deepEqual(files, ['execsession-command.yaml', 'execsession.yaml', 'target-pod.yaml']);
+  it('has the two ExecSessions, the two policies and the target pod, all parsing', () => {
+    assert.deepEqual(files, ['clusterexecpolicy-developers.yaml', 'execpolicy-approval.yaml', 'execsession-command.yaml', 'execsession.yaml', 'target-pod.yaml']);
     for (const { file, m } of samples) assert.ok(m.apiVersion && m.kind && m.metadata?.name, `${file}: a manifest without apiVersion, kind or name`);
   });
 
