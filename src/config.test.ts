@@ -5,8 +5,12 @@ import { ConfigError, type OperatorConfig, loadConfig, usage } from './config.js
 
 const CONTAINERD_CONFIG = '/run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}/config.json';
 
-const DEFAULTS: OperatorConfig = {
+const DEFAULTS: Comparable = {
   kubeconfig: '',
+  webhook: {
+    namespace: 'execsession-system', secretName: 'execsession-operator', listenHost: '0.0.0.0', listenPort: 9443,
+    endpoint: { service: { namespace: 'execsession-system', name: 'execsession-webhook', port: 443 } },
+  },
   controller: {
     namespace: 'execsession-system',
     helperImage: 'execsession-helper:0.1.0',
@@ -25,6 +29,31 @@ const DEFAULTS: OperatorConfig = {
   logLevel: 'info',
 };
 
+type Comparable = Omit<OperatorConfig, 'controller'> & { controller: Omit<OperatorConfig['controller'], 'stampKey'> };
+
+/** The configuration without its function-valued seams, for deepEqual. */
+function comparable(c: OperatorConfig): Comparable {
+  const controller: Partial<OperatorConfig['controller']> = { ...c.controller };
+  delete controller.stampKey;
+  return { ...c, controller: controller as Comparable['controller'] };
+}
+
+describe('webhook flags', () => {
+  it('advertises the listen address when it is a specific one', () => {
+    const w = loadConfig(['--webhook-listen', '10.250.0.1:0'], {}).webhook;
+    assert.deepEqual([w.listenHost, w.listenPort, w.endpoint], ['10.250.0.1', 0, {}]);
+  });
+  it('takes an explicit URL or Service', () => {
+    assert.deepEqual(loadConfig(['--webhook-url', 'https://hooks.example:8443'], {}).webhook.endpoint, { url: 'https://hooks.example:8443' });
+    assert.deepEqual(loadConfig(['--webhook-service', 'ops/hook'], {}).webhook.endpoint, { service: { namespace: 'ops', name: 'hook', port: 443 } });
+  });
+  it('refuses malformed values, naming the flag', () => {
+    throwsConfig(['--webhook-listen', '9443'], {}, /--webhook-listen must be HOST:PORT/);
+    throwsConfig(['--webhook-url', 'http://x'], {}, /--webhook-url must be https/);
+    throwsConfig(['--webhook-service', 'just-a-name'], {}, /--webhook-service must be NAMESPACE\/NAME/);
+  });
+});
+
 function throwsConfig(argv: string[], env: NodeJS.ProcessEnv, message: RegExp): void {
   assert.throws(() => loadConfig(argv, env), (e: unknown) => {
     assert.ok(e instanceof ConfigError, `not a ConfigError: ${String(e)}`);
@@ -35,10 +64,10 @@ function throwsConfig(argv: string[], env: NodeJS.ProcessEnv, message: RegExp): 
 }
 
 describe('loadConfig defaults', () => {
-  it('no flags, no environment', () => assert.deepEqual(loadConfig([], {}), DEFAULTS));
+  it('no flags, no environment', () => assert.deepEqual(comparable(loadConfig([], {})), DEFAULTS));
 
   it('ignores unrelated environment', () => {
-    assert.deepEqual(loadConfig([], { HOME: '/root', NAMESPACE: 'x', EXECSESSION: 'y', execsession_namespace: 'z' }), DEFAULTS);
+    assert.deepEqual(comparable(loadConfig([], { HOME: '/root', NAMESPACE: 'x', EXECSESSION: 'y', execsession_namespace: 'z' })), DEFAULTS);
   });
 
   it('KUBECONFIG is the kubeconfig fallback', () => assert.equal(loadConfig([], { KUBECONFIG: '/k' }).kubeconfig, '/k'));

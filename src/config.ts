@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseDuration } from './api/duration.js';
 import { CONTAINERD_PATHS } from './exec/helper-client.js';
+import type { WebhookConfig } from './admission/webhook.js';
 import type { ControllerConfig } from './controller/types.js';
 
 /** Every flag: its default and what it does (printed by --help). */
@@ -18,6 +19,10 @@ const FLAGS = {
   'runtime-config-path': { default: CONTAINERD_PATHS.configPath, help: 'path on the node of a container\'s OCI config, {id} standing for the container ID (CRI-O: /run/containers/storage/overlay-containers/{id}/userdata/config.json; Docker: /run/containerd/io.containerd.runtime.v2.task/moby/{id}/config.json)' },
   'runtime-root': { default: CONTAINERD_PATHS.runcRoot, help: 'runc --root for the node\'s containers (CRI-O: /run/runc; Docker: /run/docker/runtime-runc/moby)' },
   backend: { default: 'auto', help: 'how sessions enter containers: runtime (the node\'s runc, keeping every container setting), nsenter (fallback; keeps no seccomp filter or LSM label, see docs/exec-backends.md), or auto (runtime where the runtime state is found)' },
+  'webhook-listen': { default: '0.0.0.0:9443', help: 'address the admission webhook listens on (HOST:PORT; port 0 picks a free one)' },
+  'webhook-url': { default: '', help: 'URL kube-apiserver calls the webhook at (default: https://LISTEN-HOST:PORT when the listen host is an address, else --webhook-service)' },
+  'webhook-service': { default: '', help: 'Service kube-apiserver calls the webhook through, NAMESPACE/NAME[:PORT] (default: NAMESPACE/execsession-webhook:443 when listening on all addresses)' },
+  'webhook-secret': { default: 'execsession-operator', help: 'Secret (in --namespace) holding the webhook certificates and the stamp-signing key' },
   retention: { default: '1h', help: 'how long ended sessions are kept before they are deleted' },
   'start-timeout': { default: '2m', help: 'how long a helper pod may take to start before the session fails' },
   'output-limit': { default: '16384', help: 'bytes of stdout and of stderr kept in status.result of non-interactive runs' },
@@ -34,6 +39,7 @@ type Flag = keyof typeof FLAGS;
 /** The operator's configuration. */
 export interface OperatorConfig {
   kubeconfig: string;
+  webhook: WebhookConfig;
   controller: ControllerConfig;
   concurrency: number;
   leaderElect: boolean;
@@ -65,6 +71,23 @@ function duration(flag: Flag, value: string): number {
   }
 }
 
+/** How the webhook listens and how kube-apiserver reaches it. */
+function webhookConfig(namespace: string, listen: string, url: string, service: string, secretName: string): WebhookConfig {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d+)$/.exec(listen);
+  if (!m) throw new ConfigError(`--webhook-listen must be HOST:PORT, got "${listen}"`);
+  const listenHost = (m[1] ?? '').replace(/^\[|\]$/g, '');
+  const base = { namespace, secretName, listenHost, listenPort: Number(m[2]) };
+  if (url) {
+    if (!/^https:\/\/[^/]+$/.test(url)) throw new ConfigError(`--webhook-url must be https://HOST[:PORT] without a path, got "${url}"`);
+    return { ...base, endpoint: { url } };
+  }
+  const everywhere = listenHost === '0.0.0.0' || listenHost === '::';
+  if (!service && !everywhere) return { ...base, endpoint: {} };
+  const s = /^([a-z0-9-]+)\/([a-z0-9-]+)(?::(\d+))?$/.exec(service || `${namespace}/execsession-webhook:443`);
+  if (!s) throw new ConfigError(`--webhook-service must be NAMESPACE/NAME[:PORT], got "${service}"`);
+  return { ...base, endpoint: { service: { namespace: s[1] ?? '', name: s[2] ?? '', port: Number(s[3] ?? 443) } } };
+}
+
 /** Reads flags and environment into the configuration. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
   const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
@@ -84,6 +107,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
   if (!get('runtime-config-path').includes('{id}')) throw new ConfigError('--runtime-config-path must contain {id}, which stands for the container ID');
   return {
     kubeconfig: get('kubeconfig') || env.KUBECONFIG || '',
+    webhook: webhookConfig(get('namespace'), get('webhook-listen'), get('webhook-url'), get('webhook-service'), get('webhook-secret')),
     controller: {
       namespace: get('namespace'),
       helperImage: get('helper-image'),
@@ -93,6 +117,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       retentionMs: duration('retention', get('retention')),
       startTimeoutMs: duration('start-timeout', get('start-timeout')),
       outputLimit: positiveInt('output-limit', get('output-limit')),
+      // Filled in by main once the operator's Secret is read.
+      stampKey: () => {
+        throw new Error('the stamp key is not loaded yet');
+      },
     },
     concurrency: positiveInt('concurrency', get('concurrency')),
     leaderElect: leaderElect === 'true',

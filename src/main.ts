@@ -4,6 +4,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { Webhook } from './admission/webhook.js';
 import { ConfigError, loadConfig } from './config.js';
 import { Controller } from './controller/controller.js';
 import { KubeClient } from './k8s/kube.js';
@@ -16,8 +17,11 @@ async function main(): Promise<void> {
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
   const kube = new KubeClient(kc);
+  // The webhook first: sessions are stamped from the start, and the controller needs the stamp key.
+  const webhook = new Webhook(kube, config.webhook, log);
+  await webhook.start();
   const controller = new Controller({
-    kc, kube, log, config: config.controller, concurrency: config.concurrency,
+    kc, kube, log, config: { ...config.controller, stampKey: () => webhook.stampKey }, concurrency: config.concurrency,
     leader: config.leaderElect
       ? { namespace: config.controller.namespace, name: config.leaseName, identity: config.leaderIdentity, leaseDurationMs: config.leaseDurationMs, retryMs: Math.max(500, config.leaseDurationMs / 5) }
       : undefined,
@@ -28,7 +32,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    void shell.shutdown().then(() => process.exit(0));
+    void shell.shutdown().then(() => webhook.stop()).then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

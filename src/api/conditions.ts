@@ -33,6 +33,10 @@ export const Reason = {
   Deleted: 'Deleted',
   CommandSucceeded: 'CommandSucceeded',
   CommandFailed: 'CommandFailed',
+  /** The session has no requester stamp from the admission webhook. */
+  Unsigned: 'Unsigned',
+  /** The requester stamp does not verify: the session changed after admission. */
+  BadSignature: 'BadSignature',
 } as const;
 
 /** One of the {@link Reason} values. */

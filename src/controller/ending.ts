@@ -32,7 +32,9 @@ export class Ending {
     const updated = await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', {
       phase, message, conditions, observedGeneration: gen, endedAt: s.status?.endedAt ?? kubeTime(now), ...extra,
     });
-    await this.kube.recordEvent(updated, { type: phase === 'Failed' ? 'Warning' : 'Normal', reason: phase === 'Failed' ? reason : phase, message })
+    // A refusal's Event names its cause (UserNotFound, Unsigned, ...); other endings name the phase.
+    const refused = phase === 'Failed' || phase === 'Denied';
+    await this.kube.recordEvent(updated, { type: refused ? 'Warning' : 'Normal', reason: refused ? reason : phase, message })
       .catch((e: unknown) => this.log.warn({ err: apiMessage(e) }, 'could not record event'));
     this.log.info({ session: `${s.metadata.namespace}/${s.metadata.name}`, phase, reason }, message);
     return this.afterEnd(updated);

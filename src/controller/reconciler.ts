@@ -4,6 +4,7 @@
  * after a crash, a restart or a replayed event. Time comes from status
  * (startedAt, expiresAt), never from timers alone.
  */
+import { verifyStamp } from '../admission/stamp.js';
 import { ConditionType, Reason, kubeTime, setCondition } from '../api/conditions.js';
 import { formatDuration } from '../api/duration.js';
 import { isTerminalPhase, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
@@ -74,9 +75,11 @@ export class Reconciler {
     }
   }
 
-  /** Checks the target and creates the helper pod; expiry is fixed here, once. */
+  /** Checks the stamp and the target and creates the helper pod; expiry is fixed here, once. */
   private async start(s: ExecSession): Promise<Outcome> {
     const ns = s.metadata.namespace ?? '';
+    const unsigned = verifyStamp(this.cfg.stampKey(), ns, s.metadata.name ?? '', s.spec);
+    if (unsigned) return this.ending.end(s, 'Denied', unsigned.reason, unsigned.message);
     const pod = await this.kube.getPod(ns, s.spec.podName);
     const node = pod?.spec?.nodeName ? await this.kube.getNode(pod.spec.nodeName) : undefined;
     const d = decideTarget(s.spec, ns, pod, node);

@@ -16,6 +16,8 @@ export interface ControllerConfig {
   startTimeoutMs: number;
   /** Bytes of stdout and of stderr kept in status.result. */
   outputLimit: number;
+  /** Verifies requester stamps; a session whose stamp does not verify never starts. */
+  stampKey: () => Buffer;
 }
 
 /** The logging calls the controller makes (pino's shape). */

@@ -4,8 +4,9 @@
  * hand it a fake and integration tests the real thing.
  */
 import {
-  ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Exec, type KubeConfig, PatchStrategy,
-  type V1Lease, type V1Node, type V1Pod, type V1Status, setHeaderOptions,
+  AdmissionregistrationV1Api, ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Exec, type KubeConfig, PatchStrategy,
+  type V1Lease, type V1MutatingWebhookConfiguration, type V1Node, type V1Pod, type V1Secret, type V1Status,
+  type V1ValidatingWebhookConfiguration, setHeaderOptions,
 } from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 import { GROUP, PLURAL, VERSION, type ExecSession, type ExecSessionStatus } from '../api/types.js';
@@ -38,6 +39,11 @@ export interface Kube {
   listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
   recordEvent(session: ExecSession, event: SessionEvent): Promise<void>;
   exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
+  getSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  createSecret(secret: V1Secret): Promise<V1Secret>;
+  replaceSecret(secret: V1Secret): Promise<V1Secret>;
+  /** Creates or replaces both webhook configurations. */
+  applyWebhookConfigurations(mutating: V1MutatingWebhookConfiguration, validating: V1ValidatingWebhookConfiguration): Promise<void>;
   getLease(namespace: string, name: string): Promise<V1Lease | undefined>;
   createLease(lease: V1Lease): Promise<V1Lease>;
   replaceLease(lease: V1Lease): Promise<V1Lease>;
@@ -125,12 +131,14 @@ export class KubeClient implements Kube {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly coordination: CoordinationV1Api;
+  private readonly admission: AdmissionregistrationV1Api;
   private readonly execer: Exec;
 
   constructor(kc: KubeConfig, private readonly outputLimit = 4 << 20) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
+    this.admission = kc.makeApiClient(AdmissionregistrationV1Api);
     this.execer = new Exec(kc);
   }
 
@@ -222,6 +230,27 @@ export class KubeClient implements Kube {
         reject(new Error(`exec in pod ${namespace}/${pod} failed: ${apiMessage(e)}`));
       });
     });
+  }
+
+  getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    return orUndefined(this.core.readNamespacedSecret({ namespace, name }));
+  }
+
+  createSecret(secret: V1Secret): Promise<V1Secret> {
+    return this.core.createNamespacedSecret({ namespace: secret.metadata?.namespace ?? 'default', body: secret });
+  }
+
+  replaceSecret(secret: V1Secret): Promise<V1Secret> {
+    return this.core.replaceNamespacedSecret({ namespace: secret.metadata?.namespace ?? 'default', name: secret.metadata?.name ?? '', body: secret });
+  }
+
+  async applyWebhookConfigurations(mutating: V1MutatingWebhookConfiguration, validating: V1ValidatingWebhookConfiguration): Promise<void> {
+    const m = await orUndefined(this.admission.readMutatingWebhookConfiguration({ name: mutating.metadata?.name ?? '' }));
+    if (m) await this.admission.replaceMutatingWebhookConfiguration({ name: m.metadata?.name ?? '', body: { ...mutating, metadata: { ...mutating.metadata, resourceVersion: m.metadata?.resourceVersion } } });
+    else await this.admission.createMutatingWebhookConfiguration({ body: mutating });
+    const v = await orUndefined(this.admission.readValidatingWebhookConfiguration({ name: validating.metadata?.name ?? '' }));
+    if (v) await this.admission.replaceValidatingWebhookConfiguration({ name: v.metadata?.name ?? '', body: { ...validating, metadata: { ...validating.metadata, resourceVersion: v.metadata?.resourceVersion } } });
+    else await this.admission.createValidatingWebhookConfiguration({ body: validating });
   }
 
   getLease(namespace: string, name: string): Promise<V1Lease | undefined> {

@@ -5,7 +5,8 @@
  * --enable-aggregator-routing, so it dials the endpoint directly.
  */
 import { readFileSync } from 'node:fs';
-import { HOST_IP, paths } from './config.js';
+import { join } from 'node:path';
+import { HOST_IP, STATE_DIR, paths } from './config.js';
 import { run } from './proc.js';
 
 /** What to register. */
@@ -59,5 +60,5 @@ export function apiServiceManifests(r: ApiServiceRegistration): object {
 
 /** Applies the registration with the admin identity. */
 export async function registerApiService(r: ApiServiceRegistration): Promise<void> {
-  await run('kubectl', ['--kubeconfig', paths.adminKubeconfig, 'apply', '-f', '-'], { input: JSON.stringify(apiServiceManifests(r)) });
+  await run('kubectl', ['--kubeconfig', paths.adminKubeconfig, '--cache-dir', join(STATE_DIR, 'kubectl-cache'), 'apply', '-f', '-'], { input: JSON.stringify(apiServiceManifests(r)) });
 }

@@ -5,12 +5,19 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
-import { paths } from '../cluster/config.js';
+import { STATE_DIR, paths } from '../cluster/config.js';
 import { writeUserKubeconfig } from '../cluster/pki.js';
 
 export const ADMIN_KUBECONFIG = paths.adminKubeconfig;
+/**
+ * kubectl's discovery cache, per cluster: the default one (~/.kube/cache) is keyed
+ * by server address, which every local cluster shares, so it would outlive the
+ * cluster and answer with resources an earlier one had.
+ */
+const KUBECTL_CACHE = join(STATE_DIR, 'kubectl-cache');
 
 /** Fails fast, with the fix, when a suite runs without a cluster. */
 export function requireCluster(): void {
@@ -29,7 +36,7 @@ export interface KubectlResult {
 /** Runs the real kubectl; never throws, so tests can assert on failures too. */
 export function kubectl(args: string[], opts: { kubeconfig?: string; input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
   return new Promise((resolve) => {
-    const child = execFile('kubectl', ['--kubeconfig', opts.kubeconfig ?? ADMIN_KUBECONFIG, ...args],
+    const child = execFile('kubectl', ['--kubeconfig', opts.kubeconfig ?? ADMIN_KUBECONFIG, '--cache-dir', KUBECTL_CACHE, ...args],
       { timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr: stderr.split('\n').filter((l) => !/version difference|skew/i.test(l)).join('\n') });

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { REPO_ROOT, IMAGES } from '../cluster/config.js';
+import { HOST_IP, IMAGES, REPO_ROOT } from '../cluster/config.js';
 import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk } from './cluster.js';
 
 export const OPERATOR_NAMESPACE = 'execsession-system';
@@ -28,6 +28,8 @@ export class OperatorProcess {
   async start(opts: { waitForController?: boolean } = {}): Promise<void> {
     const args = ['--import', 'tsx', join(REPO_ROOT, 'src/main.ts'),
       '--helper-image', IMAGES.helper, '--helper-pull-policy', 'Never', '--leader-identity', 'e2e-operator', '--lease-duration', '5s',
+      // kube-apiserver reaches the host at the veth's host side; port 0 lets parallel operators coexist.
+      '--webhook-listen', `${HOST_IP}:0`,
       ...this.args];
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: this.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -37,7 +39,7 @@ export class OperatorProcess {
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     if (opts.waitForController === false) {
-      await eventually('the operator to start', async () => this.output.includes('"execsession operator starting"'), 30_000, 100);
+      await eventually('the operator to register its webhook', async () => this.output.includes('"admission webhook registered"'), 30_000, 100);
       return;
     }
     await this.waitForController();

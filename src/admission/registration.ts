@@ -1,0 +1,35 @@
+/**
+ * The webhook configurations the operator keeps registered: how kube-apiserver
+ * reaches the webhook (a URL, or a Service in the cluster), with the CA that
+ * signed its certificate. Both fail closed: if the webhook cannot be reached, no
+ * ExecSession is created or changed.
+ */
+import type { V1MutatingWebhookConfiguration, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION } from '../api/types.js';
+
+export const WEBHOOK_CONFIGURATION_NAME = 'execsession.dev';
+
+/** Where kube-apiserver sends admission reviews. */
+export type WebhookEndpoint = { url: string } | { service: { namespace: string; name: string; port: number } };
+
+function clientConfig(e: WebhookEndpoint, path: string, caBundle: string): { url?: string; service?: object; caBundle: string } {
+  return 'url' in e ? { url: `${e.url.replace(/\/$/, '')}${path}`, caBundle } : { service: { ...e.service, path }, caBundle };
+}
+
+/** Both configurations for the endpoint, trusting the given CA (PEM). */
+export function webhookConfigurations(e: WebhookEndpoint, caPem: string): { mutating: V1MutatingWebhookConfiguration; validating: V1ValidatingWebhookConfiguration } {
+  const caBundle = Buffer.from(caPem).toString('base64');
+  const rule = (operations: string[]): object => ({ apiGroups: [GROUP], apiVersions: [VERSION], operations, resources: [PLURAL], scope: 'Namespaced' });
+  const common = { failurePolicy: 'Fail', sideEffects: 'None', admissionReviewVersions: ['v1'], timeoutSeconds: 10, matchPolicy: 'Equivalent' };
+  const metadata = { name: WEBHOOK_CONFIGURATION_NAME, labels: { 'app.kubernetes.io/component': 'execsession-operator' } };
+  return {
+    mutating: {
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata,
+      webhooks: [{ name: `stamp.${GROUP}`, clientConfig: clientConfig(e, '/mutate', caBundle), rules: [rule(['CREATE'])], reinvocationPolicy: 'Never', ...common }],
+    } as V1MutatingWebhookConfiguration,
+    validating: {
+      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata,
+      webhooks: [{ name: `validate.${GROUP}`, clientConfig: clientConfig(e, '/validate', caBundle), rules: [rule(['CREATE', 'UPDATE'])], ...common }],
+    } as V1ValidatingWebhookConfiguration,
+  };
+}

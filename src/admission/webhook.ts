@@ -1,0 +1,96 @@
+/**
+ * Runs the admission webhook inside the operator: settles the operator's Secret,
+ * serves reviews over HTTPS, keeps both webhook configurations registered with
+ * the current CA, and renews certificates before they expire.
+ */
+import { isIP } from 'node:net';
+import type { Logger } from '../controller/types.js';
+import type { Kube } from '../k8s/kube.js';
+import type { CertRequest } from './certs.js';
+import { webhookConfigurations, type WebhookEndpoint } from './registration.js';
+import { mutate, validate } from './review.js';
+import { ensureOperatorSecrets, type OperatorSecrets } from './secret.js';
+import { WebhookServer } from './server.js';
+
+/** Webhook settings (flags in src/config.ts). */
+export interface WebhookConfig {
+  namespace: string;
+  secretName: string;
+  listenHost: string;
+  listenPort: number;
+  /** How kube-apiserver reaches us; a URL without port gets the listening port. */
+  endpoint: { url?: string; service?: { namespace: string; name: string; port: number } };
+}
+
+const RECHECK_MS = 60 * 60 * 1000;
+
+/** The names the serving certificate needs for an endpoint. */
+export function certNames(e: WebhookEndpoint): { dnsNames: string[]; ips: string[] } {
+  if ('service' in e) {
+    const { name, namespace } = e.service;
+    return { dnsNames: [`${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`], ips: [] };
+  }
+  const host = new URL(e.url).hostname.replace(/^\[|\]$/g, '');
+  return isIP(host) ? { dnsNames: [], ips: [host] } : { dnsNames: [host], ips: [] };
+}
+
+export class Webhook {
+  private server: WebhookServer | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private secrets: OperatorSecrets | undefined;
+
+  constructor(private readonly kube: Kube, private readonly cfg: WebhookConfig, private readonly log: Logger) {}
+
+  /** The HMAC key for requester stamps (after start). */
+  get stampKey(): Buffer {
+    if (!this.secrets) throw new Error('the webhook has not started');
+    return this.secrets.stampKey;
+  }
+
+  /** Serves and registers; resolves once kube-apiserver can call us. */
+  async start(): Promise<void> {
+    const server = new WebhookServer({ '/mutate': (r) => mutate(r, this.stampKey, new Date()), '/validate': (r) => validate(r) }, this.log);
+    // Certificate names never include the port, so the Secret can be settled before listening.
+    const provisional = this.endpoint(this.cfg.listenPort);
+    this.secrets = await ensureOperatorSecrets(this.kube, this.cfg.namespace, this.cfg.secretName, this.certRequest(provisional));
+    const port = await server.listen(this.cfg.listenHost, this.cfg.listenPort, this.secrets.certs);
+    this.server = server;
+    const endpoint = this.endpoint(port);
+    await this.register(endpoint);
+    this.log.info({ endpoint: 'url' in endpoint ? endpoint.url : `service ${endpoint.service.namespace}/${endpoint.service.name}`, port }, 'admission webhook registered');
+    this.timer = setInterval(() => void this.refresh(endpoint), RECHECK_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.server?.close();
+  }
+
+  private endpoint(port: number): WebhookEndpoint {
+    if (this.cfg.endpoint.service) return { service: this.cfg.endpoint.service };
+    const url = new URL(this.cfg.endpoint.url ?? `https://${this.cfg.listenHost}`);
+    if (!url.port) url.port = String(port);
+    return { url: url.toString().replace(/\/$/, '') };
+  }
+
+  private certRequest(e: WebhookEndpoint): CertRequest {
+    return { ...certNames(e), now: new Date(), validDays: 365 };
+  }
+
+  private async register(e: WebhookEndpoint): Promise<void> {
+    const { mutating, validating } = webhookConfigurations(e, this.secrets?.certs.ca ?? '');
+    await this.kube.applyWebhookConfigurations(mutating, validating);
+  }
+
+  /** Renews certificates when due and re-registers (someone may have deleted or edited the configurations). */
+  private async refresh(e: WebhookEndpoint): Promise<void> {
+    try {
+      this.secrets = await ensureOperatorSecrets(this.kube, this.cfg.namespace, this.cfg.secretName, this.certRequest(e));
+      this.server?.updateCertificates(this.secrets.certs);
+      await this.register(e);
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'webhook refresh failed; will retry');
+    }
+  }
+}
