@@ -8,7 +8,8 @@ import type { Logger } from '../controller/types.js';
 import type { Kube } from '../k8s/kube.js';
 import type { CertRequest } from './certs.js';
 import { webhookConfigurations, type WebhookEndpoint } from './registration.js';
-import { mutate, validate } from './review.js';
+import { Authorizer, describeAllowed } from '../authz/authorizer.js';
+import { mutate, requesterOf, validate, type AdmissionRequest, type AdmissionResponse } from './review.js';
 import { ensureOperatorSecrets, type OperatorSecrets } from './secret.js';
 import { WebhookServer } from './server.js';
 
@@ -39,7 +40,11 @@ export class Webhook {
   private timer: NodeJS.Timeout | undefined;
   private secrets: OperatorSecrets | undefined;
 
-  constructor(private readonly kube: Kube, private readonly cfg: WebhookConfig, private readonly log: Logger) {}
+  private readonly authorizer: Authorizer;
+
+  constructor(private readonly kube: Kube, private readonly cfg: WebhookConfig, private readonly log: Logger) {
+    this.authorizer = new Authorizer(kube);
+  }
 
   /** The HMAC key for requester stamps (after start). */
   get stampKey(): Buffer {
@@ -49,7 +54,7 @@ export class Webhook {
 
   /** Serves and registers; resolves once kube-apiserver can call us. */
   async start(): Promise<void> {
-    const server = new WebhookServer({ '/mutate': (r) => mutate(r, this.stampKey, new Date()), '/validate': (r) => validate(r) }, this.log);
+    const server = new WebhookServer({ '/mutate': (r) => mutate(r, this.stampKey, new Date()), '/validate': (r) => this.admit(r) }, this.log);
     // Certificate names never include the port, so the Secret can be settled before listening.
     const provisional = this.endpoint(this.cfg.listenPort);
     this.secrets = await ensureOperatorSecrets(this.kube, this.cfg.namespace, this.cfg.secretName, this.certRequest(provisional));
@@ -60,6 +65,20 @@ export class Webhook {
     this.log.info({ endpoint: 'url' in endpoint ? endpoint.url : `service ${endpoint.service.namespace}/${endpoint.service.name}`, port }, 'admission webhook registered');
     this.timer = setInterval(() => void this.refresh(endpoint), RECHECK_MS);
     this.timer.unref();
+  }
+
+  /**
+   * Validating webhook: formats and immutability, then on CREATE both RBAC and
+   * policy. An allow names the policy in a warning, which `kubectl create
+   * --dry-run=server` shows; an error here fails the request (failurePolicy Fail).
+   */
+  private async admit(r: AdmissionRequest): Promise<AdmissionResponse> {
+    const v = validate(r);
+    if (!v.allowed || r.operation !== 'CREATE' || !r.object?.spec) return v;
+    const d = await this.authorizer.authorize({ requester: requesterOf(r), namespace: r.namespace ?? '', spec: r.object.spec });
+    if (!d.allowed) return { uid: r.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: `${d.reason}: ${d.message}` } };
+    const later = d.pendingResolution ? '; checked again once the user is resolved inside the container' : '';
+    return { uid: r.uid, allowed: true, warnings: [`${describeAllowed(d)}${later}`] };
   }
 
   async stop(): Promise<void> {

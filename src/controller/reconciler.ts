@@ -5,6 +5,8 @@
  * (startedAt, expiresAt), never from timers alone.
  */
 import { verifyStamp } from '../admission/stamp.js';
+import { Authorizer } from '../authz/authorizer.js';
+import type { Decision, ResolvedIdentity } from '../policy/types.js';
 import { ConditionType, Reason, kubeTime, setCondition } from '../api/conditions.js';
 import { formatDuration } from '../api/duration.js';
 import { isTerminalPhase, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
@@ -37,10 +39,12 @@ const LIVE_RECHECK_MS = 30_000;
 export class Reconciler {
   private readonly helpers: HelperClient;
   private readonly ending: Ending;
+  private readonly authorizer: Authorizer;
 
   constructor(private readonly kube: Kube, private readonly cfg: ControllerConfig, private readonly log: Logger, private readonly now: () => Date = () => new Date()) {
     this.helpers = new HelperClient(kube, cfg.runtimePaths);
     this.ending = new Ending(kube, this.helpers, cfg, log, now);
+    this.authorizer = new Authorizer(kube);
   }
 
   /** Reconciles `namespace/name`. */
@@ -80,6 +84,9 @@ export class Reconciler {
     const ns = s.metadata.namespace ?? '';
     const unsigned = verifyStamp(this.cfg.stampKey(), ns, s.metadata.name ?? '', s.spec);
     if (unsigned) return this.ending.end(s, 'Denied', unsigned.reason, unsigned.message);
+    // Policies and RBAC may have changed since admission: decide again before anything runs.
+    const authz = await this.authorize(s);
+    if (!authz.allowed) return this.ending.end(s, 'Denied', authz.reason, authz.message);
     const pod = await this.kube.getPod(ns, s.spec.podName);
     const node = pod?.spec?.nodeName ? await this.kube.getNode(pod.spec.nodeName) : undefined;
     const d = decideTarget(s.spec, ns, pod, node);
@@ -124,6 +131,15 @@ export class Reconciler {
     return this.enter(s, ref);
   }
 
+  /** RBAC and policy for the stamped requester; the stamp has been verified before. */
+  private authorize(s: ExecSession, resolved?: ResolvedIdentity): Promise<Decision> {
+    const r = s.spec.requester;
+    return this.authorizer.authorize({
+      requester: { username: r?.username ?? '', uid: r?.uid, groups: r?.groups ?? [], extra: r?.extra },
+      namespace: s.metadata.namespace ?? '', spec: s.spec, resolved,
+    });
+  }
+
   private where(s: ExecSession): string {
     return `container "${s.status?.container}" of pod ${s.metadata.namespace}/${s.spec.podName}`;
   }
@@ -140,6 +156,9 @@ export class Reconciler {
       if (e instanceof InspectError) return this.ending.end(s, 'Failed', Reason.RuntimeNotFound, `${where}: ${e.message}`);
       throw e;
     }
+    // Only now is it known what a name means in this container (uid 0 under another name, say).
+    const resolved = await this.authorize(s, { uid: user.uid, gid: user.gid, groups: user.groups, name: user.name });
+    if (!resolved.allowed) return this.ending.end(s, 'Denied', resolved.reason, `${resolved.message} (${where} resolves "${s.spec.user}" to uid ${user.uid}, gid ${user.gid})`);
     const chosen = chooseBackend(this.cfg.backend, inspection);
     if ('error' in chosen) {
       const message = `${where}: ${chosen.error}. Check the operator's --runtime-config-path and --runtime-root for this node's runtime (${s.status?.runtime}), or use --backend=auto`;

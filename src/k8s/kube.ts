@@ -4,12 +4,16 @@
  * hand it a fake and integration tests the real thing.
  */
 import {
-  AdmissionregistrationV1Api, ApiException, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Exec, type KubeConfig, PatchStrategy,
+  AdmissionregistrationV1Api, ApiException, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Exec, type KubeConfig, PatchStrategy,
   type V1Lease, type V1MutatingWebhookConfiguration, type V1Node, type V1Pod, type V1Secret, type V1Status,
   type V1ValidatingWebhookConfiguration, setHeaderOptions,
 } from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 import { GROUP, PLURAL, VERSION, type ExecSession, type ExecSessionStatus } from '../api/types.js';
+import {
+  CLUSTER_EXEC_POLICY_KIND, CLUSTER_EXEC_POLICY_PLURAL, EXEC_POLICY_KIND, EXEC_POLICY_PLURAL,
+  type ClusterExecPolicy, type ExecPolicy, type PolicyEntry,
+} from '../policy/types.js';
 
 /** The outcome of a command run in a pod. */
 export interface ExecResult {
@@ -39,6 +43,11 @@ export interface Kube {
   listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
   recordEvent(session: ExecSession, event: SessionEvent): Promise<void>;
   exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
+  /** Can this identity do this? (authorization.k8s.io SubjectAccessReview) */
+  subjectAccessReview(who: AccessSubject, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }>;
+  getNamespaceLabels(name: string): Promise<Record<string, string> | undefined>;
+  /** ExecPolicies of a namespace and all ClusterExecPolicies. */
+  listPolicies(namespace: string): Promise<PolicyEntry[]>;
   getSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   createSecret(secret: V1Secret): Promise<V1Secret>;
   replaceSecret(secret: V1Secret): Promise<V1Secret>;
@@ -47,6 +56,14 @@ export interface Kube {
   getLease(namespace: string, name: string): Promise<V1Lease | undefined>;
   createLease(lease: V1Lease): Promise<V1Lease>;
   replaceLease(lease: V1Lease): Promise<V1Lease>;
+}
+
+/** The identity a SubjectAccessReview asks about. */
+export interface AccessSubject {
+  username: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
 }
 
 /** The HTTP status of a failed API call, or undefined for other errors. */
@@ -132,6 +149,7 @@ export class KubeClient implements Kube {
   private readonly custom: CustomObjectsApi;
   private readonly coordination: CoordinationV1Api;
   private readonly admission: AdmissionregistrationV1Api;
+  private readonly authz: AuthorizationV1Api;
   private readonly execer: Exec;
 
   constructor(kc: KubeConfig, private readonly outputLimit = 4 << 20) {
@@ -139,6 +157,7 @@ export class KubeClient implements Kube {
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
     this.admission = kc.makeApiClient(AdmissionregistrationV1Api);
+    this.authz = kc.makeApiClient(AuthorizationV1Api);
     this.execer = new Exec(kc);
   }
 
@@ -230,6 +249,29 @@ export class KubeClient implements Kube {
         reject(new Error(`exec in pod ${namespace}/${pod} failed: ${apiMessage(e)}`));
       });
     });
+  }
+
+  async subjectAccessReview(who: AccessSubject, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }> {
+    const r = await this.authz.createSubjectAccessReview({
+      body: { spec: { user: who.username, uid: who.uid, groups: who.groups, extra: who.extra, resourceAttributes: { ...attrs, group: '' } } },
+    });
+    return { allowed: r.status?.allowed === true && r.status.denied !== true, reason: r.status?.reason };
+  }
+
+  async getNamespaceLabels(name: string): Promise<Record<string, string> | undefined> {
+    const ns = await orUndefined(this.core.readNamespace({ name }));
+    return ns ? (ns.metadata?.labels ?? {}) : undefined;
+  }
+
+  async listPolicies(namespace: string): Promise<PolicyEntry[]> {
+    const [local, cluster] = await Promise.all([
+      this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: EXEC_POLICY_PLURAL }) as Promise<{ items: ExecPolicy[] }>,
+      this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: CLUSTER_EXEC_POLICY_PLURAL }) as Promise<{ items: ClusterExecPolicy[] }>,
+    ]);
+    return [
+      ...local.items.map((policy) => ({ kind: EXEC_POLICY_KIND, policy }) as PolicyEntry),
+      ...cluster.items.map((policy) => ({ kind: CLUSTER_EXEC_POLICY_KIND, policy }) as PolicyEntry),
+    ];
   }
 
   getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {

@@ -21,9 +21,15 @@ describe('admission webhook', () => {
     await installCrds();
     ns = await tempNamespace('admission');
     await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001 });
-    // alice may create sessions in this namespace; authorization by policy comes with the policy work.
+    // alice may create sessions and exec here, and a policy lets developers become non-root users.
     await kubectlOk(['-n', ns.name, 'create', 'role', 'sessions', '--verb=create,get,list,update,patch', '--resource=execsessions.execsession.dev']);
     await kubectlOk(['-n', ns.name, 'create', 'rolebinding', 'alice-sessions', '--role=sessions', '--user=alice']);
+    await kubectlOk(['-n', ns.name, 'create', 'role', 'exec', '--verb=create,get', '--resource=pods/exec']);
+    await kubectlOk(['-n', ns.name, 'create', 'rolebinding', 'alice-exec', '--role=exec', '--user=alice']);
+    await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
+      apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecPolicy', metadata: { name: 'developers', namespace: ns.name },
+      spec: { subjects: [{ kind: 'Group', name: 'developers' }], users: { allowedNames: ['*'] }, ttl: { max: '1h' } },
+    }) });
     alice = await userKubeconfig('alice', ['developers']);
     operator = new OperatorProcess();
     await operator.start();

@@ -94,10 +94,10 @@ describe('ExecSession lifecycle (runtime backend)', () => {
   });
 
   it('fails clearly when the pod or the container does not exist', async () => {
-    await createSession(ns.name, 'no-pod', { podName: 'nosuchpod', user: 'alice', tty: false, command: ['id'] });
+    // A missing pod is refused at admission already; a missing container when the controller looks.
+    const noPod = await kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { name: 'no-pod', namespace: ns.name }, spec: { podName: 'nosuchpod', user: 'alice' } }) });
+    assert.match(noPod.stderr, /PodNotFound: pod .*\/nosuchpod does not exist/);
     await createSession(ns.name, 'no-container', { podName: 'target', container: 'sidecar', user: 'alice', tty: false, command: ['id'] });
-    const noPod = (await waitForPhase(ns.name, 'no-pod', ['Failed'])).session;
-    assert.match(noPod.status?.message ?? '', /pod .*\/nosuchpod does not exist/);
     const noContainer = (await waitForPhase(ns.name, 'no-container', ['Failed'])).session;
     assert.match(noContainer.status?.message ?? '', /no container "sidecar"; its containers are: main/);
   });

@@ -15,7 +15,23 @@ export async function installCrds(): Promise<void> {
   await kubectlOk(['apply', '-k', join(REPO_ROOT, 'crds')]);
   await kubectlOk(['wait', '--for=condition=Established', 'crd/execsessions.execsession.dev', '--timeout=30s']);
   if ((await kubectl(['get', 'namespace', OPERATOR_NAMESPACE])).code !== 0) await kubectlOk(['create', 'namespace', OPERATOR_NAMESPACE]);
+  await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(ADMIN_POLICY) });
 }
+
+/**
+ * Suites create sessions as the cluster admin: this policy lets system:masters
+ * become any user, root included, anywhere. Suites about authorization make their own.
+ */
+const ADMIN_POLICY = {
+  apiVersion: 'execsession.dev/v1alpha1',
+  kind: 'ClusterExecPolicy',
+  metadata: { name: 'e2e-admin' },
+  spec: {
+    subjects: [{ kind: 'Group', name: 'system:masters' }],
+    users: { allowedNames: ['*'], allowedUIDs: [{ min: 0, max: 2147483647 }], allowRoot: true, allowRootGroup: true },
+    ttl: { default: '15m', max: '24h' },
+  },
+};
 
 /** A running operator process. */
 export class OperatorProcess {

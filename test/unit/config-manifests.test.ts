@@ -273,7 +273,7 @@ describe('config/samples', () => {
   const specSchema = crd.spec.versions[0]?.schema.openAPIV3Schema.properties.spec;
 
   it('has the two ExecSessions, the two policies and the target pod, all parsing', () => {
-    assert.deepEqual(files, ['clusterexecpolicy-developers.yaml', 'execpolicy-approval.yaml', 'execsession-command.yaml', 'execsession.yaml', 'target-pod.yaml']);
+    assert.deepEqual(files, ['clusterexecpolicy-admins.yaml', 'clusterexecpolicy-developers.yaml', 'execpolicy-approval.yaml', 'execsession-command.yaml', 'execsession.yaml', 'target-pod.yaml']);
     for (const { file, m } of samples) assert.ok(m.apiVersion && m.kind && m.metadata?.name, `${file}: a manifest without apiVersion, kind or name`);
   });
 

@@ -1,0 +1,90 @@
+/**
+ * Both RBAC and policy must pass, at admission and in the controller: alice with
+ * pods/exec and the developers policy gets a Ready session; mallory without
+ * pods/exec is refused naming the permission; root and the root group are refused
+ * naming the rule; a ttl above the maximum is refused naming the limit; a server
+ * dry run reports the decision and creates nothing.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
+import { OperatorProcess, installCrds } from '../support/operator.js';
+import { runTargetPod } from '../support/pods.js';
+import { createSession, waitForPhase } from '../support/sessions.js';
+
+describe('authorization: RBAC and policy', () => {
+  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let operator: OperatorProcess;
+  let alice: string;
+  let mallory: string;
+
+  /** Creates a session as `who`; returns kubectl's result (never throws). */
+  const create = (who: string, name: string, spec: object, extra: string[] = []): ReturnType<typeof kubectl> =>
+    kubectl(['create', ...extra, '-f', '-'], { kubeconfig: who, input: JSON.stringify({ apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { name, namespace: ns.name }, spec }) });
+
+  before(async () => {
+    requireCluster();
+    await installCrds();
+    ns = await tempNamespace('authz');
+    await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001 });
+    // Everyone here may create ExecSessions; only alice may exec (RBAC), and policy covers group developers.
+    await kubectlOk(['-n', ns.name, 'create', 'role', 'sessions', '--verb=create,get,list', '--resource=execsessions.execsession.dev']);
+    await kubectlOk(['-n', ns.name, 'create', 'rolebinding', 'sessions', '--role=sessions', '--user=alice', '--user=mallory']);
+    await kubectlOk(['-n', ns.name, 'create', 'role', 'exec', '--verb=create,get', '--resource=pods/exec']);
+    await kubectlOk(['-n', ns.name, 'create', 'rolebinding', 'alice-exec', '--role=exec', '--user=alice']);
+    await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
+      apiVersion: 'execsession.dev/v1alpha1', kind: 'ClusterExecPolicy', metadata: { name: `developers-${ns.name}` },
+      spec: {
+        subjects: [{ kind: 'Group', name: 'developers' }], targets: { namespaces: [ns.name] },
+        users: { allowedNames: ['*'], allowRoot: false, allowRootGroup: false }, ttl: { default: '15m', max: '1h' },
+      },
+    }) });
+    alice = await userKubeconfig('alice', ['developers']);
+    mallory = await userKubeconfig('mallory');
+    operator = new OperatorProcess();
+    await operator.start();
+  });
+
+  after(async () => {
+    await operator?.stop();
+    await kubectl(['delete', 'clusterexecpolicy', `developers-${ns.name}`]);
+    await ns?.remove();
+  });
+
+  it('gives alice (developers, pods/exec) a Ready session', async () => {
+    await createSession(ns.name, 'alice-ok', { podName: 'target', user: 'alice', ttl: '30m' }, alice);
+    const { session } = await waitForPhase(ns.name, 'alice-ok', ['Ready']);
+    assert.equal(session.spec.requester?.username, 'alice');
+    assert.equal(session.status?.user?.uid, 1000);
+  });
+
+  it('refuses mallory at admission, naming the missing permission', async () => {
+    const r = await create(mallory, 'mallory', { podName: 'target', user: 'alice' });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /RbacDenied: mallory may not create pods\/exec on pod .*\/target/);
+    assert.match(r.stderr, /ask for a Role granting "create" on "pods\/exec"/);
+  });
+
+  for (const [user, reason] of [['root', 'RootUserDenied'], ['0', 'RootUserDenied'], ['alice:0', 'RootGroupDenied']] as const) {
+    it(`refuses alice as "${user}" with the rule's name`, async () => {
+      const r = await create(alice, `as-${user.replace(':', '-')}`, { podName: 'target', user });
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, new RegExp(`${reason}: ClusterExecPolicy "developers-${ns.name}"`));
+    });
+  }
+
+  it('refuses a ttl above the maximum, naming the limit', async () => {
+    const r = await create(alice, 'too-long', { podName: 'target', user: 'alice', ttl: '2h' });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /TtlTooLong: .*1h/);
+  });
+
+  it('reports the decision on a server dry run and creates nothing', async () => {
+    const ok = await create(alice, 'dry-ok', { podName: 'target', user: 'alice' }, ['--dry-run=server']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, new RegExp(`allowed by ClusterExecPolicy developers-${ns.name}`));
+    const no = await create(alice, 'dry-root', { podName: 'target', user: 'root' }, ['--dry-run=server']);
+    assert.match(no.stderr, /RootUserDenied/);
+    for (const name of ['dry-ok', 'dry-root']) assert.notEqual((await kubectl(['-n', ns.name, 'get', 'execsession', name])).code, 0);
+  });
+});
