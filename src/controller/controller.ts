@@ -10,6 +10,7 @@ import { ANNOTATION_SESSION_NAME, ANNOTATION_SESSION_NAMESPACE, LABEL_COMPONENT,
 import type { Kube } from '../k8s/kube.js';
 import { LeaderElector, type LeaderOptions } from '../k8s/leader.js';
 import { Watcher } from '../k8s/watcher.js';
+import { PolicyStatusWriter } from './policy-status.js';
 import { WorkQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
 import type { ControllerConfig, Logger } from './types.js';
@@ -37,6 +38,7 @@ export class Controller {
   private queue: WorkQueue | undefined;
   private watchers: Watcher[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
+  private policyStatus: PolicyStatusWriter | undefined;
   private elector: LeaderElector | undefined;
   private readonly reconciler: Reconciler;
   private readonly helpers: HelperClient;
@@ -86,12 +88,15 @@ export class Controller {
     }, log);
     this.watchers = [sessions, helpers];
     await Promise.all(this.watchers.map((w) => w.start()));
+    this.policyStatus = new PolicyStatusWriter(kc, log);
+    await this.policyStatus.start();
     await this.sweep();
     this.sweepTimer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
     log.info({ namespace: this.d.config.namespace }, 'controller started');
   }
 
   private async stopWork(): Promise<void> {
+    this.policyStatus?.stop();
     for (const w of this.watchers) w.stop();
     this.watchers = [];
     if (this.sweepTimer) clearInterval(this.sweepTimer);

@@ -149,7 +149,7 @@ export class Reconciler {
     let inspection;
     let user;
     try {
-      inspection = await this.helpers.inspect(ref, s.status?.containerID ?? '');
+      inspection = await this.helpers.inspect(ref, s.status?.containerID ?? '', s.metadata.uid ?? '');
       user = resolveUser(s.spec.user, { passwd: inspection.passwd, group: inspection.group });
     } catch (e) {
       if (e instanceof ResolveUserError) return this.ending.end(s, 'Failed', Reason.UserNotFound, `${e.message} (${where}); use a user or uid that exists there, or a numeric uid`);
@@ -164,7 +164,6 @@ export class Reconciler {
       const message = `${where}: ${chosen.error}. Check the operator's --runtime-config-path and --runtime-root for this node's runtime (${s.status?.runtime}), or use --backend=auto`;
       return this.ending.end(s, 'Failed', Reason.RuntimeNotFound, message);
     }
-    await this.helpers.prepare(ref, inspection.pid, s.metadata.uid ?? '');
     if (s.spec.tty === false && s.spec.command?.length) {
       const cmd = { backend: chosen.backend, inspection, user, command: s.spec.command, tty: false, containerID: s.status?.containerID ?? '', sessionUid: s.metadata.uid ?? '' };
       return this.startJob(s, ref, cmd);
@@ -234,6 +233,10 @@ export class Reconciler {
     const changed = Object.entries(next).some(([k, v]) => JSON.stringify((s.status as Record<string, unknown> | undefined)?.[k]) !== JSON.stringify(v));
     if (!changed) return;
     const updated = await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', next);
+    if (fields.phase && fields.phase !== s.status?.phase) {
+      const since = Date.now() - Date.parse(String(s.metadata.creationTimestamp ?? ''));
+      this.log.info({ session: `${s.metadata.namespace}/${s.metadata.name}`, phase: fields.phase, sinceCreatedMs: since }, 'phase changed');
+    }
     s.status = updated.status;
     s.metadata = updated.metadata;
   }

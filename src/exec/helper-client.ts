@@ -66,11 +66,15 @@ export class HelperClient {
     return r.stdout;
   }
 
-  /** What the target container is, as seen from its node. */
-  async inspect(h: HelperRef, containerID: string): Promise<Inspection> {
+  /**
+   * What the target container is, as seen from its node. With a session uid, the
+   * session's sub-cgroups are prepared in the same exec (they stay empty, and are
+   * removed at clean-up, if the session never runs anything).
+   */
+  async inspect(h: HelperRef, containerID: string, sessionUid?: string): Promise<Inspection> {
     const id = checkContainerId(containerID);
-    const out = await this.run(h, 'inspect', [id, this.paths.configPath.replace('{id}', id), this.paths.runcRoot]);
-    return interpretInspection(parseSections(out));
+    const args = [id, this.paths.configPath.replace('{id}', id), this.paths.runcRoot, ...(sessionUid ? [subCgroup(sessionUid)] : [])];
+    return interpretInspection(parseSections(await this.run(h, 'inspect', args)));
   }
 
   /** Creates the session's sub-cgroups under the container's; returns their paths. */

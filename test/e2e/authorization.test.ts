@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
+import { eventually, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
 import { OperatorProcess, installCrds } from '../support/operator.js';
 import { runTargetPod } from '../support/pods.js';
 import { createSession, waitForPhase } from '../support/sessions.js';
@@ -77,6 +77,20 @@ describe('authorization: RBAC and policy', () => {
     const r = await create(alice, 'too-long', { podName: 'target', user: 'alice', ttl: '2h' });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /TtlTooLong: .*1h/);
+  });
+
+  it('marks an invalid policy in its status, saying what is wrong', async () => {
+    await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
+      apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecPolicy', metadata: { name: 'broken', namespace: ns.name },
+      spec: { subjects: [{ kind: 'Group', name: 'developers' }], users: { allowedNames: ['*'] }, ttl: { default: '2h', max: '1h' } },
+    }) });
+    const status = await eventually('the policy status', async () => {
+      const s = JSON.parse(await kubectlOk(['-n', ns.name, 'get', 'execpolicy', 'broken', '-o', 'jsonpath={.status}']) || '{}') as { valid?: boolean; message?: string };
+      return s.valid === false ? s : undefined;
+    });
+    assert.match(status?.message ?? '', /ttl/);
+    const valid = await kubectlOk(['get', 'clusterexecpolicy', `developers-${ns.name}`, '-o', 'jsonpath={.status.valid}']);
+    assert.equal(valid, 'true');
   });
 
   it('reports the decision on a server dry run and creates nothing', async () => {
