@@ -21,39 +21,51 @@ function statusFields(out: string): Map<string, string> {
   }));
 }
 
-describe('ExecSession lifecycle (runtime backend)', () => {
-  let ns: Awaited<ReturnType<typeof tempNamespace>>;
-  let operator: OperatorProcess;
-  let targetStatus: Map<string, string>;
+/** One namespace with a confined target pod and a running operator, for a suite. */
+interface Fixture {
+  ns: Awaited<ReturnType<typeof tempNamespace>>;
+  operator: OperatorProcess;
+  /** The target's own Seccomp, CapBnd, CapEff, NoNewPrivs, Groups (of its PID 1). */
+  targetStatus: Map<string, string>;
+}
 
+/**
+ * Registers the suite's hooks: the target runs as bob with the runtime's default
+ * seccomp profile and without NET_RAW; the operator runs with `operatorArgs`.
+ */
+function confinedTarget(prefix: string, operatorArgs: string[]): Fixture {
+  const fx = {} as Fixture;
   before(async () => {
     requireCluster();
     await installCrds();
-    ns = await tempNamespace('lifecycle');
-    // The target runs as bob with the runtime's default seccomp profile and without NET_RAW.
-    await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001, seccompRuntimeDefault: true, dropCapabilities: ['NET_RAW'] });
-    targetStatus = statusFields(await kubectlOk(['-n', ns.name, 'exec', 'target', '--', 'sh', '-c', STATUS_LINES.replace('self', '1')]));
-    operator = new OperatorProcess(['--retention', '1h']);
-    await operator.start();
+    fx.ns = await tempNamespace(prefix);
+    await runTargetPod('target', fx.ns.name, { runAsUser: 1001, runAsGroup: 1001, seccompRuntimeDefault: true, dropCapabilities: ['NET_RAW'] });
+    fx.targetStatus = statusFields(await kubectlOk(['-n', fx.ns.name, 'exec', 'target', '--', 'sh', '-c', STATUS_LINES.replace('self', '1')]));
+    fx.operator = new OperatorProcess(operatorArgs);
+    await fx.operator.start();
   });
-
   after(async () => {
-    await operator?.stop();
-    await ns?.remove();
+    await fx.operator?.stop();
+    await fx.ns?.remove();
   });
+  return fx;
+}
+
+describe('ExecSession lifecycle (runtime backend)', () => {
+  const fx = confinedTarget('lifecycle', ['--retention', '1h']);
 
   it('runs a command as alice with exactly her ids, the container seccomp filter and no capability beyond it', async () => {
-    await createSession(ns.name, 'as-alice', { podName: 'target', user: 'alice', tty: false, command: ['sh', '-c', `id; ${STATUS_LINES}`] });
-    const { session } = await waitForPhase(ns.name, 'as-alice', ['Succeeded']);
+    await createSession(fx.ns.name, 'as-alice', { podName: 'target', user: 'alice', tty: false, command: ['sh', '-c', `id; ${STATUS_LINES}`] });
+    const { session } = await waitForPhase(fx.ns.name, 'as-alice', ['Succeeded']);
     const out = session.status?.result?.stdout ?? '';
     assert.match(out, /^uid=1000\(alice\) gid=1000\(alice\) groups=1000\(alice\),2000\(ops\)$/m);
     const f = statusFields(out);
     assert.equal(f.get('Groups'), '1000 2000', 'supplementary groups are exactly alice\'s, none of bob\'s');
     assert.equal(f.get('Seccomp'), '2', 'a seccomp filter is in force');
-    assert.equal(targetStatus.get('Seccomp'), '2');
-    assert.equal(f.get('CapBnd'), targetStatus.get('CapBnd'), 'the bounding set is the container\'s own');
+    assert.equal(fx.targetStatus.get('Seccomp'), '2');
+    assert.equal(f.get('CapBnd'), fx.targetStatus.get('CapBnd'), 'the bounding set is the container\'s own');
     assert.equal(f.get('CapEff'), '0000000000000000');
-    assert.equal(f.get('NoNewPrivs'), targetStatus.get('NoNewPrivs'));
+    assert.equal(f.get('NoNewPrivs'), fx.targetStatus.get('NoNewPrivs'));
     assert.equal(session.status?.result?.exitCode, 0);
     assert.deepEqual(session.status?.user?.groups, [1000, 2000]);
     assert.equal(session.status?.backend, 'runtime');
@@ -61,12 +73,12 @@ describe('ExecSession lifecycle (runtime backend)', () => {
   });
 
   it('gives a root session no capability beyond the container\'s bounding set', async () => {
-    await createSession(ns.name, 'as-root', { podName: 'target', user: 'root', tty: false, command: ['sh', '-c', STATUS_LINES] });
-    const { session } = await waitForPhase(ns.name, 'as-root', ['Succeeded']);
+    await createSession(fx.ns.name, 'as-root', { podName: 'target', user: 'root', tty: false, command: ['sh', '-c', STATUS_LINES] });
+    const { session } = await waitForPhase(fx.ns.name, 'as-root', ['Succeeded']);
     const f = statusFields(session.status?.result?.stdout ?? '');
-    const within = (BigInt(`0x${f.get('CapEff')}`) & ~BigInt(`0x${targetStatus.get('CapBnd')}`)) === 0n;
-    assert.ok(within, `CapEff ${f.get('CapEff')} within CapBnd ${targetStatus.get('CapBnd')}`);
-    assert.equal(f.get('CapBnd'), targetStatus.get('CapBnd'));
+    const within = (BigInt(`0x${f.get('CapEff')}`) & ~BigInt(`0x${fx.targetStatus.get('CapBnd')}`)) === 0n;
+    assert.ok(within, `CapEff ${f.get('CapEff')} within CapBnd ${fx.targetStatus.get('CapBnd')}`);
+    assert.equal(f.get('CapBnd'), fx.targetStatus.get('CapBnd'));
     assert.equal(session.status?.user?.root, true, 'root is marked in status for policy');
   });
 
@@ -78,16 +90,16 @@ describe('ExecSession lifecycle (runtime backend)', () => {
       ['bob', 'uid=1001(bob) gid=1001(bob) groups=1001(bob),2000(ops)'],
       ['4242', 'uid=4242 gid=0(root) groups=0(root)'],
     ];
-    await Promise.all(cases.map(([user], i) => createSession(ns.name, `docker-${i}`, { podName: 'target', user, tty: false, command: ['id'] })));
+    await Promise.all(cases.map(([user], i) => createSession(fx.ns.name, `docker-${i}`, { podName: 'target', user, tty: false, command: ['id'] })));
     for (const [i, [user, expected]] of cases.entries()) {
-      const { session } = await waitForPhase(ns.name, `docker-${i}`, ['Succeeded']);
+      const { session } = await waitForPhase(fx.ns.name, `docker-${i}`, ['Succeeded']);
       assert.equal(session.status?.result?.stdout?.trim(), expected, `user ${user}`);
     }
   });
 
   it('fails an unknown user with a message naming the user and the container', async () => {
-    await createSession(ns.name, 'unknown-user', { podName: 'target', user: 'mallory', tty: false, command: ['id'] });
-    const { session } = await waitForPhase(ns.name, 'unknown-user', ['Failed']);
+    await createSession(fx.ns.name, 'unknown-user', { podName: 'target', user: 'mallory', tty: false, command: ['id'] });
+    const { session } = await waitForPhase(fx.ns.name, 'unknown-user', ['Failed']);
     assert.match(session.status?.message ?? '', /"mallory".*not found/);
     assert.match(session.status?.message ?? '', /container "main" of pod .*\/target/);
     assert.equal(session.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'UserNotFound');
@@ -95,55 +107,55 @@ describe('ExecSession lifecycle (runtime backend)', () => {
 
   it('fails clearly when the pod or the container does not exist', async () => {
     // A missing pod is refused at admission already; a missing container when the controller looks.
-    const noPod = await kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { name: 'no-pod', namespace: ns.name }, spec: { podName: 'nosuchpod', user: 'alice' } }) });
+    const noPod = await kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { name: 'no-pod', namespace: fx.ns.name }, spec: { podName: 'nosuchpod', user: 'alice' } }) });
     assert.match(noPod.stderr, /PodNotFound: pod .*\/nosuchpod does not exist/);
-    await createSession(ns.name, 'no-container', { podName: 'target', container: 'sidecar', user: 'alice', tty: false, command: ['id'] });
-    const noContainer = (await waitForPhase(ns.name, 'no-container', ['Failed'])).session;
+    await createSession(fx.ns.name, 'no-container', { podName: 'target', container: 'sidecar', user: 'alice', tty: false, command: ['id'] });
+    const noContainer = (await waitForPhase(fx.ns.name, 'no-container', ['Failed'])).session;
     assert.match(noContainer.status?.message ?? '', /no container "sidecar"; its containers are: main/);
   });
 
   it('records a failing command\'s exit code and output, and Events for each step', async () => {
-    await createSession(ns.name, 'exit-3', { podName: 'target', user: 'bob', tty: false, command: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
-    const { session } = await waitForPhase(ns.name, 'exit-3', ['Failed']);
+    await createSession(fx.ns.name, 'exit-3', { podName: 'target', user: 'bob', tty: false, command: ['sh', '-c', 'echo out; echo err >&2; exit 3'] });
+    const { session } = await waitForPhase(fx.ns.name, 'exit-3', ['Failed']);
     assert.equal(session.status?.result?.exitCode, 3);
     assert.equal(session.status?.result?.stdout, 'out\n');
     assert.equal(session.status?.result?.stderr, 'err\n');
-    const events = await kubectlOk(['-n', ns.name, 'get', 'events', '--field-selector', 'involvedObject.name=exit-3', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
+    const events = await kubectlOk(['-n', fx.ns.name, 'get', 'events', '--field-selector', 'involvedObject.name=exit-3', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
     assert.deepEqual(events.trim().split('\n').sort(), ['CommandFailed', 'Running', 'Starting']);
   });
 
   it('expires a live session within a second of expiresAt: processes killed, helper pod gone', async () => {
-    await createSession(ns.name, 'expiring', { podName: 'target', user: 'alice', ttl: '20s' });
-    const { session } = await waitForPhase(ns.name, 'expiring', ['Ready']);
+    await createSession(fx.ns.name, 'expiring', { podName: 'target', user: 'alice', ttl: '20s' });
+    const { session } = await waitForPhase(fx.ns.name, 'expiring', ['Ready']);
     await startInSession(session, 'background', ['sh', '-c', 'sleep 1001 & sleep 1002 & wait']);
-    await eventually('the session\'s processes to run', async () => (await containerProcesses(ns.name, 'target')).some((p) => p.includes('sleep 1001')));
-    const procs = await containerProcesses(ns.name, 'target');
+    await eventually('the session\'s processes to run', async () => (await containerProcesses(fx.ns.name, 'target')).some((p) => p.includes('sleep 1001')));
+    const procs = await containerProcesses(fx.ns.name, 'target');
     assert.ok(procs.some((p) => /alice\s+sleep 1002/.test(p)), `runs as alice: ${procs.join(' | ')}`);
 
-    const { session: expired, seenAt } = await waitForPhase(ns.name, 'expiring', ['Expired'], 40_000);
+    const { session: expired, seenAt } = await waitForPhase(fx.ns.name, 'expiring', ['Expired'], 40_000);
     const late = seenAt - Date.parse(expired.status?.expiresAt ?? '');
     assert.ok(late < 1000 + 200, `Expired ${late} ms after expiresAt (polled every 50 ms)`);
     assert.equal(expired.status?.expiresAt, session.status?.expiresAt, 'expiresAt is written once');
-    const after = await containerProcesses(ns.name, 'target');
+    const after = await containerProcesses(fx.ns.name, 'target');
     assert.ok(!after.some((p) => p.includes('sleep 100')), `no process of the session is left: ${after.join(' | ')}`);
     const helper = session.status?.helperPod?.name ?? '';
     await eventually('the helper pod to be gone', async () => (await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pod', helper])).code !== 0, 15_000);
   });
 
   it('still expires on time after the operator is killed with SIGKILL and restarted', async () => {
-    await createSession(ns.name, 'crash', { podName: 'target', user: 'bob', ttl: '25s' });
-    const { session } = await waitForPhase(ns.name, 'crash', ['Ready']);
+    await createSession(fx.ns.name, 'crash', { podName: 'target', user: 'bob', ttl: '25s' });
+    const { session } = await waitForPhase(fx.ns.name, 'crash', ['Ready']);
     await startInSession(session, 'background', ['sleep', '1003']);
-    await operator.kill9();
+    await fx.operator.kill9();
     // An orphan left by a crash elsewhere: a helper pod whose session does not exist.
     await kubectlOk(['-n', OPERATOR_NAMESPACE, 'run', 'execsession-orphan', `--image=${'execsession.local/helper:dev'}`, '--image-pull-policy=Never', '--restart=Never',
       '--labels=app.kubernetes.io/component=execsession-helper,execsession.dev/session-uid=gone',
       '--annotations=execsession.dev/session-name=gone', '--annotations=execsession.dev/session-namespace=default', '--', 'sleep', '600']);
-    operator = new OperatorProcess(['--retention', '1h']);
-    await operator.start();
-    const { session: expired, seenAt } = await waitForPhase(ns.name, 'crash', ['Expired'], 40_000);
+    fx.operator = new OperatorProcess(['--retention', '1h']);
+    await fx.operator.start();
+    const { session: expired, seenAt } = await waitForPhase(fx.ns.name, 'crash', ['Expired'], 40_000);
     assert.ok(seenAt - Date.parse(expired.status?.expiresAt ?? '') < 1200, 'Expired on time after the restart');
-    assert.ok(!(await containerProcesses(ns.name, 'target')).some((p) => p.includes('sleep 1003')));
+    assert.ok(!(await containerProcesses(fx.ns.name, 'target')).some((p) => p.includes('sleep 1003')));
     await eventually('no helper pod left', async () => {
       const pods = await kubectlOk(['-n', OPERATOR_NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/component=execsession-helper', '-o', 'name']);
       return pods.trim() === '';
@@ -151,47 +163,30 @@ describe('ExecSession lifecycle (runtime backend)', () => {
   });
 
   it('ends a live session when it is deleted (finalizer), killing its processes', async () => {
-    await createSession(ns.name, 'deleted', { podName: 'target', user: 'alice', ttl: '10m' });
-    const { session } = await waitForPhase(ns.name, 'deleted', ['Ready']);
+    await createSession(fx.ns.name, 'deleted', { podName: 'target', user: 'alice', ttl: '10m' });
+    const { session } = await waitForPhase(fx.ns.name, 'deleted', ['Ready']);
     await startInSession(session, 'background', ['sleep', '1004']);
-    await eventually('the session process to run', async () => (await containerProcesses(ns.name, 'target')).some((p) => p.includes('sleep 1004')));
-    await kubectlOk(['-n', ns.name, 'delete', 'execsession', 'deleted', '--timeout=30s']);
-    assert.ok(!(await containerProcesses(ns.name, 'target')).some((p) => p.includes('sleep 1004')));
+    await eventually('the session process to run', async () => (await containerProcesses(fx.ns.name, 'target')).some((p) => p.includes('sleep 1004')));
+    await kubectlOk(['-n', fx.ns.name, 'delete', 'execsession', 'deleted', '--timeout=30s']);
+    assert.ok(!(await containerProcesses(fx.ns.name, 'target')).some((p) => p.includes('sleep 1004')));
     assert.equal((await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pod', session.status?.helperPod?.name ?? ''])).code !== 0
       || (await kubectlOk(['-n', OPERATOR_NAMESPACE, 'get', 'pod', session.status?.helperPod?.name ?? '', '-o', 'jsonpath={.metadata.deletionTimestamp}'])) !== '', true);
-    await assert.rejects(getSession(ns.name, 'deleted'));
+    await assert.rejects(getSession(fx.ns.name, 'deleted'));
   });
 });
 
 describe('ExecSession lifecycle (nsenter backend)', () => {
-  let ns: Awaited<ReturnType<typeof tempNamespace>>;
-  let operator: OperatorProcess;
-  let targetStatus: Map<string, string>;
-
-  before(async () => {
-    requireCluster();
-    await installCrds();
-    ns = await tempNamespace('nsenter');
-    await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001, seccompRuntimeDefault: true, dropCapabilities: ['NET_RAW'] });
-    targetStatus = statusFields(await kubectlOk(['-n', ns.name, 'exec', 'target', '--', 'sh', '-c', STATUS_LINES.replace('self', '1')]));
-    operator = new OperatorProcess(['--backend', 'nsenter']);
-    await operator.start();
-  });
-
-  after(async () => {
-    await operator?.stop();
-    await ns?.remove();
-  });
+  const fx = confinedTarget('nsenter', ['--backend', 'nsenter']);
 
   it('runs as alice with exactly her ids, the container\'s bounding set and no_new_privs (no seccomp filter: documented)', async () => {
-    await createSession(ns.name, 'as-alice', { podName: 'target', user: 'alice', tty: false, command: ['sh', '-c', `id; ${STATUS_LINES}; echo HOME=$HOME`] });
-    const { session } = await waitForPhase(ns.name, 'as-alice', ['Succeeded']);
+    await createSession(fx.ns.name, 'as-alice', { podName: 'target', user: 'alice', tty: false, command: ['sh', '-c', `id; ${STATUS_LINES}; echo HOME=$HOME`] });
+    const { session } = await waitForPhase(fx.ns.name, 'as-alice', ['Succeeded']);
     const out = session.status?.result?.stdout ?? '';
     assert.equal(session.status?.backend, 'nsenter');
     assert.match(out, /^uid=1000\(alice\) gid=1000\(alice\) groups=1000\(alice\),2000\(ops\)$/m);
     const f = statusFields(out);
     assert.equal(f.get('Groups'), '1000 2000');
-    assert.equal(f.get('CapBnd'), targetStatus.get('CapBnd'));
+    assert.equal(f.get('CapBnd'), fx.targetStatus.get('CapBnd'));
     assert.equal(f.get('CapEff'), '0000000000000000');
     assert.equal(f.get('NoNewPrivs'), '1');
     // What nsenter cannot preserve (docs/exec-backends.md): the container's seccomp filter.
@@ -200,20 +195,20 @@ describe('ExecSession lifecycle (nsenter backend)', () => {
   });
 
   it('gives root no capability beyond the container\'s bounding set', async () => {
-    await createSession(ns.name, 'as-root', { podName: 'target', user: '0', tty: false, command: ['sh', '-c', STATUS_LINES] });
-    const f = statusFields((await waitForPhase(ns.name, 'as-root', ['Succeeded'])).session.status?.result?.stdout ?? '');
-    assert.equal(f.get('CapEff'), targetStatus.get('CapBnd'));
-    assert.equal(f.get('CapBnd'), targetStatus.get('CapBnd'));
+    await createSession(fx.ns.name, 'as-root', { podName: 'target', user: '0', tty: false, command: ['sh', '-c', STATUS_LINES] });
+    const f = statusFields((await waitForPhase(fx.ns.name, 'as-root', ['Succeeded'])).session.status?.result?.stdout ?? '');
+    assert.equal(f.get('CapEff'), fx.targetStatus.get('CapBnd'));
+    assert.equal(f.get('CapBnd'), fx.targetStatus.get('CapBnd'));
   });
 
   it('kills the session\'s processes at expiry', async () => {
-    await createSession(ns.name, 'expiring', { podName: 'target', user: 'bob', ttl: '15s' });
-    const { session } = await waitForPhase(ns.name, 'expiring', ['Ready']);
+    await createSession(fx.ns.name, 'expiring', { podName: 'target', user: 'bob', ttl: '15s' });
+    const { session } = await waitForPhase(fx.ns.name, 'expiring', ['Ready']);
     assert.equal(session.status?.backend, 'nsenter');
     await startInSession(session, 'background', ['sh', '-c', 'sleep 1005 & wait']);
-    await eventually('the session process to run', async () => (await containerProcesses(ns.name, 'target')).some((p) => /bob\s+sleep 1005/.test(p)));
-    const { session: expired, seenAt } = await waitForPhase(ns.name, 'expiring', ['Expired'], 30_000);
+    await eventually('the session process to run', async () => (await containerProcesses(fx.ns.name, 'target')).some((p) => /bob\s+sleep 1005/.test(p)));
+    const { session: expired, seenAt } = await waitForPhase(fx.ns.name, 'expiring', ['Expired'], 30_000);
     assert.ok(seenAt - Date.parse(expired.status?.expiresAt ?? '') < 1200);
-    assert.ok(!(await containerProcesses(ns.name, 'target')).some((p) => p.includes('sleep 1005')));
+    assert.ok(!(await containerProcesses(fx.ns.name, 'target')).some((p) => p.includes('sleep 1005')));
   });
 });
