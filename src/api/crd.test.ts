@@ -3,91 +3,12 @@
 // agreement with the TypeScript mirror in types.ts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { Reason } from './conditions.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
-import { API_VERSION, BACKENDS, GROUP, KIND, PHASES, PLURAL, VERSION } from './types.js';
+import { KNOWN_KEYS, loadCrd } from '../../test/support/crd-schema.js';
+import { API_VERSION, BACKENDS, GROUP, KIND, PHASES, PLURAL } from './types.js';
 
-interface Schema {
-  type?: string;
-  description?: string;
-  properties?: Record<string, Schema>;
-  items?: Schema;
-  required?: string[];
-  enum?: unknown[];
-  pattern?: string;
-  default?: unknown;
-  additionalProperties?: unknown;
-  [key: string]: unknown;
-}
-
-interface Column {
-  name: string;
-  type: string;
-  jsonPath: string;
-}
-
-interface Version {
-  name: string;
-  served: boolean;
-  storage: boolean;
-  subresources?: { status?: object };
-  additionalPrinterColumns?: Column[];
-  schema: { openAPIV3Schema: Schema };
-}
-
-interface Crd {
-  apiVersion: string;
-  metadata: { name: string };
-  spec: {
-    group: string;
-    scope: string;
-    names: { kind: string; plural: string; shortNames?: string[]; categories?: string[] };
-    versions: Version[];
-  };
-}
-
-const crdUrl = new URL('../../crds/execsession.dev_execsessions.yaml', import.meta.url);
-const crd = parse(readFileSync(crdUrl, 'utf8')) as Crd;
-const version = crd.spec.versions.find((v) => v.name === VERSION);
-assert.ok(version, `CRD has no version ${VERSION}`);
-const root = version.schema.openAPIV3Schema;
-
-// Keywords the API server accepts in a structural schema (OpenAPI v3 subset we
-// use); anything else is a typo such as `maxlength` that would silently not validate.
-const KNOWN_KEYS = new Set([
-  'type', 'description', 'properties', 'items', 'required', 'enum', 'pattern', 'format',
-  'default', 'nullable', 'minLength', 'maxLength', 'minItems', 'maxItems', 'minimum', 'maximum',
-  'additionalProperties', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys',
-  'x-kubernetes-int-or-string', 'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-map-type',
-]);
-
-interface Node {
-  path: string;
-  schema: Schema;
-  isProperty: boolean;
-}
-
-/** Every schema node under `schema`, depth first, with a kubectl-explain-like path. */
-function walk(schema: Schema, path = 'execsession', isProperty = false): Node[] {
-  const nodes: Node[] = [{ path, schema, isProperty }];
-  for (const [name, child] of Object.entries(schema.properties ?? {})) {
-    nodes.push(...walk(child, `${path}.${name}`, true));
-  }
-  if (schema.items) nodes.push(...walk(schema.items, `${path}[]`, false));
-  return nodes;
-}
-
-// Root metadata may carry nothing but `type` (not even a description): the
-// API server rejects the CRD otherwise, and documents metadata itself.
-const isRootMetadata = (node: Node): boolean => node.path === 'execsession.metadata';
-const nodes = walk(root).filter((n) => !isRootMetadata(n));
-const at = (path: string): Schema => {
-  const node = nodes.find((n) => n.path === `execsession.${path}`);
-  assert.ok(node, `no schema at ${path}`);
-  return node.schema;
-};
+const { crd, version, root, nodes, at } = loadCrd('execsession.dev_execsessions.yaml', 'execsession');
 
 describe('CRD identity', () => {
   it('matches the constants in types.ts', () => {

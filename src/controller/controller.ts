@@ -106,15 +106,16 @@ export class Controller {
   /** Deletes helper pods whose session no longer exists (or is another object of the same name). */
   async sweep(): Promise<number> {
     let swept = 0;
-    const pods = await this.d.kube.listPods(this.d.config.namespace, HELPER_SELECTOR).catch(() => [] as V1Pod[]);
+    const pods = await this.d.kube.listPods(this.d.config.namespace, HELPER_SELECTOR).catch((e: unknown) => {
+      this.d.log.warn({ err: String(e) }, 'could not list helper pods; the next sweep retries');
+      return [] as V1Pod[];
+    });
     for (const pod of pods) {
       const [namespace = '', name = ''] = (sessionKeyOf(pod) ?? '').split('/');
       const session = namespace && name ? await this.d.kube.getSession(namespace, name) : undefined;
       if (session && session.metadata.uid === pod.metadata?.labels?.[LABEL_SESSION_UID]) continue;
-      const ref = { namespace: this.d.config.namespace, name: pod.metadata?.name ?? '' };
-      if (pod.status?.phase === 'Running') await this.helpers.cleanup(ref).catch(() => undefined);
-      await this.d.kube.deletePod(ref.namespace, ref.name);
-      this.d.log.info({ helper: ref.name }, 'deleted orphaned helper pod');
+      const killed = await this.helpers.retire(pod);
+      this.d.log.info({ helper: pod.metadata?.name, killed }, 'deleted orphaned helper pod');
       swept++;
     }
     return swept;

@@ -77,14 +77,8 @@ export class Ending {
     const ref = s.status?.helperPod ?? { namespace: this.cfg.namespace, name: helperPodName(s.metadata.uid ?? '') };
     const pod = await this.kube.getPod(ref.namespace, ref.name);
     if (!pod) return;
-    if (pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp) {
-      // The helper also kills on SIGTERM; doing it here first makes the end prompt and checked.
-      const killed = await this.helpers.cleanup(ref).catch((e: unknown) => {
-        this.log.warn({ helper: ref.name, err: String(e) }, 'clean-up through the helper failed; its SIGTERM handler will retry');
-        return -1;
-      });
-      if (killed > 0) this.log.info({ helper: ref.name, killed }, 'ended the session\'s processes');
-    }
-    await this.kube.deletePod(ref.namespace, ref.name);
+    const killed = await this.helpers.retire(pod);
+    if (killed < 0) this.log.warn({ helper: ref.name }, 'clean-up through the helper failed; its SIGTERM handler will retry');
+    if (killed > 0) this.log.info({ helper: ref.name, killed }, 'ended the session\'s processes');
   }
 }

@@ -3,6 +3,7 @@
  * prepare its sub-cgroup, start and wait for non-interactive jobs, and end
  * everything the session started.
  */
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../k8s/kube.js';
 import { helperArgv } from './helper-script.js';
 import { interpretInspection, type Inspection } from './inspect.js';
@@ -77,11 +78,6 @@ export class HelperClient {
     return interpretInspection(parseSections(await this.run(h, 'inspect', args)));
   }
 
-  /** Creates the session's sub-cgroups under the container's; returns their paths. */
-  async prepare(h: HelperRef, pid: number, sessionUid: string): Promise<string[]> {
-    const out = await this.run(h, 'prepare', [String(pid), subCgroup(sessionUid)]);
-    return out.toString().trim().split('\n').filter(Boolean);
-  }
 
   /** Starts a job once (a second call with the same name does nothing). */
   async startJob(h: HelperRef, job: JobStart): Promise<void> {
@@ -108,14 +104,23 @@ export class HelperClient {
     };
   }
 
+  /**
+   * Ends a helper: kills what the session started (while the helper still runs;
+   * its SIGTERM handler does it again), then deletes the pod. Returns how many
+   * processes were killed, or -1 when the clean-up through the helper failed.
+   */
+  async retire(pod: V1Pod): Promise<number> {
+    const ref = { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '' };
+    const running = pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp;
+    const killed = running ? await this.cleanup(ref).catch(() => -1) : 0;
+    await this.kube.deletePod(ref.namespace, ref.name);
+    return killed;
+  }
+
   /** Kills every process of the session in the container; returns how many. */
   async cleanup(h: HelperRef): Promise<number> {
     const out = (await this.run(h, 'cleanup', [])).toString();
     return Number(/killed (\d+)/.exec(out)?.[1] ?? 0);
   }
 
-  /** Host pids of the session's processes. */
-  async procs(h: HelperRef): Promise<number[]> {
-    return (await this.run(h, 'procs', [])).toString().split('\n').filter(Boolean).map(Number);
-  }
 }

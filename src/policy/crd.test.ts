@@ -15,77 +15,13 @@ import type {
 } from './types.js';
 import {
   CLUSTER_EXEC_POLICY_KIND, CLUSTER_EXEC_POLICY_PLURAL, DEFAULT_APPROVAL_TIMEOUT, DEFAULT_MAX_TTL, EXEC_POLICY_KIND,
-  EXEC_POLICY_PLURAL, GROUP, POLICY_API_VERSION, PolicyReason, SELECTOR_OPERATORS, SUBJECT_KINDS, VERSION,
+  EXEC_POLICY_PLURAL, GROUP, POLICY_API_VERSION, PolicyReason, SELECTOR_OPERATORS, SUBJECT_KINDS,
 } from './types.js';
+import { KNOWN_KEYS, loadCrd, type Schema } from '../../test/support/crd-schema.js';
 import { validatePolicy } from './validate.js';
 
-interface Schema {
-  type?: string;
-  description?: string;
-  properties?: Record<string, Schema>;
-  items?: Schema;
-  additionalProperties?: Schema | boolean;
-  required?: string[];
-  enum?: unknown[];
-  pattern?: string;
-  default?: unknown;
-  maximum?: number;
-  [key: string]: unknown;
-}
-
-interface Crd {
-  apiVersion: string;
-  metadata: { name: string };
-  spec: {
-    group: string;
-    scope: string;
-    names: { kind: string; plural: string; shortNames?: string[]; categories?: string[] };
-    versions: Array<{
-      name: string;
-      served: boolean;
-      storage: boolean;
-      subresources?: { status?: object };
-      additionalPrinterColumns?: Array<{ name: string; type: string; jsonPath: string; description?: string }>;
-      schema: { openAPIV3Schema: Schema };
-    }>;
-  };
-}
-
-interface Node {
-  path: string;
-  schema: Schema;
-}
-
-// Keywords the API server accepts in a structural schema (the subset we use).
-const KNOWN_KEYS = new Set([
-  'type', 'description', 'properties', 'items', 'required', 'enum', 'pattern', 'format',
-  'default', 'nullable', 'minLength', 'maxLength', 'minItems', 'maxItems', 'minimum', 'maximum',
-  'additionalProperties', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-map-type',
-]);
-
-/** Every schema node, depth first, with a kubectl-explain-like path (`{}` for map values). */
-function walk(schema: Schema, path: string): Node[] {
-  const nodes: Node[] = [{ path, schema }];
-  for (const [name, child] of Object.entries(schema.properties ?? {})) nodes.push(...walk(child, `${path}.${name}`));
-  if (schema.items) nodes.push(...walk(schema.items, `${path}[]`));
-  if (typeof schema.additionalProperties === 'object') nodes.push(...walk(schema.additionalProperties, `${path}{}`));
-  return nodes;
-}
-
-/** A CRD file, its v1alpha1 schema and every node in it but root metadata. */
-function load(file: string) {
-  const crd = parse(readFileSync(new URL(`../../crds/${file}`, import.meta.url), 'utf8')) as Crd;
-  const version = crd.spec.versions.find((v) => v.name === VERSION);
-  assert.ok(version, `${file} has no version ${VERSION}`);
-  const root = version.schema.openAPIV3Schema;
-  const nodes = walk(root, 'root').filter((n) => n.path !== 'root.metadata');
-  const at = (path: string): Schema => {
-    const node = nodes.find((n) => n.path === `root.${path}`);
-    assert.ok(node, `${file}: no schema at ${path}`);
-    return node.schema;
-  };
-  return { file, crd, version, root, nodes, at };
-}
+/** A policy CRD file, with every node under the path `root`. */
+const load = (file: string): ReturnType<typeof loadCrd> => loadCrd(file, 'root');
 
 const namespaced = load('execsession.dev_execpolicies.yaml');
 const cluster = load('execsession.dev_clusterexecpolicies.yaml');

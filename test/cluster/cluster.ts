@@ -14,7 +14,7 @@ import {
 } from './config.js';
 import { ensureImages } from './images.js';
 import { ensureNetwork, netnsExists, removeNetwork, removeSandboxNetns } from './network.js';
-import { ensurePki, kubeconfigYaml, type ClusterPki } from './pki.js';
+import { ensurePki, issue, kubeconfigYaml, type ClusterPki } from './pki.js';
 import { exeOf, isOurs, recordedDaemons, run, startDaemon, stopDaemon, waitFor, type Daemon } from './proc.js';
 
 const log = (msg: string): void => {
@@ -52,7 +52,7 @@ function serverBinDir(): string {
 
 /** GET on the API server (or another TLS endpoint) with the admin identity. */
 export function adminGet(path: string, base = APISERVER_URL): Promise<{ status: number; body: string }> {
-  const pki = join(paths.pki);
+  const pki = paths.pki;
   return new Promise((resolve, reject) => {
     const req = request(`${base}${path}`, {
       ca: readFileSync(join(pki, 'ca.crt')),
@@ -71,7 +71,6 @@ export function adminGet(path: string, base = APISERVER_URL): Promise<{ status: 
 }
 
 async function writeAdminKubeconfig(p: ClusterPki): Promise<void> {
-  const { issue } = await import('./pki.js');
   const pair = existsSync(join(paths.pki, 'components', 'admin.crt'))
     ? { cert: join(paths.pki, 'components', 'admin.crt'), key: join(paths.pki, 'components', 'admin.key') }
     : await issue(p.ca, join(paths.pki, 'components'), 'admin', { cn: 'admin', groups: ['system:masters'], days: 3650 });

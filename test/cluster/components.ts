@@ -67,14 +67,21 @@ async function componentKubeconfig(p: ClusterPki, name: string, cn: string, grou
   return file;
 }
 
+/** How controller-manager and scheduler reach kube-apiserver, and where they serve (loopback only, no insecure port). */
+function controlPlaneClientArgs(kubeconfig: string, securePort: number): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1', `--secure-port=${securePort}`, '--port=0',
+  ];
+}
+
 export async function controllerManager(bin: Binaries, p: ClusterPki): Promise<Component> {
   const kc = await componentKubeconfig(p, 'kube-controller-manager', 'system:kube-controller-manager');
   return {
     name: 'kube-controller-manager',
     exe: bin.controllerManager,
     args: [
-      `--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
-      '--bind-address=127.0.0.1', `--secure-port=${PORTS.controllerManager}`, '--port=0',
+      ...controlPlaneClientArgs(kc, PORTS.controllerManager),
       `--service-account-private-key-file=${p.saKey}`, `--root-ca-file=${p.ca.cert}`, '--use-service-account-credentials=true',
       `--cluster-signing-cert-file=${p.ca.cert}`, `--cluster-signing-key-file=${p.ca.key}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`, '--leader-elect=false', '--profiling=false',
@@ -87,10 +94,7 @@ export async function scheduler(bin: Binaries, p: ClusterPki): Promise<Component
   return {
     name: 'kube-scheduler',
     exe: bin.scheduler,
-    args: [
-      `--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
-      '--bind-address=127.0.0.1', `--secure-port=${PORTS.scheduler}`, '--port=0', '--leader-elect=false', '--profiling=false',
-    ],
+    args: [...controlPlaneClientArgs(kc, PORTS.scheduler), '--leader-elect=false', '--profiling=false'],
   };
 }
 

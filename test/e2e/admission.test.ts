@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
+import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
 import { OperatorProcess, installCrds } from '../support/operator.js';
 import { runTargetPod } from '../support/pods.js';
 import { createSession, getSession, waitForPhase } from '../support/sessions.js';
@@ -22,10 +22,8 @@ describe('admission webhook', () => {
     ns = await tempNamespace('admission');
     await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001 });
     // alice may create sessions and exec here, and a policy lets developers become non-root users.
-    await kubectlOk(['-n', ns.name, 'create', 'role', 'sessions', '--verb=create,get,list,update,patch', '--resource=execsessions.execsession.dev']);
-    await kubectlOk(['-n', ns.name, 'create', 'rolebinding', 'alice-sessions', '--role=sessions', '--user=alice']);
-    await kubectlOk(['-n', ns.name, 'create', 'role', 'exec', '--verb=create,get', '--resource=pods/exec']);
-    await kubectlOk(['-n', ns.name, 'create', 'rolebinding', 'alice-exec', '--role=exec', '--user=alice']);
+    await grant(ns.name, 'sessions', ['create', 'get', 'list', 'update', 'patch'], 'execsessions.execsession.dev', ['alice']);
+    await grant(ns.name, 'exec', ['create', 'get'], 'pods/exec', ['alice']);
     await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
       apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecPolicy', metadata: { name: 'developers', namespace: ns.name },
       spec: { subjects: [{ kind: 'Group', name: 'developers' }], users: { allowedNames: ['*'] }, ttl: { max: '1h' } },

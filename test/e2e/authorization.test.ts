@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventually, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
+import { eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
 import { OperatorProcess, installCrds } from '../support/operator.js';
 import { runTargetPod } from '../support/pods.js';
 import { createSession, waitForPhase } from '../support/sessions.js';
@@ -28,10 +28,8 @@ describe('authorization: RBAC and policy', () => {
     ns = await tempNamespace('authz');
     await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001 });
     // Everyone here may create ExecSessions; only alice may exec (RBAC), and policy covers group developers.
-    await kubectlOk(['-n', ns.name, 'create', 'role', 'sessions', '--verb=create,get,list', '--resource=execsessions.execsession.dev']);
-    await kubectlOk(['-n', ns.name, 'create', 'rolebinding', 'sessions', '--role=sessions', '--user=alice', '--user=mallory']);
-    await kubectlOk(['-n', ns.name, 'create', 'role', 'exec', '--verb=create,get', '--resource=pods/exec']);
-    await kubectlOk(['-n', ns.name, 'create', 'rolebinding', 'alice-exec', '--role=exec', '--user=alice']);
+    await grant(ns.name, 'sessions', ['create', 'get', 'list'], 'execsessions.execsession.dev', ['alice', 'mallory']);
+    await grant(ns.name, 'exec', ['create', 'get'], 'pods/exec', ['alice']);
     await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
       apiVersion: 'execsession.dev/v1alpha1', kind: 'ClusterExecPolicy', metadata: { name: `developers-${ns.name}` },
       spec: {

@@ -72,6 +72,12 @@ export async function userKubeconfig(user: string, groups: string[] = []): Promi
   return file;
 }
 
+/** Grants `users` the verbs on a resource in a namespace, through a Role and RoleBinding named `role`. */
+export async function grant(namespace: string, role: string, verbs: string[], resource: string, users: string[]): Promise<void> {
+  await kubectlOk(['-n', namespace, 'create', 'role', role, `--verb=${verbs.join(',')}`, `--resource=${resource}`]);
+  await kubectlOk(['-n', namespace, 'create', 'rolebinding', role, `--role=${role}`, ...users.map((u) => `--user=${u}`)]);
+}
+
 /** Creates a uniquely named namespace; returns its name and a clean-up. */
 export async function tempNamespace(prefix: string): Promise<{ name: string; remove: () => Promise<void> }> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;

@@ -1,5 +1,5 @@
 /** ExecSessions in tests: create them, watch their phase, and act inside them. */
-import type { ExecSession, ExecSessionSpec, Phase } from '../../src/api/types.js';
+import { isTerminalPhase, type ExecSession, type ExecSessionSpec, type Phase } from '../../src/api/types.js';
 import { HelperClient, CONTAINERD_PATHS } from '../../src/exec/helper-client.js';
 import { jobFor } from '../../src/exec/backend.js';
 import { KubeClient } from '../../src/k8s/kube.js';
@@ -16,21 +16,19 @@ export async function getSession(namespace: string, name: string): Promise<ExecS
   return JSON.parse(await kubectlOk(['-n', namespace, 'get', 'execsession', name, '-o', 'json'])) as ExecSession;
 }
 
-/** Waits for one of the phases; returns the session and when the phase was first seen. */
+/** Waits for one of the phases; returns the session and when the phase was first seen. Fails at once on another end. */
 export async function waitForPhase(namespace: string, name: string, phases: Phase[], timeoutMs = 60_000): Promise<{ session: ExecSession; seenAt: number }> {
   const kube = new KubeClient(kubeConfig());
   const session = await eventually(`ExecSession ${namespace}/${name} to reach ${phases.join(' or ')}`, async () => {
     const s = await kube.getSession(namespace, name);
-    if (s?.status?.phase && phases.includes(s.status.phase)) return s;
-    if (s?.status?.phase && ['Failed', 'Expired', 'Denied', 'Terminated', 'Succeeded'].includes(s.status.phase)) {
-      throw new Error(`ended ${s.status.phase}: ${s.status.message ?? ''}`);
-    }
-    return undefined;
-  }, timeoutMs, 50).catch((e: Error) => {
-    if (e.message.includes('ended ')) throw new Error(`ExecSession ${namespace}/${name} ${e.message.split('last: ')[1] ?? e.message}`);
-    throw e;
-  });
-  return { session: session as ExecSession, seenAt: Date.now() };
+    // A session that ended otherwise will never reach the phase: stop waiting.
+    return s?.status?.phase && (phases.includes(s.status.phase) || isTerminalPhase(s.status.phase)) ? s : undefined;
+  }, timeoutMs, 50);
+  const phase = session?.status?.phase;
+  if (!session || !phase || !phases.includes(phase)) {
+    throw new Error(`ExecSession ${namespace}/${name} ended ${phase}: ${session?.status?.message ?? ''}`);
+  }
+  return { session, seenAt: Date.now() };
 }
 
 /**
