@@ -150,7 +150,9 @@ describe('ExecSession lifecycle (runtime backend)', () => {
     // An orphan left by a crash elsewhere: a helper pod whose session does not exist.
     await kubectlOk(['-n', OPERATOR_NAMESPACE, 'run', 'execsession-orphan', `--image=${'execsession.local/helper:dev'}`, '--image-pull-policy=Never', '--restart=Never',
       '--labels=app.kubernetes.io/component=execsession-helper,execsession.dev/session-uid=gone',
-      '--annotations=execsession.dev/session-name=gone', '--annotations=execsession.dev/session-namespace=default', '--', 'sleep', '600']);
+      '--annotations=execsession.dev/session-name=gone', '--annotations=execsession.dev/session-namespace=default',
+      // A real helper ends on SIGTERM at once; `sleep` as PID 1 ignores it, so keep its grace short.
+      '--overrides={"spec":{"terminationGracePeriodSeconds":1}}', '--', 'sleep', '600']);
     fx.operator = new OperatorProcess(['--retention', '1h']);
     await fx.operator.start();
     const { session: expired, seenAt } = await waitForPhase(fx.ns.name, 'crash', ['Expired'], 40_000);
