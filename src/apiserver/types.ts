@@ -1,0 +1,41 @@
+/**
+ * What the aggregated API's request handlers get and give back. The server
+ * (server.ts) authenticates the front proxy, parses the path, and hands each
+ * POST subresource to its action with the caller's forwarded identity.
+ */
+import type { ExecSession } from '../api/types.js';
+import type { Kube } from '../k8s/kube.js';
+
+/** API group and version served by the operator behind an APIService. */
+export const SUBRESOURCE_GROUP = 'subresources.execsession.dev';
+export const SUBRESOURCE_VERSION = 'v1alpha1';
+
+/** The caller, as kube-apiserver authenticated it and forwarded it (X-Remote-*). */
+export interface Caller {
+  username: string;
+  groups: string[];
+  extra: Record<string, string[]>;
+}
+
+/** Everything a POST subresource action needs. */
+export interface ActionContext {
+  kube: Kube;
+  caller: Caller;
+  namespace: string;
+  name: string;
+  /** The parsed JSON body ({} when empty). */
+  body: Record<string, unknown>;
+  /** HMAC key for signing what the API writes into status (the stamp key). */
+  stampKey: Buffer;
+  now: Date;
+}
+
+/** A refusal or failure: becomes a metav1.Status with this code and reason. */
+export class ApiError extends Error {
+  constructor(readonly code: number, readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+/** A POST subresource: returns the updated session, or throws ApiError. */
+export type Action = (ctx: ActionContext) => Promise<ExecSession>;
