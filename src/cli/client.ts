@@ -1,0 +1,110 @@
+/**
+ * The CLI's view of the cluster: a KubeConfig loaded like kubectl loads one
+ * (KUBECONFIG or ~/.kube/config, in-cluster; --kubeconfig and --context win),
+ * and plain JSON requests over https with its credentials. Every auth method of
+ * @kubernetes/client-node works, since applyToHTTPSOptions does the TLS and the
+ * Authorization header (certificates, tokens, exec plugins, OIDC).
+ */
+import { request as httpRequest, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+import { CliError, apiErrorFrom } from './errors.js';
+
+/** The global flags every command takes. */
+export interface GlobalOptions {
+  namespace?: string;
+  kubeconfig?: string;
+  context?: string;
+  verbose?: boolean;
+}
+
+/** What commands need from the cluster; a fake in unit tests. */
+export interface Api {
+  /** The namespace from -n, else the context's, else `default`. */
+  readonly namespace: string;
+  /** The API server URL of the current context. */
+  readonly server: string;
+  /** A JSON request; resolves with the parsed body, rejects with an ApiError or CliError. */
+  request<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** https options with the credentials (for the attach WebSocket). */
+  httpsOptions(): Promise<RequestOptions>;
+  /** Debug line on stderr when -v was given. */
+  debug(message: string): void;
+}
+
+/** Loads the kubeconfig as kubectl would, applying --kubeconfig and --context. */
+export function loadKubeConfig(opts: GlobalOptions): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (e) {
+    throw new CliError(`cannot load the kubeconfig${opts.kubeconfig ? ` ${opts.kubeconfig}` : ''}: ${(e as Error).message}; pass a readable file with --kubeconfig or set KUBECONFIG`);
+  }
+  if (opts.context) {
+    if (!kc.getContextObject(opts.context)) {
+      const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+      throw new CliError(`context "${opts.context}" is not in the kubeconfig (contexts: ${known}); "kubectl config get-contexts" lists them`);
+    }
+    kc.setCurrentContext(opts.context);
+  }
+  if (!kc.getCurrentCluster()) {
+    throw new CliError('the kubeconfig names no cluster for the current context: pick one with --context, or set KUBECONFIG / --kubeconfig');
+  }
+  return kc;
+}
+
+/** The Api over a real KubeConfig. */
+export class KubeApi implements Api {
+  readonly namespace: string;
+  readonly server: string;
+  private readonly verbose: boolean;
+
+  constructor(private readonly kc: KubeConfig, opts: GlobalOptions, private readonly log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {
+    this.namespace = opts.namespace || kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
+    this.server = kc.getCurrentCluster()!.server.replace(/\/+$/, '');
+    this.verbose = opts.verbose === true;
+  }
+
+  debug(message: string): void {
+    if (this.verbose) this.log(`debug: ${message}`);
+  }
+
+  async httpsOptions(): Promise<RequestOptions> {
+    const opts: RequestOptions = { headers: {} };
+    await this.kc.applyToHTTPSOptions(opts);
+    return opts;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = new URL(this.server + path);
+    const opts = await this.httpsOptions();
+    opts.method = method;
+    opts.headers = { ...opts.headers, Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) };
+    this.debug(`${method} ${url.href}`);
+    const { code, text } = await send(url, opts, body === undefined ? undefined : JSON.stringify(body));
+    this.debug(`${method} ${url.pathname} -> ${code}`);
+    if (code < 200 || code > 299) throw apiErrorFrom(code, text, `${method} ${url.pathname}`);
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+}
+
+/** One request; a connection failure says which server could not be reached. */
+function send(url: URL, opts: RequestOptions, body: string | undefined): Promise<{ code: number; text: string }> {
+  const requestFn = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  return new Promise((resolve, reject) => {
+    const req = requestFn(url, opts, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', (e) => reject(new CliError(`cannot reach the API server at ${url.origin}: ${e.message}; check the kubeconfig's server (--context, --kubeconfig) and the network`)));
+    req.end(body);
+  });
+}
+
+/** An Api for the global flags. */
+export function connect(opts: GlobalOptions): Api {
+  return new KubeApi(loadKubeConfig(opts), opts);
+}

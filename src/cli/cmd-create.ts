@@ -1,0 +1,76 @@
+/**
+ * `create`: makes an ExecSession, then, by mode (session-object.ts), prints how
+ * to attach, prints a one-off command's result and exits with its code, or
+ * attaches once the session is Ready.
+ */
+import type { ExecSession } from '../api/types.js';
+import { attach } from './attach.js';
+import type { Api, GlobalOptions } from './client.js';
+import { durationFlag, print, printErr, type CliContext } from './context.js';
+import { CliError } from './errors.js';
+import { endedMessage, runOutcome } from './outcome.js';
+import { Progress } from './progress.js';
+import { buildSession, createMode, type CreateArgs } from './session-object.js';
+import { createSession } from './sessions.js';
+import { waitForSession } from './wait.js';
+
+/** `create`'s own flags. */
+export interface CreateFlags {
+  container?: string;
+  user: string;
+  ttl?: string;
+  reason?: string;
+  name?: string;
+  stdin?: boolean;
+  tty?: boolean;
+  attach?: boolean;
+  wait?: boolean;
+  timeout?: string;
+}
+
+/** How long to wait for Ready by default. */
+export const DEFAULT_READY_TIMEOUT = '5m';
+
+/** Runs `create`; resolves with the exit code. */
+export async function runCreate(ctx: CliContext, globals: GlobalOptions, pod: string, command: string[], flags: CreateFlags): Promise<number> {
+  const api = ctx.connect(globals);
+  const args: CreateArgs = { ...flags, pod, command, namespace: api.namespace };
+  const mode = createMode(args, ctx.io.stdin.isTTY === true);
+  const session = buildSession(args, mode);
+  const created = await createSession(api, session);
+  const name = created.metadata.name ?? '';
+  api.debug(`created execsession ${api.namespace}/${name} (${mode.kind})`);
+  if (mode.kind === 'run') return finishRun(ctx, api, name, flags);
+  if (mode.kind === 'attach') {
+    if (ctx.io.stderr.isTTY) printErr(ctx, `execsession ${api.namespace}/${name} created`);
+    await waitReady(ctx, api, name, flags.timeout, true);
+    return attach(api, { namespace: api.namespace, name, command: [], tty: mode.tty, stdin: true }, ctx.io);
+  }
+  print(ctx, `execsession.execsession.dev/${name} created`);
+  if (flags.wait) await waitReady(ctx, api, name, flags.timeout, false);
+  print(ctx, `attach with: kubectl execsession attach ${name} -n ${api.namespace}`);
+  return 0;
+}
+
+/** Waits for Ready; a session that ended instead is an error with its message. */
+export async function waitReady(ctx: CliContext, api: Api, name: string, timeout: string | undefined, quiet: boolean): Promise<ExecSession> {
+  const timeoutMs = durationFlag('--timeout', timeout ?? DEFAULT_READY_TIMEOUT);
+  const session = await waitForSession(api, api.namespace, name, 'ready', { timeoutMs, progress: new Progress(ctx.io.stderr, quiet) });
+  if (session.status?.phase !== 'Ready') throw new CliError(endedMessage(session));
+  return session;
+}
+
+/**
+ * A one-off command: waits until it ended (by default up to its ttl and a
+ * minute, since the operator ends it by then), then prints its recorded output.
+ * Progress only on a terminal: on a pipe, stderr belongs to the command.
+ */
+async function finishRun(ctx: CliContext, api: Api, name: string, flags: CreateFlags): Promise<number> {
+  const timeoutMs = flags.timeout ? durationFlag('--timeout', flags.timeout) : durationFlag('--ttl', flags.ttl ?? '15m') + 60_000;
+  const session = await waitForSession(api, api.namespace, name, 'end', { timeoutMs, progress: new Progress(ctx.io.stderr, true) });
+  const outcome = runOutcome(session);
+  ctx.io.stdout.write(outcome.stdout);
+  ctx.io.stderr.write(outcome.stderr);
+  for (const note of outcome.notes) printErr(ctx, note);
+  return outcome.exitCode;
+}

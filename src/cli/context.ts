@@ -1,0 +1,37 @@
+/**
+ * What every command gets: the process's streams, the clock, and a way to reach
+ * the cluster. Commands take it as an argument, so tests can run them against
+ * a fake Api and in-memory streams.
+ */
+import type { Writable } from 'node:stream';
+import { parseDuration } from '../api/duration.js';
+import type { AttachIO } from './attach.js';
+import type { Api, GlobalOptions } from './client.js';
+import { UsageError } from './errors.js';
+
+/** The process as commands see it. */
+export interface CliContext {
+  io: AttachIO & { stderr: Writable & { isTTY?: boolean; columns?: number } };
+  /** Connects with the global flags; loads the kubeconfig only when a command needs it. */
+  connect(globals: GlobalOptions): Api;
+  now(): Date;
+}
+
+/** Writes a line to stdout. */
+export function print(ctx: CliContext, text: string): void {
+  ctx.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** Writes a line to stderr. */
+export function printErr(ctx: CliContext, text: string): void {
+  ctx.io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** Parses a duration flag; a bad one is a usage error naming the flag. */
+export function durationFlag(flag: string, value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (e) {
+    throw new UsageError(`${flag}: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,144 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
+import type { ExecSession, ExecSessionStatus } from '../api/types.js';
+import type { Api } from './client.js';
+import type { CliContext } from './context.js';
+import { ApiError, CliError } from './errors.js';
+import { main } from './main.js';
+
+const NOW = new Date('2026-11-22T08:00:00Z');
+type Handler = (method: string, path: string, body: unknown) => unknown;
+
+function session(name: string, status?: ExecSessionStatus): ExecSession {
+  return {
+    apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession',
+    metadata: { name, namespace: 'team', creationTimestamp: '2026-11-22T07:58:00Z' as unknown as Date },
+    spec: { podName: 'target', user: 'alice', requester: { username: 'alice' } }, ...(status ? { status } : {}),
+  };
+}
+
+/** Runs the CLI against a fake API; returns exit code, output, and the requests made. */
+async function cli(args: string[], handler: Handler = () => assert.fail('no request expected')): Promise<{ code: number; out: string; err: string; calls: [string, string, unknown][] }> {
+  const calls: [string, string, unknown][] = [];
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const api: Api = {
+    namespace: 'team', server: 'https://k',
+    request: async <T>(method: string, path: string, body?: unknown) => {
+      calls.push([method, path, body]);
+      return handler(method, path, body) as T;
+    },
+    httpsOptions: async () => ({}), debug: () => undefined,
+  };
+  const ctx: CliContext = {
+    io: { stdin: new PassThrough(), stdout, stderr, proc: Object.assign(new EventEmitter(), { exit: () => undefined }) },
+    connect: (g) => {
+      if (g.context === 'nope') throw new CliError('context "nope" is not in the kubeconfig');
+      return api;
+    },
+    now: () => NOW,
+  };
+  const code = await main(args, ctx);
+  return { code, out: String(stdout.read() ?? ''), err: String(stderr.read() ?? ''), calls };
+}
+
+const ID = 'uid=1000(alice) gid=1000(alice) groups=1000(alice),2000(ops)\n';
+
+/** Creates on POST, then answers GETs with the given phases in turn. */
+function lifecycle(...statuses: ExecSessionStatus[]): Handler {
+  let i = 0;
+  return (method) => (method === 'POST' ? session('target-abc12') : session('target-abc12', statuses[Math.min(i++, statuses.length - 1)]));
+}
+
+describe('kubectl execsession', () => {
+  it('--help exits 0 and lists the commands', async () => {
+    const r = await cli(['--help']);
+    assert.equal(r.code, 0);
+    for (const c of ['create', 'wait', 'attach', 'list', 'get', 'approve', 'deny', 'revoke', 'extend']) assert.match(r.out, new RegExp(`\\n  ${c} `));
+    assert.match((await cli(['create', '--help'])).out, /kubectl execsession create web-7d4f -u alice --ttl 5m -- id/);
+  });
+
+  it('usage errors exit 2, saying what was wrong', async () => {
+    for (const [args, message] of [
+      [['create', 'target'], /required option '-u, --user <user>' not specified/],
+      [['create', 'target', '-u', 'alice', 'id'], /put the command to run after "--"/],
+      [['frobnicate'], /unknown command 'frobnicate'/],
+      [['extend', 'x'], /required option '--by <duration>'/],
+      [['extend', 'x', '--by', 'forever'], /--by: invalid duration "forever"/],
+      [['wait', 'x', '--for', 'lunch'], /Allowed choices are ready, end/],
+      [['get', '-A', 'x'], /-A lists every namespace/],
+      [[], /Usage: kubectl execsession/],
+    ] as const) {
+      const r = await cli([...args]);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.err, message);
+    }
+  });
+
+  it('create -- id: runs once, prints the result, exits with its code', async () => {
+    const r = await cli(['create', 'target', '-u', 'alice', '--ttl', '5m', '--', 'id'],
+      lifecycle({ phase: 'Pending' }, { phase: 'Running' }, { phase: 'Succeeded', result: { exitCode: 0, stdout: ID, stderr: '' } }));
+    assert.deepEqual([r.code, r.out, r.err], [0, ID, '']);
+    assert.deepEqual(r.calls[0], ['POST', '/apis/execsession.dev/v1alpha1/namespaces/team/execsessions', {
+      apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { generateName: 'target-', namespace: 'team' },
+      spec: { podName: 'target', user: 'alice', command: ['id'], tty: false, ttl: '5m' },
+    }]);
+    const three = await cli(['create', 'target', '-u', 'alice', '--', 'sh', '-c', 'echo no >&2; exit 3'],
+      lifecycle({ phase: 'Failed', result: { exitCode: 3, stderr: 'no\n' } }));
+    assert.deepEqual([three.code, three.out, three.err], [3, '', 'no\n']);
+  });
+
+  it('create on a session refused at the end: its message, exit 1', async () => {
+    const r = await cli(['create', 'target', '-u', 'root', '--', 'id'], lifecycle({ phase: 'Denied', message: 'RootUserDenied: no root' }));
+    assert.equal(r.code, 1);
+    assert.equal(r.err, 'execsession team/target-abc12 is Denied: RootUserDenied: no root\n');
+  });
+
+  it('create without a command prints the name and how to attach; --wait waits for Ready', async () => {
+    const r = await cli(['create', 'target', '-u', 'alice', '--name', 'dbg', '--wait'], lifecycle({ phase: 'Starting' }, { phase: 'Ready' }));
+    assert.equal(r.code, 0);
+    assert.equal(r.out, 'execsession.execsession.dev/target-abc12 created\nattach with: kubectl execsession attach target-abc12 -n team\n');
+    assert.deepEqual((r.calls[0]![2] as ExecSession).metadata, { name: 'dbg', namespace: 'team' });
+    assert.match(r.err, /Starting/);
+  });
+
+  it('a refusal at admission is the server message', async () => {
+    const r = await cli(['create', 'target', '-u', 'alice', '--', 'id'], () => {
+      throw new ApiError(403, 'Forbidden', 'admission webhook "validate.execsession.dev" denied the request: RbacDenied: alice may not create pods/exec');
+    });
+    assert.equal(r.code, 1);
+    assert.equal(r.err, 'Error from server (Forbidden): admission webhook "validate.execsession.dev" denied the request: RbacDenied: alice may not create pods/exec\n');
+  });
+
+  it('list and get: table, json, yaml, all namespaces', async () => {
+    const items = [session('a', { phase: 'Ready', expiresAt: '2026-11-22T08:10:00Z' })];
+    const list = await cli(['list'], () => ({ items }));
+    assert.equal(list.out.split('\n')[1], 'a      target   <none>      alice   alice     Ready   in 10 minutes   2m');
+    assert.equal(list.calls[0]![1], '/apis/execsession.dev/v1alpha1/namespaces/team/execsessions');
+    const all = await cli(['list', '-A'], () => ({ items }));
+    assert.match(all.out, /^NAMESPACE\s+NAME/);
+    assert.equal(all.calls[0]![1], '/apis/execsession.dev/v1alpha1/execsessions');
+    const json = await cli(['get', 'a', '-o', 'json'], () => items[0]);
+    assert.equal((JSON.parse(json.out) as ExecSession).metadata.name, 'a');
+    assert.match((await cli(['get', '-o', 'yaml'], () => ({ items }))).out, /^apiVersion: v1\nkind: List\nitems:\n {2}- apiVersion: execsession\.dev\/v1alpha1/);
+    const none = await cli(['list'], () => ({ items: [] }));
+    assert.deepEqual([none.code, none.out, none.err], [0, '', 'No resources found in team namespace.\n']);
+  });
+
+  it('approve posts the reason and prints who approved; a refusal is the Status message', async () => {
+    const ok = await cli(['approve', 'x', '--reason', 'INC-1'], () => session('x', { phase: 'Approved', approvals: [{ decision: 'Approved', username: 'carol', at: '', signature: '' }] } as ExecSessionStatus));
+    assert.deepEqual(ok.calls, [['POST', '/apis/subresources.execsession.dev/v1alpha1/namespaces/team/execsessions/x/approve', { reason: 'INC-1' }]]);
+    assert.equal(ok.out, 'execsession team/x approved by carol\n');
+    const no = await cli(['deny', 'x'], () => {
+      throw new ApiError(409, 'Conflict', 'execsession team/x is not waiting for approval (phase Ready)');
+    });
+    assert.deepEqual([no.code, no.err], [1, 'Error from server (Conflict): execsession team/x is not waiting for approval (phase Ready)\n']);
+  });
+
+  it('a bad kubeconfig context is exit 1 with the fix', async () => {
+    const r = await cli(['list', '--context', 'nope']);
+    assert.deepEqual([r.code, r.err], [1, 'error: context "nope" is not in the kubeconfig\n']);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * What a finished session means for the CLI: a one-off command's recorded
+ * result as output and exit code, an ended session's message, and the one-line
+ * answers of the actions. Pure, so unit-tested without a cluster.
+ */
+import { formatDuration, parseDuration } from '../api/duration.js';
+import type { ExecSession } from '../api/types.js';
+import { relativeTime } from './format.js';
+import { ref } from './sessions.js';
+
+/** What the CLI prints and how it exits after a one-off command. */
+export interface RunOutcome {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  /** Lines of the CLI's own, for stderr after the command's output. */
+  notes: string[];
+}
+
+/** `execsession ns/name is Denied: <message>`: why a session is not usable. */
+export function endedMessage(s: ExecSession): string {
+  const phase = s.status?.phase ?? 'Pending';
+  const message = s.status?.message ? `: ${s.status.message}` : '';
+  return `execsession ${ref(s)} is ${phase}${message}`;
+}
+
+/**
+ * The recorded result of a one-off command (status.result): its stdout and
+ * stderr, its exit code, and a warning when the output was cut. A session that
+ * ended without a result (refused, failed to start, expired) exits 1 with its message.
+ */
+export function runOutcome(s: ExecSession): RunOutcome {
+  const r = s.status?.result;
+  if (!r || typeof r.exitCode !== 'number') {
+    return { stdout: '', stderr: '', exitCode: 1, notes: [endedMessage(s)] };
+  }
+  const notes: string[] = [];
+  if (r.truncated) notes.push(`warning: the output was truncated to the operator's size limit; "kubectl execsession get ${s.metadata.name} -n ${s.metadata.namespace} -o yaml" shows what was kept`);
+  const phase = s.status?.phase;
+  if (phase !== 'Succeeded' && phase !== 'Failed') notes.push(endedMessage(s));
+  const exitCode = Number.isInteger(r.exitCode) && r.exitCode >= 0 && r.exitCode < 256 ? r.exitCode : 1;
+  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', exitCode, notes };
+}
+
+/** The actions of the aggregated API. */
+export type Action = 'approve' | 'deny' | 'revoke' | 'extend';
+
+/** Fields the actions write (docs/api.md), read loosely: they may be newer than this CLI. */
+interface ActionStatus {
+  approvals?: { decision?: string; username?: string }[];
+  revocation?: { username?: string };
+}
+
+/** The one-line answer: `execsession default/x approved by carol`. */
+export function actionSummary(action: Action, s: ExecSession, now: Date, by?: string): string {
+  const st = (s.status ?? {}) as ActionStatus;
+  const who = (name: string | undefined): string => (name ? ` by ${name}` : '');
+  switch (action) {
+    case 'approve':
+    case 'deny': {
+      const decision = action === 'approve' ? 'Approved' : 'Denied';
+      const record = [...(st.approvals ?? [])].reverse().find((a) => a.decision === decision);
+      const pending = action === 'approve' && s.status?.phase === 'WaitingForApproval' ? ' (more approvals needed)' : '';
+      return `execsession ${ref(s)} ${action === 'approve' ? 'approved' : 'denied'}${who(record?.username)}${pending}`;
+    }
+    case 'revoke':
+      return `execsession ${ref(s)} revoked${who(st.revocation?.username)}`;
+    case 'extend': {
+      const expires = s.status?.expiresAt;
+      const amount = by ? ` by ${formatDuration(parseDuration(by))}` : '';
+      return `execsession ${ref(s)} extended${amount}${expires ? `: expires at ${expires} (${relativeTime(expires, now)})` : ''}`;
+    }
+  }
+}

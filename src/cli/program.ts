@@ -1,0 +1,131 @@
+/**
+ * The command line: commander wiring only. Each action hands its parsed flags
+ * to a run* function (cmd-*.ts) and records the exit code it resolves with.
+ */
+import { Command, Option } from 'commander';
+import type { GlobalOptions } from './client.js';
+import { runAction, type ActionFlags } from './cmd-action.js';
+import { runCreate, type CreateFlags } from './cmd-create.js';
+import { runGet, type GetFlags } from './cmd-get.js';
+import { runAttach, runWait, type AttachFlags, type WaitFlags } from './cmd-session.js';
+import type { CliContext } from './context.js';
+import { requireDashDash } from './argv.js';
+import type { Action } from './outcome.js';
+
+/** Where an action leaves its exit code for main(). */
+export interface ExitBox {
+  code: number;
+}
+
+const CREATE_EXAMPLES = `
+Examples:
+  # Run one command as alice and get its output and exit code
+  kubectl execsession create web-7d4f -u alice --ttl 5m -- id
+
+  # An interactive shell as postgres in container db, attached at once
+  kubectl execsession create web-7d4f -c db -u postgres --reason INC-1234 -it
+
+  # Create now, attach later (prints the attach command once Ready)
+  kubectl execsession create web-7d4f -u 1000:1000 --name debug-web --wait`;
+
+/** Builds the program; `argv` are the user's arguments (for the "--" check). */
+export function buildProgram(ctx: CliContext, argv: string[], exit: ExitBox): Command {
+  const program = new Command('kubectl execsession')
+    .description('Enter a running container as a chosen user, for a limited time (ExecSessions, execsession.dev).')
+    .usage('COMMAND [flags]')
+    .option('-n, --namespace <namespace>', 'namespace (default: the context\'s, else "default")')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context to use')
+    .option('-v, --verbose', 'print requests and debug details on stderr')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void ctx.io.stdout.write(s), writeErr: (s) => void ctx.io.stderr.write(s) });
+  const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
+  const run = (p: Promise<number>): Promise<void> => p.then((code) => void (exit.code = code));
+
+  sub(program, 'create')
+    .description('create an ExecSession for POD: run one command, attach, or print how to attach')
+    .argument('<pod>', 'the target pod, in the namespace (-n)')
+    .argument('[command...]', 'after "--": the command to run (default: the user\'s login shell)')
+    .requiredOption('-u, --user <user>', 'the user, as docker exec -u: <name|uid>[:<group|gid>]')
+    .option('-c, --container <name>', 'the container (default: the pod\'s default container)')
+    .option('--ttl <duration>', 'how long the session lives, e.g. 15m, 1h30m (default: the policy\'s, else 15m)')
+    .option('--reason <text>', 'why you need access, kept with the session')
+    .option('--name <name>', 'the session\'s name (default: generated from the pod\'s)')
+    .option('-i, --stdin', 'attach with stdin')
+    .option('-t, --tty', 'use a terminal (default with --attach: when stdin is one)')
+    .addOption(new Option('--no-tty', 'no terminal').hideHelp())
+    .option('--attach', 'attach once the session is Ready')
+    .option('--wait', 'wait until the session is Ready')
+    .option('--timeout <duration>', 'how long to wait for Ready (default 5m), or for a command\'s result (default: the ttl)')
+    .addHelpText('after', CREATE_EXAMPLES)
+    .action((pod: string, command: string[], flags: CreateFlags, cmd: Command) => {
+      requireDashDash(argv, command);
+      return run(runCreate(ctx, globals(cmd), pod, command, flags));
+    });
+
+  sub(program, 'wait')
+    .description('wait until a session is Ready (or has ended), showing its progress')
+    .argument('<name>', 'the ExecSession')
+    .addOption(new Option('--for <what>', 'ready: until Ready; end: until it has ended').choices(['ready', 'end']).default('ready'))
+    .option('--timeout <duration>', 'give up after this long', '5m')
+    .addHelpText('after', '\nExample:\n  kubectl execsession wait debug-web --for ready --timeout 2m')
+    .action((name: string, flags: WaitFlags, cmd: Command) => run(runWait(ctx, globals(cmd), name, flags)));
+
+  sub(program, 'attach')
+    .description('connect your terminal to a Ready session (waits for Ready first)')
+    .argument('<name>', 'the ExecSession')
+    .argument('[command...]', 'after "--": the command to run (sessions without spec.command; default: the login shell)')
+    .option('-T, --no-tty', 'no terminal, even when stdin is one (for pipes and scripts)')
+    .addOption(new Option('-t, --tty', 'a terminal even when stdin is not one').hideHelp())
+    .option('--timeout <duration>', 'how long to wait for Ready', '5m')
+    .addHelpText('after', '\nExamples:\n  kubectl execsession attach debug-web\n  echo "select 1" | kubectl execsession attach debug-web -T -- psql')
+    .action((name: string, command: string[], flags: AttachFlags, cmd: Command) => {
+      requireDashDash(argv, command);
+      return run(runAttach(ctx, globals(cmd), name, command, flags));
+    });
+
+  sub(program, 'list')
+    .description('list ExecSessions of the namespace (-n), or of all (-A)')
+    .option('-A, --all-namespaces', 'every namespace')
+    .addOption(outputOption())
+    .addHelpText('after', '\nExample:\n  kubectl execsession list -A')
+    .action((flags: GetFlags, cmd: Command) => run(runGet(ctx, globals(cmd), [], flags)));
+
+  sub(program, 'get')
+    .description('show ExecSessions by name (all of the namespace without names)')
+    .argument('[names...]', 'ExecSession names')
+    .option('-A, --all-namespaces', 'every namespace (no names)')
+    .addOption(outputOption())
+    .addHelpText('after', '\nExample:\n  kubectl execsession get debug-web -o yaml')
+    .action((names: string[], flags: GetFlags, cmd: Command) => run(runGet(ctx, globals(cmd), names, flags)));
+
+  for (const [action, what] of [['approve', 'approve a session waiting for approval'], ['deny', 'deny a session waiting for approval'],
+    ['revoke', 'end a session now']] as const) {
+    sub(program, action)
+      .description(what)
+      .argument('<name>', 'the ExecSession')
+      .option('--reason <text>', 'why, kept with the session')
+      .addHelpText('after', `\nExample:\n  kubectl execsession ${action} debug-web -n shop --reason "INC-1234"`)
+      .action((name: string, flags: ActionFlags, cmd: Command) => run(runAction(ctx, globals(cmd), action as Action, name, flags)));
+  }
+
+  sub(program, 'extend')
+    .description('give a session more time (within its policy\'s ttl.max)')
+    .argument('<name>', 'the ExecSession')
+    .requiredOption('--by <duration>', 'how much longer, e.g. 15m')
+    .addHelpText('after', '\nExample:\n  kubectl execsession extend debug-web --by 15m')
+    .action((name: string, flags: ActionFlags, cmd: Command) => run(runAction(ctx, globals(cmd), 'extend', name, flags)));
+
+  return program;
+}
+
+/** A subcommand that reports usage errors the same way as the program. */
+function sub(program: Command, name: string): Command {
+  return program.command(name).showHelpAfterError('(add --help for usage)');
+}
+
+function outputOption(): Option {
+  return new Option('-o, --output <format>', 'output format').choices(['json', 'yaml', 'wide']);
+}

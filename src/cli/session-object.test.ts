@@ -1,0 +1,78 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { normalizeArgv, requireDashDash } from './argv.js';
+import { UsageError } from './errors.js';
+import { buildSession, createMode, type CreateArgs } from './session-object.js';
+
+const BASE: CreateArgs = { pod: 'target', namespace: 'shop', user: 'alice', command: [] };
+
+describe('createMode', () => {
+  const cases: [string, Partial<CreateArgs>, boolean, ReturnType<typeof createMode>][] = [
+    ['no command, no flags: create only', {}, true, { kind: 'create' }],
+    ['a command: run once', { command: ['id'] }, true, { kind: 'run' }],
+    ['a command with --tty=false only: still run', { command: ['id'], tty: false }, true, { kind: 'run' }],
+    ['--attach follows the terminal (tty)', { attach: true }, true, { kind: 'attach', tty: true }],
+    ['--attach follows the terminal (pipe)', { attach: true }, false, { kind: 'attach', tty: false }],
+    ['--attach --tty=false', { attach: true, tty: false }, true, { kind: 'attach', tty: false }],
+    ['-it', { stdin: true, tty: true }, false, { kind: 'attach', tty: true }],
+    ['-i alone: a pipe, as kubectl exec -i', { stdin: true }, true, { kind: 'attach', tty: false }],
+    ['-t with a command: attach with a terminal', { command: ['top'], tty: true }, false, { kind: 'attach', tty: true }],
+  ];
+  for (const [what, args, isTTY, mode] of cases) {
+    it(what, () => assert.deepEqual(createMode({ ...BASE, ...args }, isTTY), mode));
+  }
+});
+
+describe('buildSession', () => {
+  it('a one-off command: tty false, command, generateName from the pod, in its namespace', () => {
+    const args = { ...BASE, command: ['id', '-u'], ttl: '5m' };
+    assert.deepEqual(buildSession(args, createMode(args, true)), {
+      apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession',
+      metadata: { generateName: 'target-', namespace: 'shop' },
+      spec: { podName: 'target', user: 'alice', command: ['id', '-u'], tty: false, ttl: '5m' },
+    });
+  });
+
+  it('create only: an interactive (tty) session with every optional field', () => {
+    const args = { ...BASE, container: 'db', name: 'debug-web', reason: 'INC-1234', ttl: '1h30m', user: 'postgres:999' };
+    assert.deepEqual(buildSession(args, { kind: 'create' }), {
+      apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession',
+      metadata: { name: 'debug-web', namespace: 'shop' },
+      spec: { podName: 'target', container: 'db', user: 'postgres:999', tty: true, ttl: '1h30m', reason: 'INC-1234' },
+    });
+  });
+
+  it('attach keeps the tty choice and the command', () => {
+    const s = buildSession({ ...BASE, command: ['psql'] }, { kind: 'attach', tty: false });
+    assert.equal(s.spec.tty, false);
+    assert.deepEqual(s.spec.command, ['psql']);
+  });
+
+  it('refuses bad input before any request, saying what to do (usage errors, exit 2)', () => {
+    const bad: [Partial<CreateArgs>, RegExp][] = [
+      [{ ttl: '5' }, /--ttl: invalid duration "5".*e\.g\. "30s"/],
+      [{ ttl: '8d' }, /--ttl: invalid duration/],
+      [{ user: ' ' }, /-u\/--user is empty.*-u postgres/],
+      [{ pod: 'Web_1' }, /invalid pod name "Web_1"/],
+      [{ name: 'Bad Name' }, /invalid --name "Bad Name"/],
+    ];
+    for (const [args, message] of bad) {
+      assert.throws(() => buildSession({ ...BASE, ...args }, { kind: 'create' }), (e: Error) => e instanceof UsageError && e.exitCode === 2 && message.test(e.message));
+    }
+  });
+});
+
+describe('argv', () => {
+  it('rewrites kubectl-style booleans before "--" only', () => {
+    assert.deepEqual(normalizeArgv(['create', 'p', '--tty=false', '--stdin=true', '--', 'x', '--tty=false']),
+      ['create', 'p', '--no-tty', '--stdin', '--', 'x', '--tty=false']);
+    assert.deepEqual(normalizeArgv(['get', '--output=json']), ['get', '--output=json']);
+    assert.throws(() => normalizeArgv(['--tty=yes']), /--tty=yes: use --tty=true or --tty=false/);
+  });
+
+  it('requires "--" before a command', () => {
+    assert.doesNotThrow(() => requireDashDash(['create', 'p', '--', 'id'], ['id']));
+    assert.doesNotThrow(() => requireDashDash(['create', 'p'], []));
+    assert.throws(() => requireDashDash(['create', 'p', 'id'], ['id']), /put the command to run after "--", e\.g\. "-- id"/);
+  });
+});

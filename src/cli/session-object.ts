@@ -1,0 +1,90 @@
+/**
+ * `create`'s arguments to an ExecSession and to what the CLI does after creating
+ * it. Pure, so every combination of flags is unit-tested.
+ */
+import { parseDuration } from '../api/duration.js';
+import { API_VERSION, KIND, type ExecSession } from '../api/types.js';
+import { UsageError } from './errors.js';
+
+/** `create`'s flags and operands, after parsing. */
+export interface CreateArgs {
+  pod: string;
+  namespace: string;
+  user: string;
+  container?: string;
+  ttl?: string;
+  reason?: string;
+  name?: string;
+  command: string[];
+  stdin?: boolean;
+  /** -t/--tty or --tty=false; undefined when neither was given. */
+  tty?: boolean;
+  attach?: boolean;
+}
+
+/**
+ * What happens after creating:
+ * - `create`: print the name and how to attach (optionally wait for Ready);
+ * - `run`: a one-off command (tty false), whose recorded result becomes the CLI's output and exit code;
+ * - `attach`: an interactive session, attached once Ready.
+ */
+export type CreateMode = { kind: 'create' } | { kind: 'run' } | { kind: 'attach'; tty: boolean };
+
+/** Chooses the mode from the flags; `stdinIsTTY` decides tty when no flag does. */
+export function createMode(args: Pick<CreateArgs, 'command' | 'stdin' | 'tty' | 'attach'>, stdinIsTTY: boolean): CreateMode {
+  const interactive = args.attach === true || args.stdin === true || args.tty === true;
+  if (interactive) {
+    // --attach alone follows the terminal; -i without -t is a plain pipe, as with kubectl exec.
+    const tty = args.tty ?? (args.attach === true ? stdinIsTTY : false);
+    return { kind: 'attach', tty };
+  }
+  return args.command.length > 0 ? { kind: 'run' } : { kind: 'create' };
+}
+
+// DNS-1123 subdomain, what metadata.name and spec.podName accept.
+const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** Refuses what the API server would refuse anyway, with the fix, before any request. */
+function validate(args: CreateArgs): void {
+  if (!NAME.test(args.pod) || args.pod.length > 253) {
+    throw new UsageError(`invalid pod name ${JSON.stringify(args.pod)}: use the pod's name as "kubectl get pods" shows it`);
+  }
+  if (args.name !== undefined && (!NAME.test(args.name) || args.name.length > 253)) {
+    throw new UsageError(`invalid --name ${JSON.stringify(args.name)}: use lower-case letters, digits, "-" and ".", e.g. "debug-web"`);
+  }
+  if (!args.user.trim()) throw new UsageError('-u/--user is empty: name the user as docker exec -u does, e.g. "-u postgres" or "-u 1000:1000"');
+  if (args.ttl !== undefined) {
+    try {
+      parseDuration(args.ttl);
+    } catch (e) {
+      throw new UsageError(`--ttl: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
+ * The ExecSession to create: in the pod's namespace, named by --name or
+ * generated from the pod's name. A `run` session is `tty: false` with the
+ * command; an `attach` session carries the command (if any) and the tty choice.
+ */
+export function buildSession(args: CreateArgs, mode: CreateMode): ExecSession {
+  validate(args);
+  const tty = mode.kind === 'attach' ? mode.tty : mode.kind === 'create';
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: {
+      ...(args.name ? { name: args.name } : { generateName: `${args.pod.slice(0, 200)}-` }),
+      namespace: args.namespace,
+    },
+    spec: {
+      podName: args.pod,
+      ...(args.container ? { container: args.container } : {}),
+      user: args.user,
+      ...(args.command.length > 0 ? { command: args.command } : {}),
+      tty,
+      ...(args.ttl ? { ttl: args.ttl } : {}),
+      ...(args.reason ? { reason: args.reason } : {}),
+    },
+  };
+}
