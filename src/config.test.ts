@@ -11,6 +11,10 @@ const DEFAULTS: Comparable = {
     namespace: 'execsession-system', secretName: 'execsession-operator', listenHost: '0.0.0.0', listenPort: 9443,
     endpoint: { service: { namespace: 'execsession-system', name: 'execsession-webhook', port: 443 } },
   },
+  api: {
+    listenHost: '0.0.0.0', listenPort: 8443, service: { namespace: 'execsession-system', name: 'execsession-api' }, publicServer: '',
+    attach: { limitPerSession: 4, idleTimeoutMs: 1_800_000, pingIntervalMs: 30_000, pollMs: 2_000 },
+  },
   controller: {
     namespace: 'execsession-system',
     helperImage: 'execsession-helper:0.1.0',
@@ -37,6 +41,19 @@ function comparable(c: OperatorConfig): Comparable {
   delete controller.stampKey;
   return { ...c, controller: controller as Comparable['controller'] };
 }
+
+describe('aggregated API flags', () => {
+  it('takes the listen address, Service, public server and attach limits', () => {
+    const a = loadConfig(['--api-listen', '10.250.0.1:0', '--api-service', 'ops/es-api', '--public-server', 'https://k8s.example.com:6443/', '--attach-limit', '2', '--attach-idle-timeout', '5m'], {}).api;
+    assert.deepEqual([a.listenHost, a.listenPort, a.service, a.publicServer, a.attach.limitPerSession, a.attach.idleTimeoutMs],
+      ['10.250.0.1', 0, { namespace: 'ops', name: 'es-api' }, 'https://k8s.example.com:6443', 2, 300_000]);
+  });
+
+  it('refuses a public server with a path, and a bad listen address', () => {
+    assert.throws(() => loadConfig(['--public-server', 'https://k8s.example.com/api'], {}), /--public-server must be https:\/\/HOST\[:PORT\]/);
+    assert.throws(() => loadConfig(['--api-listen', '8443'], {}), /--api-listen must be HOST:PORT/);
+  });
+});
 
 describe('webhook flags', () => {
   it('advertises the listen address when it is a specific one', () => {

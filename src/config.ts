@@ -8,6 +8,8 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from './api/duration.js';
 import { CONTAINERD_PATHS } from './exec/helper-client.js';
 import type { WebhookConfig } from './admission/webhook.js';
+import type { AttachConfig } from './apiserver/attach.js';
+import { DEFAULT_ATTACH_CONFIG } from './apiserver/attach.js';
 import type { ControllerConfig } from './controller/types.js';
 
 /** Every flag: its default and what it does (printed by --help). */
@@ -23,6 +25,11 @@ const FLAGS = {
   'webhook-url': { default: '', help: 'URL kube-apiserver calls the webhook at (default: https://LISTEN-HOST:PORT when the listen host is an address, else --webhook-service)' },
   'webhook-service': { default: '', help: 'Service kube-apiserver calls the webhook through, NAMESPACE/NAME[:PORT] (default: NAMESPACE/execsession-webhook:443 when listening on all addresses)' },
   'webhook-secret': { default: 'execsession-operator', help: 'Secret (in --namespace) holding the webhook certificates and the stamp-signing key' },
+  'api-listen': { default: '0.0.0.0:8443', help: 'address the aggregated API (subresources.execsession.dev: attach, approve, deny, revoke, extend) listens on (HOST:PORT; port 0 picks one)' },
+  'api-service': { default: '', help: 'Service the APIService v1alpha1.subresources.execsession.dev points at, NAMESPACE/NAME (default: NAMESPACE/execsession-api, port 443)' },
+  'public-server': { default: '', help: 'API server URL users reach, for status.attach.url (default: the operator\'s own API server URL)' },
+  'attach-limit': { default: '4', help: 'attaches to one session at the same time (per operator replica)' },
+  'attach-idle-timeout': { default: '30m', help: 'an attach with no input or output for this long is closed' },
   retention: { default: '1h', help: 'how long ended sessions are kept before they are deleted' },
   'start-timeout': { default: '2m', help: 'how long a helper pod may take to start before the session fails' },
   'output-limit': { default: '16384', help: 'bytes of stdout and of stderr kept in status.result of non-interactive runs' },
@@ -40,6 +47,7 @@ type Flag = keyof typeof FLAGS;
 export interface OperatorConfig {
   kubeconfig: string;
   webhook: WebhookConfig;
+  api: ApiConfig;
   controller: ControllerConfig;
   concurrency: number;
   leaderElect: boolean;
@@ -47,6 +55,16 @@ export interface OperatorConfig {
   leaseName: string;
   leaseDurationMs: number;
   logLevel: string;
+}
+
+/** How the aggregated API listens and is registered. */
+export interface ApiConfig {
+  listenHost: string;
+  listenPort: number;
+  service: { namespace: string; name: string };
+  /** '' means the operator's own API server URL. */
+  publicServer: string;
+  attach: AttachConfig;
 }
 
 /** Thrown for bad flags; the message says which and what is expected. */
@@ -88,6 +106,24 @@ function webhookConfig(namespace: string, listen: string, url: string, service: 
   return { ...base, endpoint: { service: { namespace: s[1] ?? '', name: s[2] ?? '', port: Number(s[3] ?? 443) } } };
 }
 
+function hostPort(flag: Flag, value: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d+)$/.exec(value);
+  if (!m) throw new ConfigError(`--${flag} must be HOST:PORT, got "${value}"`);
+  return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+function apiConfig(namespace: string, get: (f: Flag) => string): ApiConfig {
+  const { host, port } = hostPort('api-listen', get('api-listen'));
+  const s = /^([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(get('api-service') || `${namespace}/execsession-api`);
+  if (!s) throw new ConfigError(`--api-service must be NAMESPACE/NAME, got "${get('api-service')}"`);
+  const publicServer = get('public-server').replace(/\/+$/, '');
+  if (publicServer && !/^https:\/\/[^/]+$/.test(publicServer)) throw new ConfigError(`--public-server must be https://HOST[:PORT], got "${publicServer}"`);
+  return {
+    listenHost: host, listenPort: port, service: { namespace: s[1] ?? '', name: s[2] ?? '' }, publicServer,
+    attach: { ...DEFAULT_ATTACH_CONFIG, limitPerSession: positiveInt('attach-limit', get('attach-limit')), idleTimeoutMs: duration('attach-idle-timeout', get('attach-idle-timeout')) },
+  };
+}
+
 /** Reads flags and environment into the configuration. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
   const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
@@ -108,6 +144,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
   return {
     kubeconfig: get('kubeconfig') || env.KUBECONFIG || '',
     webhook: webhookConfig(get('namespace'), get('webhook-listen'), get('webhook-url'), get('webhook-service'), get('webhook-secret')),
+    api: apiConfig(get('namespace'), get),
     controller: {
       namespace: get('namespace'),
       helperImage: get('helper-image'),

@@ -5,6 +5,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { Webhook } from './admission/webhook.js';
+import { AggregatedApi, apiServiceDnsName } from './apiserver/aggregated.js';
 import { ConfigError, loadConfig } from './config.js';
 import { Controller } from './controller/controller.js';
 import { KubeClient } from './k8s/kube.js';
@@ -18,10 +19,15 @@ async function main(): Promise<void> {
   else kc.loadFromDefault();
   const kube = new KubeClient(kc);
   // The webhook first: sessions are stamped from the start, and the controller needs the stamp key.
-  const webhook = new Webhook(kube, config.webhook, log);
+  const webhook = new Webhook(kube, { ...config.webhook, extraDnsNames: [apiServiceDnsName(config.api), `${apiServiceDnsName(config.api)}.cluster.local`] }, log);
   await webhook.start();
+  // Every replica serves the aggregated API (attach, approve, ...); only the leader reconciles.
+  const api = new AggregatedApi(kube, config.api, config.controller.runtimePaths, log);
+  await api.start(webhook.certs, () => webhook.stampKey);
+  webhook.onRefresh = (certs) => api.updateCertificates(certs);
+  const publicServer = config.api.publicServer || (kc.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
   const controller = new Controller({
-    kc, kube, log, config: { ...config.controller, stampKey: () => webhook.stampKey }, concurrency: config.concurrency,
+    kc, kube, log, config: { ...config.controller, stampKey: () => webhook.stampKey, publicServer }, concurrency: config.concurrency,
     leader: config.leaderElect
       ? { namespace: config.controller.namespace, name: config.leaseName, identity: config.leaderIdentity, leaseDurationMs: config.leaseDurationMs, retryMs: Math.max(500, config.leaseDurationMs / 5) }
       : undefined,
@@ -32,7 +38,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    void shell.shutdown().then(() => webhook.stop()).then(() => process.exit(0));
+    void shell.shutdown().then(() => api.stop()).then(() => webhook.stop()).then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -54,3 +54,27 @@ describe('requester stamp', () => {
     assert.equal(verifyStamp(KEY, 'shop', 'debug', { ...SPEC, requester: { username: 'alice', groups: [] } })?.reason, 'Unsigned');
   });
 });
+
+describe('requester stamp of a delegated session (spec.onBehalfOf)', () => {
+  const FLUX = { username: 'system:serviceaccount:ci:flux', groups: ['system:serviceaccounts'] };
+  const DELEGATED = { ...SPEC, onBehalfOf: { username: 'alice', groups: ['developers'] } };
+  const stamp = makeStamp(KEY, { namespace: 'shop', name: 'debug', spec: DELEGATED }, FLUX, NOW);
+
+  it('verifies with the subject it was stamped with', () => {
+    assert.equal(verifyStamp(KEY, 'shop', 'debug', { ...DELEGATED, requester: stamp }), undefined);
+  });
+
+  const tampered: Array<[string, object]> = [
+    ['another subject', { ...DELEGATED, onBehalfOf: { username: 'bob', groups: ['developers'] } }],
+    ['a group added to the subject', { ...DELEGATED, onBehalfOf: { username: 'alice', groups: ['developers', 'admins'] } }],
+    ['the subject removed (the creator would become the subject)', SPEC],
+  ];
+  for (const [name, spec] of tampered) {
+    it(`refuses ${name}`, () => assert.equal(verifyStamp(KEY, 'shop', 'debug', { ...spec, requester: stamp } as never)?.reason, 'BadSignature'));
+  }
+
+  it('refuses a subject added to a session stamped without one', () => {
+    const plain = makeStamp(KEY, { namespace: 'shop', name: 'debug', spec: SPEC }, ALICE, NOW);
+    assert.equal(verifyStamp(KEY, 'shop', 'debug', { ...DELEGATED, requester: plain })?.reason, 'BadSignature');
+  });
+});

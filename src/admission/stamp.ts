@@ -2,7 +2,8 @@
  * The requester stamp: who created an ExecSession, as the API server authenticated
  * them, written by the mutating webhook over whatever the user put there, and
  * signed with an HMAC under a key only the operator holds. The signature covers
- * the session's namespace and name, the stamp and every target field, so a stamp
+ * the session's namespace and name, the stamp, every target field and the
+ * delegated subject (spec.onBehalfOf, when set), so a stamp
  * cannot be moved to another session or another target, and a session created
  * while the webhook was bypassed carries no valid stamp.
  */
@@ -45,7 +46,9 @@ export function canonicalJson(value: unknown): string {
 function signedContent(namespace: string, name: string, spec: ExecSessionSpec, requester: Requester, stampedAt: string): string {
   const target = { podName: spec.podName, container: spec.container ?? '', user: spec.user, command: spec.command ?? [], tty: spec.tty ?? true, ttl: spec.ttl ?? '' };
   const who = { username: requester.username, uid: requester.uid ?? '', groups: requester.groups, extra: requester.extra ?? {} };
-  return canonicalJson({ v: 1, namespace, name, target, requester: who, stampedAt });
+  // Only when present, so stamps of sessions without delegation keep verifying as before.
+  const onBehalfOf = spec.onBehalfOf ? { username: spec.onBehalfOf.username, groups: spec.onBehalfOf.groups ?? [] } : undefined;
+  return canonicalJson({ v: 1, namespace, name, target, requester: who, stampedAt, onBehalfOf });
 }
 
 /** The session a stamp belongs to. */

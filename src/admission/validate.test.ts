@@ -19,6 +19,7 @@ describe('validateCreate', () => {
     ['an empty command', { ...OK, command: [] }, /spec\.command: give at least the program/],
     ['an empty program', { ...OK, command: [''] }, /spec\.command\[0\]/],
     ['tty false without a command', { ...OK, tty: false }, /tty: false runs one command/],
+    ['onBehalfOf without a user name', { ...OK, onBehalfOf: { username: '' } }, /spec\.onBehalfOf\.username: name the user/],
   ];
   for (const [name, spec, message] of bad) {
     it(`refuses ${name}, saying what to do`, () => {
@@ -39,6 +40,14 @@ describe('validateUpdate', () => {
       assert.deepEqual(validateUpdate(before, { ...before, [field]: value }), [`spec.${field} cannot be changed once the session exists; create a new ExecSession instead`]);
     });
   }
+  it('refuses adding, changing or removing spec.onBehalfOf', () => {
+    const delegated = { ...before, onBehalfOf: { username: 'alice', groups: ['developers'] } };
+    const message = ['spec.onBehalfOf cannot be changed once the session exists; create a new ExecSession instead'];
+    assert.deepEqual(validateUpdate(before, delegated), message);
+    assert.deepEqual(validateUpdate(delegated, { ...delegated, onBehalfOf: { username: 'bob' } }), message);
+    assert.deepEqual(validateUpdate(delegated, before), message);
+    assert.deepEqual(validateUpdate(delegated, { ...delegated, reason: 'r' }), []);
+  });
   it('refuses a change of the stamp, and its removal', () => {
     assert.match(validateUpdate(before, { ...before, requester: { ...before.requester, username: 'bob' } }).join(), /stamped by the admission webhook/);
     assert.match(validateUpdate(before, { ...OK, command: ['id'], tty: false }).join(), /stamped by the admission webhook/);

@@ -12,7 +12,7 @@ import { canonicalJson } from './stamp.js';
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Fields that identify who asked and what they may enter: fixed once created. */
-export const IMMUTABLE_FIELDS = ['requester', 'podName', 'container', 'user', 'command', 'tty', 'ttl'] as const;
+export const IMMUTABLE_FIELDS = ['requester', 'onBehalfOf', 'podName', 'container', 'user', 'command', 'tty', 'ttl'] as const;
 
 type Spec = ExecSessionSpec & { requester?: unknown };
 
@@ -38,6 +38,9 @@ export function validateCreate(spec: Spec): string[] {
   if (spec.command !== undefined) {
     if (spec.command.length === 0) problems.push('spec.command: give at least the program, e.g. ["id"], or leave it out for the user\'s login shell');
     if (spec.command[0] === '') problems.push('spec.command[0]: the program must not be empty');
+  }
+  if (spec.onBehalfOf !== undefined && !spec.onBehalfOf.username) {
+    problems.push('spec.onBehalfOf.username: name the user the session is for, or leave spec.onBehalfOf out for a session of your own');
   }
   if (spec.tty === false && !spec.command?.length) {
     problems.push('spec.command: a session with tty: false runs one command; set spec.command, or leave tty at its default (true) for an interactive session');

@@ -69,16 +69,20 @@ export class Webhook {
 
   /**
    * Validating webhook: formats and immutability, then on CREATE both RBAC and
-   * policy. An allow names the policy in a warning, which `kubectl create
-   * --dry-run=server` shows; an error here fails the request (failurePolicy Fail).
+   * policy. An allow names the policy (and the approvals it needs) in a warning,
+   * which `kubectl create` and `--dry-run=server` show; an error here fails the
+   * request (failurePolicy Fail).
    */
   private async admit(r: AdmissionRequest): Promise<AdmissionResponse> {
     const v = validate(r);
     if (!v.allowed || r.operation !== 'CREATE' || !r.object?.spec) return v;
-    const d = await this.authorizer.authorize({ requester: requesterOf(r), namespace: r.namespace ?? '', spec: r.object.spec });
+    const requester = requesterOf(r);
+    const d = await this.authorizer.authorize({ requester, namespace: r.namespace ?? '', spec: r.object.spec });
     if (!d.allowed) return { uid: r.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: `${d.reason}: ${d.message}` } };
     const later = d.pendingResolution ? '; checked again once the user is resolved inside the container' : '';
-    return { uid: r.uid, allowed: true, warnings: [`${describeAllowed(d)}${later}`] };
+    // An approval policy admits the session; the controller holds it in WaitingForApproval.
+    const approve = d.approvalsRequired > 0 ? `; approve with: kubectl execsession approve ${r.object.metadata?.name ?? r.name ?? 'NAME'} -n ${r.namespace ?? 'NAMESPACE'}` : '';
+    return { uid: r.uid, allowed: true, warnings: [`${describeAllowed(d, requester)}${later}${approve}`] };
   }
 
   async stop(): Promise<void> {

@@ -37,6 +37,16 @@ export const Reason = {
   Unsigned: 'Unsigned',
   /** The requester stamp does not verify: the session changed after admission. */
   BadSignature: 'BadSignature',
+  /** The policy requires approvals that have not all been given yet. */
+  WaitingForApproval: 'WaitingForApproval',
+  /** Enough approvers approved. */
+  Approved: 'Approved',
+  /** An approver denied the session. */
+  ApprovalDenied: 'ApprovalDenied',
+  /** Not enough approvals within the policy's approval.timeout. */
+  ApprovalTimedOut: 'ApprovalTimedOut',
+  /** Only once the user was resolved did the session need approvals it does not have. */
+  ApprovalRequired: 'ApprovalRequired',
 } as const;
 
 /** One of the {@link Reason} values. */

@@ -6,7 +6,11 @@ import assert from 'node:assert/strict';
 import { Reason } from './conditions.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { KNOWN_KEYS, loadCrd } from '../../test/support/crd-schema.js';
-import { API_VERSION, BACKENDS, GROUP, KIND, PHASES, PLURAL } from './types.js';
+import { API_VERSION, APPROVAL_DECISIONS, BACKENDS, GROUP, KIND, PHASES, PLURAL, type ApprovalRecord, type OnBehalfOf } from './types.js';
+
+/** `k` names every key of T, no more (satisfies) and no fewer (the conditional type); checked by tsc. */
+type Exact<T, K extends readonly PropertyKey[]> = Exclude<keyof T, K[number]> extends never ? K : { missing: Exclude<keyof T, K[number]> };
+const keys = <T>() => <const K extends readonly (keyof T)[]>(k: K & Exact<T, K>): string[] => [...k as readonly string[]].sort();
 
 const { crd, version, root, nodes, at } = loadCrd('execsession.dev_execsessions.yaml', 'execsession');
 
@@ -123,6 +127,18 @@ describe('CRD and types.ts agree', () => {
 
   it('on the backend enum', () => {
     assert.deepEqual(at('status.backend').enum, [...BACKENDS]);
+  });
+
+  it('on spec.onBehalfOf: the same fields, username required and not empty', () => {
+    assert.deepEqual(Object.keys(at('spec.onBehalfOf').properties ?? {}).sort(), keys<OnBehalfOf>()(['username', 'groups']));
+    assert.deepEqual(at('spec.onBehalfOf').required, ['username']);
+    assert.equal(at('spec.onBehalfOf.username').minLength, 1);
+  });
+
+  it('on status.approvals: the same fields, the decision enum, the required fields', () => {
+    assert.deepEqual(Object.keys(at('status.approvals[]').properties ?? {}).sort(), keys<ApprovalRecord>()(['decision', 'username', 'groups', 'at', 'reason', 'signature']));
+    assert.deepEqual(at('status.approvals[].decision').enum, [...APPROVAL_DECISIONS]);
+    assert.deepEqual(at('status.approvals[]').required, ['decision', 'username', 'at', 'signature']);
   });
 
   it('on condition reasons: every Reason passes the CRD reason pattern', () => {

@@ -94,6 +94,40 @@ export interface ExecSessionSpec {
     stampedAt?: string;
     signature?: string;
   };
+  /**
+   * Whom the session is for, when a trusted creator (e.g. a GitOps controller)
+   * creates it for someone else: the session's subject for policy, RBAC,
+   * approvals and attach. Covered by the stamp's signature; immutable.
+   */
+  onBehalfOf?: OnBehalfOf;
+}
+
+/** The subject a delegated session is for (spec.onBehalfOf). */
+export interface OnBehalfOf {
+  username: string;
+  groups?: string[];
+}
+
+/** Every value of an approval record's `decision` (matches the CRD enum). */
+export const APPROVAL_DECISIONS = ['Approved', 'Denied'] as const;
+
+/** What an approver decided. */
+export type ApprovalDecision = (typeof APPROVAL_DECISIONS)[number];
+
+/**
+ * One approver's decision, written by the aggregated API's approve/deny from the
+ * caller's forwarded identity and signed with the operator's key
+ * (src/approval/approvals.ts); the controller ignores entries that do not verify.
+ */
+export interface ApprovalRecord {
+  decision: ApprovalDecision;
+  username: string;
+  groups?: string[];
+  /** When the decision was made (RFC 3339, whole seconds). */
+  at: string;
+  reason?: string;
+  /** base64 HMAC-SHA256 over the session's identity and this record. */
+  signature: string;
 }
 
 /** The identity a session runs as, resolved inside the container. */
@@ -153,6 +187,8 @@ export interface ExecSessionStatus {
   expiresAt?: string;
   endedAt?: string;
   result?: CommandResult;
+  /** Approvals and denials, in the order they were given. */
+  approvals?: ApprovalRecord[];
   message?: string;
 }
 

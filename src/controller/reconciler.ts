@@ -5,8 +5,9 @@
  * (startedAt, expiresAt), never from timers alone.
  */
 import { verifyStamp } from '../admission/stamp.js';
-import { Authorizer } from '../authz/authorizer.js';
-import type { Decision, ResolvedIdentity } from '../policy/types.js';
+import { describeApprovers } from '../approval/approvals.js';
+import { Authorizer, authzRequestOf, describePolicy } from '../authz/authorizer.js';
+import type { Allowed, Decision, ResolvedIdentity } from '../policy/types.js';
 import { ConditionType, Reason, kubeTime, setCondition } from '../api/conditions.js';
 import { formatDuration } from '../api/duration.js';
 import { isTerminalPhase, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
@@ -17,6 +18,7 @@ import { InspectError } from '../exec/inspect.js';
 import { ResolveUserError, resolveUser, type ResolvedUser } from '../exec/resolve-user.js';
 import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
 import type { Outcome } from './queue.js';
+import { decideApproval } from './approval-gate.js';
 import { decideHelper, decideTarget, expiryFor, remainingMs } from './decide.js';
 import { Ending, FINALIZER } from './ending.js';
 import type { ControllerConfig, Logger } from './types.js';
@@ -68,6 +70,7 @@ export class Reconciler {
     switch (phase) {
       case undefined:
       case 'Pending':
+      case 'WaitingForApproval':
       case 'Approved':
         return this.start(s);
       case 'Starting':
@@ -87,12 +90,15 @@ export class Reconciler {
     // Policies and RBAC may have changed since admission: decide again before anything runs.
     const authz = await this.authorize(s);
     if (!authz.allowed) return this.ending.end(s, 'Denied', authz.reason, authz.message);
+    const held = authz.approvalsRequired > 0 ? await this.awaitApproval(s, authz) : undefined;
+    if (held) return held;
     const pod = await this.kube.getPod(ns, s.spec.podName);
     const node = pod?.spec?.nodeName ? await this.kube.getNode(pod.spec.nodeName) : undefined;
     const d = decideTarget(s.spec, ns, pod, node);
     if (d.kind === 'fail') return this.ending.end(s, 'Failed', d.reason, d.message);
     if (d.kind === 'wait') {
-      await this.report(s, { phase: 'Pending', message: d.message }, { type: ConditionType.Ready, status: 'False', reason: d.reason, message: d.message });
+      const phase = authz.approvalsRequired > 0 ? 'Approved' : 'Pending';
+      await this.report(s, { phase, message: d.message }, { type: ConditionType.Ready, status: 'False', reason: d.reason, message: d.message });
       return { requeueAfterMs: d.afterMs };
     }
     const now = this.now();
@@ -131,13 +137,31 @@ export class Reconciler {
     return this.enter(s, ref);
   }
 
-  /** RBAC and policy for the stamped requester; the stamp has been verified before. */
+  /** RBAC and policy for the session's subject (spec.onBehalfOf, else the requester); the stamp has been verified before. */
   private authorize(s: ExecSession, resolved?: ResolvedIdentity): Promise<Decision> {
-    const r = s.spec.requester;
-    return this.authorizer.authorize({
-      requester: { username: r?.username ?? '', uid: r?.uid, groups: r?.groups ?? [], extra: r?.extra },
-      namespace: s.metadata.namespace ?? '', spec: s.spec, resolved,
-    });
+    return this.authorizer.authorize(authzRequestOf(s, resolved));
+  }
+
+  /**
+   * Holds a session whose policy requires approvals: WaitingForApproval until
+   * enough signed approvals count, then Approved (undefined: go on and start);
+   * a counted denial ends it Denied, the approval timeout Expired. Expiry
+   * (expiresAt) does not run while it waits.
+   */
+  private async awaitApproval(s: ExecSession, d: Allowed): Promise<Outcome | undefined> {
+    const gate = decideApproval(s, d, this.cfg.stampKey(), this.now());
+    if (gate.kind === 'end') return this.ending.end(s, gate.phase, gate.reason, gate.message);
+    const was = s.status?.phase;
+    if (gate.kind === 'approved') {
+      if (was === 'Approved') return undefined;
+      await this.report(s, { phase: 'Approved', message: gate.message }, { type: ConditionType.Authorized, status: 'True', reason: Reason.Approved, message: gate.message });
+      await this.event(s, 'Normal', 'Approved', gate.message);
+      return undefined;
+    }
+    await this.report(s, { phase: 'WaitingForApproval', message: gate.message },
+      { type: ConditionType.Authorized, status: 'False', reason: Reason.WaitingForApproval, message: gate.message });
+    if (was !== 'WaitingForApproval') await this.event(s, 'Normal', 'WaitingForApproval', gate.message);
+    return { requeueAfterMs: Math.min(gate.afterMs, LIVE_RECHECK_MS) };
   }
 
   private where(s: ExecSession): string {
@@ -159,6 +183,11 @@ export class Reconciler {
     // Only now is it known what a name means in this container (uid 0 under another name, say).
     const resolved = await this.authorize(s, { uid: user.uid, gid: user.gid, groups: user.groups, name: user.name });
     if (!resolved.allowed) return this.ending.end(s, 'Denied', resolved.reason, `${resolved.message} (${where} resolves "${s.spec.user}" to uid ${user.uid}, gid ${user.gid})`);
+    if (resolved.approvalsRequired > 0 && decideApproval(s, resolved, this.cfg.stampKey(), this.now()).kind !== 'approved') {
+      // Fail closed: the resolved user falls under a policy whose approvals this session was never given.
+      const message = `${where} resolves "${s.spec.user}" to uid ${user.uid}, gid ${user.gid}, which only ${describePolicy(resolved)} allows, with ${resolved.approvalsRequired} approval(s) from ${describeApprovers(resolved.approvers)}; create the session again with spec.user as a uid (e.g. "1000") so that the policy, and its approvals, are known before it starts`;
+      return this.ending.end(s, 'Denied', Reason.ApprovalRequired, message);
+    }
     const chosen = chooseBackend(this.cfg.backend, inspection);
     if ('error' in chosen) {
       const message = `${where}: ${chosen.error}. Check the operator's --runtime-config-path and --runtime-root for this node's runtime (${s.status?.runtime}), or use --backend=auto`;

@@ -16,6 +16,8 @@ export interface ControllerConfig {
   startTimeoutMs: number;
   /** Bytes of stdout and of stderr kept in status.result. */
   outputLimit: number;
+  /** API server URL users reach, for status.attach.url. */
+  publicServer?: string;
   /** Verifies requester stamps; a session whose stamp does not verify never starts. */
   stampKey: () => Buffer;
 }

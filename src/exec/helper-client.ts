@@ -117,6 +117,21 @@ export class HelperClient {
     return killed;
   }
 
+  /**
+   * The helper argv that runs one process in the foreground of an exec (an
+   * attach): its stdio, terminal and exit status are the exec's.
+   */
+  attachArgv(job: JobStart): string[] {
+    return job.backend === 'runtime'
+      ? helperArgv('attach', 'runtime', JSON.stringify(job.spec), checkContainerId(job.containerID), this.paths.runcRoot, subCgroup(job.sessionUid))
+      : helperArgv('attach', 'nsenter', '{}', ...job.args);
+  }
+
+  /** Moves the helper's own safety-net deadline (after an extend). */
+  async setDeadline(h: HelperRef, expiresAt: Date): Promise<void> {
+    await this.run(h, 'deadline', [String(Math.ceil(expiresAt.getTime() / 1000))]);
+  }
+
   /** Kills every process of the session in the container; returns how many. */
   async cleanup(h: HelperRef): Promise<number> {
     const out = (await this.run(h, 'cleanup', [])).toString();

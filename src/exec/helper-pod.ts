@@ -28,6 +28,8 @@ export interface HelperPodInput {
   image: string;
   imagePullPolicy: string;
   expiresAt: Date;
+  /** The latest expiry an extend may reach (the policy's ttl.max from the start); default expiresAt. */
+  latestExpiry?: Date;
   now: Date;
 }
 
@@ -46,7 +48,9 @@ export function escapeForPodSpec(argv: string[]): string[] {
 
 /** The helper pod manifest. */
 export function helperPod(i: HelperPodInput): V1Pod {
-  const remaining = Math.max(1, Math.ceil((i.expiresAt.getTime() - i.now.getTime()) / 1000));
+  // The kubelet's deadline can never be raised later, so it covers the longest the session may be extended to.
+  const last = i.latestExpiry && i.latestExpiry > i.expiresAt ? i.latestExpiry : i.expiresAt;
+  const remaining = Math.max(1, Math.ceil((last.getTime() - i.now.getTime()) / 1000));
   const expiresEpoch = Math.ceil(i.expiresAt.getTime() / 1000);
   return {
     apiVersion: 'v1',

@@ -17,6 +17,9 @@
  *   start JOB LIMIT BACKEND SPEC ARGS...
  *                               starts a non-interactive job in the background
  *   wait JOB SECONDS            waits up to SECONDS for the job; prints its result sections
+ *   attach BACKEND SPEC ARGS... runs one process in the foreground of this exec (an
+ *                               attach: its stdio and terminal are the client's)
+ *   deadline EXPIRES_EPOCH      moves serve's safety net (after an extend)
  *   procs                       prints the pids in the session's cgroups
  *   cleanup                     kills every process in the session's cgroups and removes them
  */
@@ -44,9 +47,10 @@ emit_text() {
 
 serve() {
   echo $$ > "$S/serve.pid"
-  deadline=$(( $1 + $2 ))
+  echo "$1" > "$S/deadline"
+  grace=$2
   trap 'cleanup >/dev/null 2>&1; exit 0' TERM INT
-  while [ "$(date +%s)" -lt "$deadline" ]; do
+  while [ "$(date +%s)" -lt "$(( $(cat "$S/deadline") + grace ))" ]; do
     sleep 1 &
     wait $!
   done
@@ -198,6 +202,24 @@ run_nsenter() {
   exec /usr/local/bin/execsession-enter $cg "$@"
 }
 
+# attach BACKEND SPEC ARGS...: the process replaces this shell, so the exec's
+# stdio, terminal and exit status are the process's own.
+attach() {
+  backend=$1 spec=$2
+  shift 2
+  case "$backend" in runtime|nsenter) ;; *) fail "unknown backend $backend";; esac
+  [ -s "$S/cgroups" ] || fail "the session has ended"
+  mkdir -p "$S/attach"
+  f=$(mktemp "$S/attach/spec.XXXXXX") || fail "cannot write the process spec"
+  printf '%s' "$spec" > "$f"
+  "run_$backend" "$f" "$@"
+}
+
+set_deadline() {
+  case "$1" in *[!0-9]*|'') fail "bad deadline";; esac
+  echo "$1" > "$S/deadline.new" && mv "$S/deadline.new" "$S/deadline"
+}
+
 wait_job() {
   d="$S/jobs/$1"
   [ -e "$d/started" ] || { emit_text error "job $1 was never started"; return 0; }
@@ -221,6 +243,8 @@ case "$cmd" in
   run_runtime) run_runtime "$@" ;;
   run_nsenter) run_nsenter "$@" ;;
   wait) wait_job "$@" ;;
+  attach) attach "$@" ;;
+  deadline) set_deadline "$@" ;;
   procs) procs ;;
   cleanup) cleanup ;;
   *) fail "unknown command $cmd" ;;

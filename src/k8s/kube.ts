@@ -4,11 +4,12 @@
  * hand it a fake and integration tests the real thing.
  */
 import {
-  AdmissionregistrationV1Api, ApiException, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Exec, type KubeConfig, PatchStrategy,
-  type V1Lease, type V1MutatingWebhookConfiguration, type V1Node, type V1Pod, type V1Secret, type V1Status,
+  AdmissionregistrationV1Api, ApiException, ApiregistrationV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Exec, type KubeConfig, PatchStrategy,
+  type V1APIService, type V1ConfigMap, type V1Lease, type V1MutatingWebhookConfiguration, type V1Node, type V1Pod, type V1Secret, type V1Status,
   type V1ValidatingWebhookConfiguration, setHeaderOptions,
 } from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
+import WebSocket from 'ws';
 import { GROUP, PLURAL, VERSION, type ExecSession, type ExecSessionStatus } from '../api/types.js';
 import {
   CLUSTER_EXEC_POLICY_KIND, CLUSTER_EXEC_POLICY_PLURAL, EXEC_POLICY_KIND, EXEC_POLICY_PLURAL,
@@ -32,7 +33,11 @@ export interface SessionEvent {
 /** What the controller needs from the API server. */
 export interface Kube {
   getSession(namespace: string, name: string): Promise<ExecSession | undefined>;
-  patchSessionStatus(namespace: string, name: string, status: Partial<ExecSessionStatus>): Promise<ExecSession>;
+  /**
+   * Merge-patches status. With `resourceVersion`, fails with a conflict (409) if
+   * the session changed since: for read-modify-write of lists such as approvals.
+   */
+  patchSessionStatus(namespace: string, name: string, status: Partial<ExecSessionStatus>, resourceVersion?: string): Promise<ExecSession>;
   /** Sets the finalizers, failing with a conflict if the object changed since `resourceVersion`. */
   setSessionFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion: string): Promise<ExecSession>;
   deleteSession(namespace: string, name: string, uid: string): Promise<void>;
@@ -53,9 +58,23 @@ export interface Kube {
   replaceSecret(secret: V1Secret): Promise<V1Secret>;
   /** Creates or replaces both webhook configurations. */
   applyWebhookConfigurations(mutating: V1MutatingWebhookConfiguration, validating: V1ValidatingWebhookConfiguration): Promise<void>;
+  getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
+  /** Creates or replaces an APIService (the aggregated API's registration). */
+  applyApiService(service: V1APIService): Promise<void>;
+  /**
+   * Opens a raw exec WebSocket (channel protocol v4.channel.k8s.io) to a pod,
+   * for relaying frames; the caller owns the socket.
+   */
+  openExecStream(namespace: string, pod: string, container: string, argv: string[], opts: ExecStreamOptions): Promise<WebSocket>;
   getLease(namespace: string, name: string): Promise<V1Lease | undefined>;
   createLease(lease: V1Lease): Promise<V1Lease>;
   replaceLease(lease: V1Lease): Promise<V1Lease>;
+}
+
+/** Which streams an exec stream carries. */
+export interface ExecStreamOptions {
+  tty: boolean;
+  stdin: boolean;
 }
 
 /** The identity a SubjectAccessReview asks about. */
@@ -151,8 +170,10 @@ export class KubeClient implements Kube {
   private readonly admission: AdmissionregistrationV1Api;
   private readonly authz: AuthorizationV1Api;
   private readonly execer: Exec;
+  private readonly apireg: ApiregistrationV1Api;
 
-  constructor(kc: KubeConfig, private readonly outputLimit = 4 << 20) {
+  constructor(private readonly kc: KubeConfig, private readonly outputLimit = 4 << 20) {
+    this.apireg = kc.makeApiClient(ApiregistrationV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
@@ -169,8 +190,8 @@ export class KubeClient implements Kube {
     return (await orUndefined(this.custom.getNamespacedCustomObject(this.ref(namespace, name)))) as ExecSession | undefined;
   }
 
-  async patchSessionStatus(namespace: string, name: string, status: Partial<ExecSessionStatus>): Promise<ExecSession> {
-    const body = { status: withoutEmptyStrings(status) };
+  async patchSessionStatus(namespace: string, name: string, status: Partial<ExecSessionStatus>, resourceVersion?: string): Promise<ExecSession> {
+    const body = { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), status: withoutEmptyStrings(status) };
     return (await this.custom.patchNamespacedCustomObjectStatus({ ...this.ref(namespace, name), body }, mergePatch)) as ExecSession;
   }
 
@@ -293,6 +314,39 @@ export class KubeClient implements Kube {
     const v = await orUndefined(this.admission.readValidatingWebhookConfiguration({ name: validating.metadata?.name ?? '' }));
     if (v) await this.admission.replaceValidatingWebhookConfiguration({ name: v.metadata?.name ?? '', body: { ...validating, metadata: { ...validating.metadata, resourceVersion: v.metadata?.resourceVersion } } });
     else await this.admission.createValidatingWebhookConfiguration({ body: validating });
+  }
+
+  getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined> {
+    return orUndefined(this.core.readNamespacedConfigMap({ namespace, name }));
+  }
+
+  async applyApiService(service: V1APIService): Promise<void> {
+    const name = service.metadata?.name ?? '';
+    const existing = await orUndefined(this.apireg.readAPIService({ name }));
+    if (existing) await this.apireg.replaceAPIService({ name, body: { ...service, metadata: { ...service.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
+    else await this.apireg.createAPIService({ body: service });
+  }
+
+  async openExecStream(namespace: string, pod: string, container: string, argv: string[], opts: ExecStreamOptions): Promise<WebSocket> {
+    const server = this.kc.getCurrentCluster()?.server ?? '';
+    const q = new URLSearchParams({ container, stdout: 'true', stderr: String(!opts.tty), stdin: String(opts.stdin), tty: String(opts.tty) });
+    for (const a of argv) q.append('command', a);
+    const url = `${server.replace(/^http/, 'ws').replace(/\/$/, '')}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/exec?${q.toString()}`;
+    const options: WebSocket.ClientOptions = {};
+    await this.kc.applyToHTTPSOptions(options);
+    const ws = new WebSocket(url, ['v4.channel.k8s.io'], options);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(ws));
+      ws.once('unexpected-response', (_req, res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = safeJson(Buffer.concat(chunks).toString()) as { message?: string } | undefined;
+          reject(new Error(`exec in pod ${namespace}/${pod} refused (HTTP ${res.statusCode}): ${body?.message ?? ''}`));
+        });
+      });
+      ws.once('error', reject);
+    });
   }
 
   getLease(namespace: string, name: string): Promise<V1Lease | undefined> {

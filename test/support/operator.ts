@@ -33,6 +33,50 @@ const ADMIN_POLICY = {
   },
 };
 
+export const API_GROUP_VERSION = 'subresources.execsession.dev/v1alpha1';
+
+/**
+ * Points the operator's aggregated API Service at the operator on the host: a
+ * Service without selector and a hand-made Endpoints (as in-cluster, the
+ * operator registers the APIService itself, with its CA).
+ */
+async function routeApiToHost(port: number): Promise<void> {
+  if (!Number.isInteger(port) || port <= 0) throw new Error('the operator did not log the aggregated API port');
+  const name = 'execsession-api';
+  await kubectlOk(['apply', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'v1', kind: 'List', items: [
+        { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: OPERATOR_NAMESPACE }, spec: { ports: [{ name: 'https', port: 443, targetPort: port }] } },
+        { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: OPERATOR_NAMESPACE }, subsets: [{ addresses: [{ ip: HOST_IP }], ports: [{ name: 'https', port }] }] },
+      ],
+    }),
+  });
+}
+
+/** Grants users verbs on execsessions/SUB in subresources.execsession.dev, in a namespace (Role + RoleBinding named `role`). */
+export async function grantSubresources(namespace: string, role: string, subs: string[], verbs: string[], users: string[]): Promise<void> {
+  await kubectlOk(['apply', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'v1', kind: 'List', items: [
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: role, namespace }, rules: [{ apiGroups: ['subresources.execsession.dev'], resources: subs.map((s) => `execsessions/${s}`), verbs }] },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: role, namespace },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+          subjects: users.map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name })),
+        },
+      ],
+    }),
+  });
+}
+
+/** Waits until kube-apiserver routes the aggregated API to a live operator. */
+export async function waitForApi(timeoutMs = 60_000): Promise<void> {
+  await eventually('the aggregated API to be available', async () => {
+    const r = await kubectl(['get', 'apiservice', 'v1alpha1.subresources.execsession.dev', '-o', 'jsonpath={.status.conditions[?(@.type=="Available")].status}']);
+    return r.stdout.trim() === 'True' && (await kubectl(['get', '--raw', `/apis/${API_GROUP_VERSION}`])).code === 0;
+  }, timeoutMs, 250);
+}
+
 /** A running operator process. */
 export class OperatorProcess {
   private child: ChildProcess | undefined;
@@ -45,7 +89,7 @@ export class OperatorProcess {
     const args = ['--import', 'tsx', join(REPO_ROOT, 'src/main.ts'),
       '--helper-image', IMAGES.helper, '--helper-pull-policy', 'Never', '--leader-identity', 'e2e-operator', '--lease-duration', '5s',
       // kube-apiserver reaches the host at the veth's host side; port 0 lets parallel operators coexist.
-      '--webhook-listen', `${HOST_IP}:0`,
+      '--webhook-listen', `${HOST_IP}:0`, '--api-listen', `${HOST_IP}:0`,
       ...this.args];
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: this.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -54,10 +98,12 @@ export class OperatorProcess {
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
-    if (opts.waitForController === false) {
-      await eventually('the operator to register its webhook', async () => this.output.includes('"admission webhook registered"'), 30_000, 100);
-      return;
-    }
+    await eventually('the operator to register its webhook and API', async () => {
+      if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}:\n${this.log()}`);
+      return this.output.includes('"aggregated API registered"');
+    }, 30_000, 100);
+    await routeApiToHost(Number(/"port":(\d+)[^\n]*"aggregated API registered"/.exec(this.output)?.[1]));
+    if (opts.waitForController === false) return;
     await this.waitForController();
   }
 

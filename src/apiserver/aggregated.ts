@@ -1,0 +1,98 @@
+/**
+ * Runs the aggregated API inside the operator: reads the cluster's front-proxy
+ * trust, serves over HTTPS with the operator's certificates (the webhook's, which
+ * also name the API's Service), keeps the APIService registered with the current
+ * CA, and re-reads the requestheader CA periodically so a rotation is picked up.
+ */
+import type { V1APIService } from '@kubernetes/client-node';
+import type { WebhookCerts } from '../admission/certs.js';
+import type { ApiConfig } from '../config.js';
+import type { Logger } from '../controller/types.js';
+import { HelperClient, type RuntimePaths } from '../exec/helper-client.js';
+import type { Kube } from '../k8s/kube.js';
+import { approve, deny } from './approve.js';
+import { Attacher } from './attach.js';
+import { failureStatus } from './channels.js';
+import { loadRequestHeaderConfig } from './front-proxy.js';
+import { extend, revoke } from './lifetime.js';
+import { ApiServer } from './server.js';
+import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from './types.js';
+
+const RECHECK_MS = 10 * 60 * 1000;
+
+/** The DNS name kube-apiserver verifies the serving certificate against. */
+export function apiServiceDnsName(cfg: ApiConfig): string {
+  return `${cfg.service.name}.${cfg.service.namespace}.svc`;
+}
+
+/** The APIService registration, with the CA that signed the serving certificate. */
+export function apiService(cfg: ApiConfig, ca: string): V1APIService {
+  return {
+    apiVersion: 'apiregistration.k8s.io/v1',
+    kind: 'APIService',
+    metadata: { name: `${SUBRESOURCE_VERSION}.${SUBRESOURCE_GROUP}`, labels: { 'app.kubernetes.io/name': 'execsession' } },
+    spec: {
+      group: SUBRESOURCE_GROUP, version: SUBRESOURCE_VERSION, groupPriorityMinimum: 1000, versionPriority: 15,
+      service: { namespace: cfg.service.namespace, name: cfg.service.name, port: 443 },
+      caBundle: Buffer.from(ca).toString('base64'),
+    },
+  };
+}
+
+export class AggregatedApi {
+  private server: ApiServer | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private certs: WebhookCerts | undefined;
+
+  constructor(private readonly kube: Kube, private readonly cfg: ApiConfig, private readonly runtimePaths: RuntimePaths, private readonly log: Logger) {}
+
+  /** Serves and registers; resolves with the port. */
+  async start(certs: WebhookCerts, stampKey: () => Buffer): Promise<number> {
+    const requestHeader = await loadRequestHeaderConfig(this.kube);
+    const helpers = new HelperClient(this.kube, this.runtimePaths);
+    const attacher = new Attacher(this.kube, helpers, this.cfg.attach, this.log);
+    const server = new ApiServer({
+      attacher, stampKey, log: this.log,
+      actions: { approve, deny, revoke, extend: (ctx) => extend(ctx, helpers) },
+      afterAction: (sub, ctx) => {
+        const key = `${ctx.namespace}/${ctx.name}`;
+        if (sub === 'revoke') {
+          const msg = `session ${key} was revoked by ${ctx.caller.username}`;
+          attacher.endSession(key, failureStatus('Revoked', msg, 410), msg);
+        }
+      },
+    }, requestHeader);
+    const port = await server.listen(this.cfg.listenHost, this.cfg.listenPort, certs);
+    this.server = server;
+    this.certs = certs;
+    await this.kube.applyApiService(apiService(this.cfg, certs.ca));
+    this.log.info({ port, service: `${this.cfg.service.namespace}/${this.cfg.service.name}` }, 'aggregated API registered');
+    this.timer = setInterval(() => void this.refresh(), RECHECK_MS);
+    this.timer.unref();
+    return port;
+  }
+
+  /** New certificates from the webhook's renewal. */
+  updateCertificates(certs: WebhookCerts): void {
+    this.certs = certs;
+    this.server?.update(certs);
+    void this.kube.applyApiService(apiService(this.cfg, certs.ca)).catch((e: unknown) => this.log.warn({ err: String(e) }, 'could not update the APIService'));
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      const requestHeader = await loadRequestHeaderConfig(this.kube);
+      if (this.certs) {
+        this.server?.update(this.certs, requestHeader);
+        await this.kube.applyApiService(apiService(this.cfg, this.certs.ca));
+      }
+    } catch (e) {
+      this.log.warn({ err: String(e) }, 'aggregated API refresh failed; will retry');
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.server?.close();
+  }
+}

@@ -1,0 +1,383 @@
+/**
+ * The attach bridge. An attach runs one new process in the session's target
+ * container, as the session's resolved user and in its sub-cgroup, through the
+ * helper pod and the session's backend, and relays the client's channel frames
+ * to and from a kubelet exec of the helper (the same channel protocol on both
+ * sides). It enforces what only the operator knows: the caller must be the
+ * session's subject, the session must be live, and every attach ends at the
+ * session's expiry or revocation with a last message, whichever replica serves it.
+ */
+import type WebSocket from 'ws';
+import { sessionSubject } from '../api/subject.js';
+import { isTerminalPhase, type ExecSession } from '../api/types.js';
+import type { Logger } from '../controller/types.js';
+import { jobFor, type BackendName } from '../exec/backend.js';
+import type { HelperClient, HelperRef } from '../exec/helper-client.js';
+import type { ResolvedUser } from '../exec/resolve-user.js';
+import { apiMessage, type Kube } from '../k8s/kube.js';
+import { Channel, exitCodeOf, exitStatus, failureStatus, frame, parseStatus, PROTOCOL_V5, type ExecStatus } from './channels.js';
+import { ApiError, type Caller } from './types.js';
+
+/** Attach settings (flags in src/config.ts). */
+export interface AttachConfig {
+  /** Attaches to one session at the same time. */
+  limitPerSession: number;
+  /** An attach with no byte in either direction for this long is closed. */
+  idleTimeoutMs: number;
+  /** WebSocket ping interval; a client that misses a pong by the next ping is dropped. */
+  pingIntervalMs: number;
+  /** How often sessions with attaches are re-read (revocation, extension) on this replica. */
+  pollMs: number;
+}
+
+export const DEFAULT_ATTACH_CONFIG: AttachConfig = { limitPerSession: 4, idleTimeoutMs: 30 * 60_000, pingIntervalMs: 30_000, pollMs: 2_000 };
+
+/** Everything decided before the WebSocket is accepted. */
+export interface AttachPlan {
+  key: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  caller: Caller;
+  helper: HelperRef;
+  argv: string[];
+  command: string[];
+  tty: boolean;
+  stdin: boolean;
+  expiresAt: number;
+}
+
+/** Send buffers above this pause the other side; below LOW they resume. */
+const HIGH_WATER = 1 << 20;
+const LOW_WATER = 256 << 10;
+
+function flag(q: URLSearchParams, name: string): boolean | undefined {
+  const v = q.get(name);
+  if (v === null) return undefined;
+  if (['true', '1', ''].includes(v)) return true;
+  if (['false', '0'].includes(v)) return false;
+  throw new ApiError(400, 'BadRequest', `query parameter ${name} must be true or false, got "${v}"`);
+}
+
+function sameArgv(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Why a session cannot be attached to now, as the API error to answer with. */
+export function notAttachable(s: ExecSession, now: Date): ApiError | undefined {
+  const where = `session ${s.metadata.namespace}/${s.metadata.name}`;
+  const st = s.status ?? {};
+  const revocation = (st as { revocation?: { username?: string; at?: string; reason?: string } }).revocation;
+  if (revocation?.at) return new ApiError(410, 'Revoked', `${where} was revoked by ${revocation.username ?? 'an administrator'} at ${revocation.at}${revocation.reason ? ` (${revocation.reason})` : ''}; create a new session`);
+  if (st.phase === 'Expired' || (st.expiresAt && Date.parse(st.expiresAt) <= now.getTime())) {
+    return new ApiError(410, 'Expired', `${where} expired at ${st.expiresAt ?? st.endedAt ?? 'its end'}; create a new session to continue`);
+  }
+  if (isTerminalPhase(st.phase)) return new ApiError(410, 'Ended', `${where} has ended (${st.phase}${st.message ? `: ${st.message}` : ''}); create a new session`);
+  if (st.phase === 'Running') {
+    return new ApiError(409, 'NotInteractive', `${where} runs its command once as a job (tty: false with a command); its output goes to status.result. Create a session without a command to attach`);
+  }
+  if (st.phase !== 'Ready') {
+    const name = s.metadata.name ?? '';
+    return new ApiError(409, 'NotReady', `${where} is not ready (phase ${st.phase ?? 'Pending'}${st.message ? `: ${st.message}` : ''}); wait for it with: kubectl execsession wait ${name} -n ${s.metadata.namespace}`);
+  }
+  return undefined;
+}
+
+/** What an attach runs: the session's command, else the requested one, else the user's shell. */
+function processOf(s: ExecSession, key: string, query: URLSearchParams): { command: string[]; tty: boolean; stdin: boolean; user: ResolvedUser } {
+  const requested = query.getAll('command');
+  const fixed = s.spec.command ?? [];
+  if (fixed.length > 0 && requested.length > 0 && !sameArgv(fixed, requested)) {
+    throw new ApiError(400, 'CommandFixed', `execsession ${key} runs ${JSON.stringify(fixed)} only (spec.command); attach without a command`);
+  }
+  const user = userOf(s);
+  const command = fixed.length > 0 ? fixed : requested.length > 0 ? requested : [user.shell || '/bin/sh'];
+  return { command, tty: flag(query, 'tty') ?? s.spec.tty ?? true, stdin: flag(query, 'stdin') ?? true, user };
+}
+
+/** The resolved user as status records it, in the shape the backends take. */
+function userOf(s: ExecSession): ResolvedUser {
+  const u = s.status?.user;
+  if (!u) throw new ApiError(500, 'InternalError', 'the session is Ready but its resolved user is missing from status');
+  return { uid: u.uid, gid: u.gid, groups: u.groups ?? [u.gid], name: u.name, home: u.home ?? '/', shell: u.shell, root: u.root ?? u.uid === 0, rootGroup: u.rootGroup ?? false };
+}
+
+/** One live attach: a client socket relayed to a helper exec. */
+class Attachment {
+  private finished = false;
+  private lastActivity = Date.now();
+  private alive = true;
+  private lastPing = Date.now();
+  private upstream: WebSocket | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private readonly ticker: NodeJS.Timeout;
+  private readonly startedAt = Date.now();
+  private exitCode: number | undefined;
+
+  constructor(readonly plan: AttachPlan, private readonly client: WebSocket, private readonly owner: Attacher) {
+    this.ticker = setInterval(() => this.tick(), Math.min(1000, owner.cfg.pingIntervalMs));
+    this.ticker.unref();
+    this.scheduleExpiry(plan.expiresAt);
+  }
+
+  /** Connects to the helper and starts relaying; client frames wait until then. */
+  async begin(): Promise<void> {
+    const { client, plan } = this;
+    client.pause();
+    client.on('pong', () => { this.alive = true; });
+    client.on('close', () => this.finish(undefined));
+    client.on('error', () => this.finish(undefined));
+    let upstream: WebSocket;
+    try {
+      upstream = await this.owner.kube.openExecStream(plan.helper.namespace, plan.helper.name, 'helper', plan.argv, { tty: plan.tty, stdin: plan.stdin });
+    } catch (e) {
+      this.finish(failureStatus('InternalError', `could not reach the session's helper pod ${plan.helper.namespace}/${plan.helper.name}: ${apiMessage(e)}`));
+      return;
+    }
+    if (this.finished) {
+      upstream.close();
+      return;
+    }
+    this.upstream = upstream;
+    upstream.on('message', (data: Buffer) => this.fromUpstream(data));
+    upstream.on('close', () => void this.upstreamClosed());
+    upstream.on('error', (e) => this.owner.log.warn({ err: String(e), session: plan.key }, 'attach: helper exec failed'));
+    client.on('message', (data: Buffer, isBinary: boolean) => this.fromClient(data, isBinary));
+    client.resume();
+  }
+
+  private fromClient(data: Buffer, isBinary: boolean): void {
+    const upstream = this.upstream;
+    if (!upstream || data.length === 0) return;
+    // v4/v5 clients send binary frames; a text frame is base64-free legacy and not supported.
+    if (!isBinary) return;
+    const channel = data[0];
+    if (channel === Channel.Stdin) {
+      if (!this.plan.stdin) return;
+      this.lastActivity = Date.now();
+      this.send(upstream, data, this.client);
+    } else if (channel === Channel.Resize) {
+      this.send(upstream, data, this.client);
+    } else if (channel === Channel.Close && this.client.protocol === PROTOCOL_V5) {
+      // Closing stdin: a terminal ends input with ^D itself; the kubelet's v4 stream cannot half-close.
+    }
+  }
+
+  private fromUpstream(data: Buffer): void {
+    if (data.length === 0) return;
+    const channel = data[0];
+    if (channel === Channel.Stdout || channel === Channel.Stderr) {
+      this.lastActivity = Date.now();
+      this.send(this.client, data, this.upstream);
+    } else if (channel === Channel.Status) {
+      const status = parseStatus(data.subarray(1));
+      const code = status ? exitCodeOf(status) : undefined;
+      this.exitCode = code;
+      this.finish(code !== undefined ? exitStatus(code) : failureStatus('InternalError', `the process could not run: ${status?.message ?? 'unknown error'}`));
+    }
+  }
+
+  /** Sends, pausing `source` while `to` has too much unsent. */
+  private send(to: WebSocket, data: Buffer, source: WebSocket | undefined): void {
+    if (to.readyState !== to.OPEN) return;
+    to.send(data, { binary: true }, () => {
+      if (source?.isPaused && to.bufferedAmount < LOW_WATER) source.resume();
+    });
+    if (source && !source.isPaused && to.bufferedAmount > HIGH_WATER) source.pause();
+  }
+
+  private async upstreamClosed(): Promise<void> {
+    if (this.finished) return;
+    // No status: the process was killed from outside (expiry, revocation, the session ended).
+    const ended = await this.owner.whyEnded(this.plan).catch(() => undefined);
+    this.finish(ended ?? failureStatus('InternalError', 'the connection to the session\'s process closed without an exit status'), ended?.message);
+  }
+
+  private tick(): void {
+    if (this.finished) return;
+    const now = Date.now();
+    if (now - this.lastActivity > this.owner.cfg.idleTimeoutMs) {
+      const idle = Math.round(this.owner.cfg.idleTimeoutMs / 1000);
+      const msg = `attach closed after ${idle}s without input or output; attach again with: kubectl execsession attach ${this.plan.name} -n ${this.plan.namespace}`;
+      this.finish(failureStatus('IdleTimeout', msg, 408), msg);
+      return;
+    }
+    if (now - this.lastPing >= this.owner.cfg.pingIntervalMs) {
+      this.lastPing = now;
+      if (!this.alive) {
+        this.client.terminate();
+        this.finish(undefined);
+        return;
+      }
+      this.alive = false;
+      this.client.ping();
+    }
+  }
+
+  /** (Re)arms the end at the session's expiry. */
+  scheduleExpiry(expiresAt: number): void {
+    this.plan.expiresAt = expiresAt;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    const delay = Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1);
+    this.expiryTimer = setTimeout(() => {
+      const at = new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const msg = `session ${this.plan.key} expired at ${at}; create a new session to continue`;
+      this.finish(failureStatus('Expired', msg, 410), msg);
+    }, delay);
+    this.expiryTimer.unref();
+  }
+
+  /**
+   * Ends the attach once: an optional last line for the person at the terminal,
+   * the status frame, and both sockets closed.
+   */
+  finish(status: ExecStatus | undefined, lastLine?: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearInterval(this.ticker);
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    const { client } = this;
+    if (client.readyState === client.OPEN) {
+      if (lastLine) {
+        const text = this.plan.tty ? `\r\nexecsession: ${lastLine}\r\n` : `execsession: ${lastLine}\n`;
+        client.send(frame(this.plan.tty ? Channel.Stdout : Channel.Stderr, text));
+      }
+      if (status) client.send(frame(Channel.Status, JSON.stringify(status)));
+      client.close(1000);
+      // A client that does not answer the close handshake is cut off.
+      setTimeout(() => client.terminate(), 1000).unref();
+    }
+    if (this.upstream && this.upstream.readyState <= this.upstream.OPEN) this.upstream.close();
+    this.owner.done(this, status);
+  }
+
+  describeEnd(status: ExecStatus | undefined): string {
+    const seconds = Math.round((Date.now() - this.startedAt) / 1000);
+    const how = this.exitCode !== undefined ? `exit ${this.exitCode}` : status?.reason ?? 'client disconnected';
+    return `${this.plan.caller.username} detached after ${seconds}s (${how})`;
+  }
+}
+
+export class Attacher {
+  private readonly live = new Map<string, Set<Attachment>>();
+  private poller: NodeJS.Timeout | undefined;
+
+  constructor(readonly kube: Kube, private readonly helpers: HelperClient, readonly cfg: AttachConfig, readonly log: Logger, private readonly now: () => Date = () => new Date()) {}
+
+  /** Checks the caller and the session and works out what to run; throws ApiError. */
+  async prepare(caller: Caller, namespace: string, name: string, query: URLSearchParams): Promise<AttachPlan> {
+    const s = await this.kube.getSession(namespace, name);
+    if (!s) throw new ApiError(404, 'NotFound', `execsession ${namespace}/${name} not found; list yours with: kubectl execsession list -n ${namespace}`);
+    const subject = sessionSubject(s.spec);
+    if (!subject.username || subject.username !== caller.username) {
+      throw new ApiError(403, 'NotSubject', `only ${subject.username || 'the session\'s subject'} may attach to execsession ${namespace}/${name}; ${caller.username} can create a session of their own: kubectl execsession create ${s.spec.podName} -u ${s.spec.user} -n ${namespace}`);
+    }
+    const problem = notAttachable(s, this.now());
+    if (problem) throw problem;
+    const key = `${namespace}/${name}`;
+    if ((this.live.get(key)?.size ?? 0) >= this.cfg.limitPerSession) {
+      throw new ApiError(429, 'TooManyAttaches', `execsession ${key} already has ${this.cfg.limitPerSession} attaches, the limit; detach one first`);
+    }
+    const { command, tty, stdin, user } = processOf(s, key, query);
+    const st = s.status ?? {};
+    if (!st.helperPod || !st.containerID || !st.backend) throw new ApiError(500, 'InternalError', 'the session is Ready but status lacks its helper pod, container ID or backend');
+    let argv: string[];
+    try {
+      const inspection = await this.helpers.inspect(st.helperPod, st.containerID);
+      const job = jobFor({ backend: st.backend as BackendName, inspection, user, command, tty, containerID: st.containerID, sessionUid: s.metadata.uid ?? '' }, 'attach', 0);
+      argv = this.helpers.attachArgv(job);
+    } catch (e) {
+      throw new ApiError(500, 'InternalError', `could not prepare the process in the target container: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return {
+      key, namespace, name, uid: s.metadata.uid ?? '', caller, helper: st.helperPod, argv, command, tty, stdin,
+      expiresAt: Date.parse(st.expiresAt ?? '') || Number.POSITIVE_INFINITY,
+    };
+  }
+
+  /** Starts relaying an accepted WebSocket. */
+  start(plan: AttachPlan, client: WebSocket): void {
+    const a = new Attachment(plan, client, this);
+    const set = this.live.get(plan.key) ?? new Set();
+    set.add(a);
+    this.live.set(plan.key, set);
+    this.ensurePolling();
+    this.log.info({ session: plan.key, user: plan.caller.username, command: plan.command, tty: plan.tty }, 'attach started');
+    void this.record(plan, 'Attached', `${plan.caller.username} attached (${plan.tty ? 'tty, ' : ''}command ${JSON.stringify(plan.command)})`);
+    void a.begin();
+  }
+
+  /** Called by an attachment when it has ended. */
+  done(a: Attachment, status: ExecStatus | undefined): void {
+    const set = this.live.get(a.plan.key);
+    set?.delete(a);
+    if (set?.size === 0) this.live.delete(a.plan.key);
+    const message = a.describeEnd(status);
+    this.log.info({ session: a.plan.key, user: a.plan.caller.username, status: status?.reason ?? status?.status }, 'attach ended');
+    void this.record(a.plan, 'Detached', message);
+  }
+
+  /** Ends every attach to a session now (revocation, or the session ended). */
+  endSession(key: string, status: ExecStatus, lastLine: string): void {
+    for (const a of [...(this.live.get(key) ?? [])]) a.finish(status, lastLine);
+  }
+
+  /** Moves the end of every attach to a session (after an extend). */
+  updateExpiry(key: string, expiresAt: number): void {
+    for (const a of this.live.get(key) ?? []) a.scheduleExpiry(expiresAt);
+  }
+
+  /** How many attaches this replica serves for a session. */
+  count(key: string): number {
+    return this.live.get(key)?.size ?? 0;
+  }
+
+  /** Why the session behind an attach has ended, if it has. */
+  async whyEnded(plan: AttachPlan): Promise<ExecStatus | undefined> {
+    const s = await this.kube.getSession(plan.namespace, plan.name);
+    if (!s || s.metadata.uid !== plan.uid) return failureStatus('Ended', `session ${plan.key} was deleted`, 410);
+    const e = notAttachable(s, this.now());
+    return e ? failureStatus(e.reason, e.message, e.code) : undefined;
+  }
+
+  /** Stops every attach (operator shutdown). */
+  close(): void {
+    if (this.poller) clearInterval(this.poller);
+    for (const key of [...this.live.keys()]) this.endSession(key, failureStatus('ServiceUnavailable', 'the execsession operator is restarting; attach again', 503), 'the operator is restarting; attach again');
+  }
+
+  private ensurePolling(): void {
+    if (this.poller) return;
+    this.poller = setInterval(() => void this.poll(), this.cfg.pollMs);
+    this.poller.unref();
+  }
+
+  /** Re-reads sessions with attaches: revocations and ends elsewhere, and extensions. */
+  private async poll(): Promise<void> {
+    if (this.live.size === 0) {
+      if (this.poller) clearInterval(this.poller);
+      this.poller = undefined;
+      return;
+    }
+    for (const [key, set] of this.live) {
+      const plan = [...set][0]?.plan;
+      if (!plan) continue;
+      try {
+        const s = await this.kube.getSession(plan.namespace, plan.name);
+        const expiresAt = Date.parse(s?.status?.expiresAt ?? '');
+        if (s && Number.isFinite(expiresAt) && expiresAt !== plan.expiresAt) this.updateExpiry(key, expiresAt);
+        const ended = await this.whyEnded(plan);
+        // Expiry is the timer's job, to the second; everything else ends here.
+        if (ended && ended.reason !== 'Expired') this.endSession(key, ended, ended.message ?? 'the session has ended');
+      } catch (e) {
+        this.log.warn({ err: apiMessage(e), session: key }, 'attach: could not re-read the session');
+      }
+    }
+  }
+
+  private async record(plan: AttachPlan, reason: string, message: string): Promise<void> {
+    const s = await this.kube.getSession(plan.namespace, plan.name).catch(() => undefined);
+    if (!s) return;
+    await this.kube.recordEvent(s, { type: 'Normal', reason, message }).catch((e: unknown) => this.log.warn({ err: apiMessage(e) }, 'could not record event'));
+  }
+}

@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { callerFrom, parseRequestHeaderConfig } from './front-proxy.js';
+
+const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+describe('front-proxy trust', () => {
+  it('reads the cluster\'s requestheader settings, with the standard headers as defaults', () => {
+    const cfg = parseRequestHeaderConfig({ 'requestheader-client-ca-file': CA, 'requestheader-allowed-names': '["front-proxy-client"]' });
+    assert.deepEqual(cfg, { clientCA: CA, allowedNames: ['front-proxy-client'], usernameHeaders: ['X-Remote-User'], groupHeaders: ['X-Remote-Group'], extraHeaderPrefixes: ['X-Remote-Extra-'] });
+  });
+
+  it('has no trust without a requestheader CA', () => {
+    assert.equal(parseRequestHeaderConfig(undefined), undefined);
+    assert.equal(parseRequestHeaderConfig({ 'client-ca-file': CA }), undefined);
+  });
+
+  it('takes the caller from the forwarded headers, every group and decoded extras', () => {
+    const cfg = parseRequestHeaderConfig({ 'requestheader-client-ca-file': CA })!;
+    const headers = { 'x-remote-user': 'alice', 'x-remote-group': 'developers, system:authenticated' };
+    const distinct = { 'x-remote-user': ['alice'], 'x-remote-group': ['developers', 'system:authenticated'], 'x-remote-extra-scopes%2fwrite': ['yes'] };
+    assert.deepEqual(callerFrom(headers, distinct, cfg), { username: 'alice', groups: ['developers', 'system:authenticated'], extra: { 'scopes/write': ['yes'] } });
+  });
+
+  it('has no caller without a user name', () => {
+    const cfg = parseRequestHeaderConfig({ 'requestheader-client-ca-file': CA })!;
+    assert.equal(callerFrom({ 'x-remote-group': 'system:masters' }, { 'x-remote-group': ['system:masters'] }, cfg), undefined);
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * The `revoke` and `extend` subresources: end a session now, or move its expiry
+ * within what its policy allows. Both write status as the operator, with the
+ * identity kube-apiserver forwarded; neither trusts anything in the request body
+ * beyond the reason and the duration.
+ */
+import { kubeTime } from '../api/conditions.js';
+import { formatDuration, parseDuration } from '../api/duration.js';
+import { sessionSubject } from '../api/subject.js';
+import { isTerminalPhase, type ExecSession } from '../api/types.js';
+import { Authorizer } from '../authz/authorizer.js';
+import type { HelperClient } from '../exec/helper-client.js';
+import { ApiError, type ActionContext } from './types.js';
+
+/** Status written by `revoke`; the controller then ends the session Terminated/Revoked. */
+export interface Revocation {
+  username: string;
+  at: string;
+  reason?: string;
+}
+
+const MAX_REASON = 1024;
+
+function reasonOf(body: Record<string, unknown>): string | undefined {
+  const r = body.reason;
+  if (r === undefined || r === null || r === '') return undefined;
+  if (typeof r !== 'string') throw new ApiError(400, 'BadRequest', 'reason must be a string');
+  return r.slice(0, MAX_REASON);
+}
+
+async function load(ctx: ActionContext): Promise<ExecSession> {
+  const s = await ctx.kube.getSession(ctx.namespace, ctx.name);
+  if (!s) throw new ApiError(404, 'NotFound', `execsession ${ctx.namespace}/${ctx.name} not found`);
+  return s;
+}
+
+function ended(s: ExecSession): ApiError {
+  return new ApiError(410, 'Ended', `execsession ${s.metadata.namespace}/${s.metadata.name} has already ended (${s.status?.phase}${s.status?.message ? `: ${s.status.message}` : ''})`);
+}
+
+/** Ends a session now; the caller's right to do so is RBAC on execsessions/revoke. */
+export async function revoke(ctx: ActionContext): Promise<ExecSession> {
+  const s = await load(ctx);
+  if (isTerminalPhase(s.status?.phase)) throw ended(s);
+  const existing = (s.status as { revocation?: Revocation } | undefined)?.revocation;
+  if (existing?.at) return s;
+  const reason = reasonOf(ctx.body);
+  const revocation: Revocation = { username: ctx.caller.username, at: kubeTime(ctx.now), ...(reason ? { reason } : {}) };
+  const updated = await ctx.kube.patchSessionStatus(ctx.namespace, ctx.name, { revocation } as never);
+  await ctx.kube.recordEvent(updated, { type: 'Warning', reason: 'Revoked', message: `revoked by ${ctx.caller.username}${reason ? `: ${reason}` : ''}` }).catch(() => undefined);
+  return updated;
+}
+
+/** Moves a live session's expiry by `body.by`, within the policy's ttl.max counted from its start. */
+function byOf(body: Record<string, unknown>): number {
+  const by = body.by;
+  if (typeof by !== 'string' || by === '') throw new ApiError(400, 'BadRequest', 'extend needs {"by": DURATION}, e.g. {"by": "15m"}');
+  try {
+    return parseDuration(by);
+  } catch (e) {
+    throw new ApiError(400, 'BadRequest', `by: ${(e as Error).message}`);
+  }
+}
+
+/** Whether the policy allows the session to last `lifetime` in all; throws the denial. */
+async function authorizeLifetime(ctx: ActionContext, s: ExecSession, lifetime: string, where: string): Promise<void> {
+  const r = s.spec.requester;
+  const u = s.status?.user;
+  const decision = await new Authorizer(ctx.kube).authorize({
+    requester: { username: r?.username ?? '', uid: r?.uid, groups: r?.groups ?? [], extra: r?.extra },
+    namespace: ctx.namespace, spec: { ...s.spec, ttl: lifetime },
+    resolved: u ? { uid: u.uid, gid: u.gid, groups: u.groups ?? [u.gid], name: u.name } : undefined,
+  });
+  if (!decision.allowed) throw new ApiError(403, decision.reason, `cannot extend ${where} to a lifetime of ${lifetime}: ${decision.message}`);
+}
+
+/** The latest expiry the helper pod's kubelet deadline allows. */
+async function helperDeadline(ctx: ActionContext, ref: { namespace: string; name: string }): Promise<number> {
+  const helper = await ctx.kube.getPod(ref.namespace, ref.name);
+  const start = Date.parse(String(helper?.status?.startTime ?? helper?.metadata?.creationTimestamp ?? ''));
+  const deadline = start + (helper?.spec?.activeDeadlineSeconds ?? 0) * 1000 - 10_000;
+  return Number.isFinite(deadline) ? deadline : 0;
+}
+
+export async function extend(ctx: ActionContext, helpers: HelperClient): Promise<ExecSession> {
+  const byMs = byOf(ctx.body);
+  const s = await load(ctx);
+  const where = `execsession ${ctx.namespace}/${ctx.name}`;
+  if (isTerminalPhase(s.status?.phase)) throw ended(s);
+  const st = s.status ?? {};
+  if (!st.expiresAt || !st.startedAt || !st.helperPod) throw new ApiError(409, 'NotStarted', `${where} has not started yet (phase ${st.phase ?? 'Pending'}); its ttl counts from its start`);
+  const expiresAt = Date.parse(st.expiresAt);
+  if (expiresAt <= ctx.now.getTime()) throw new ApiError(410, 'Expired', `${where} expired at ${st.expiresAt}; create a new session`);
+  const subject = sessionSubject(s.spec).username;
+  if (ctx.caller.username !== subject && ctx.caller.username !== s.spec.requester?.username) {
+    throw new ApiError(403, 'NotOwner', `only ${subject} (the session's subject) or its requester may extend ${where}`);
+  }
+  const next = new Date(expiresAt + byMs);
+  await authorizeLifetime(ctx, s, formatDuration(next.getTime() - Date.parse(st.startedAt)), where);
+  // The helper pod's kubelet deadline was fixed at its start (from the policy's ttl.max then) and cannot grow.
+  const deadline = await helperDeadline(ctx, st.helperPod);
+  if (next.getTime() > deadline) {
+    throw new ApiError(403, 'BeyondHelperDeadline', `cannot extend ${where} past ${kubeTime(new Date(Math.max(deadline, expiresAt)))}, the longest its policy allowed when it started; create a new session`);
+  }
+  await helpers.setDeadline(st.helperPod, next);
+  const updated = await ctx.kube.patchSessionStatus(ctx.namespace, ctx.name, { expiresAt: kubeTime(next) });
+  await ctx.kube.recordEvent(updated, { type: 'Normal', reason: 'Extended', message: `${ctx.caller.username} extended the session by ${formatDuration(byMs)}; it now expires at ${kubeTime(next)}` }).catch(() => undefined);
+  return updated;
+}

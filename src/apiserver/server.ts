@@ -1,0 +1,209 @@
+/**
+ * The aggregated API server: HTTPS that only kube-apiserver's front proxy may
+ * call (its client certificate is checked against the cluster's requestheader
+ * CA), serving discovery, the POST subresources (approve, deny, revoke, extend)
+ * and the attach WebSocket. The caller's identity is the one kube-apiserver
+ * forwards; kube-apiserver has already checked RBAC on the subresource.
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { WebSocketServer } from 'ws';
+import { STATUS_CODES } from 'node:http';
+import type { Logger } from '../controller/types.js';
+import type { WebhookCerts } from '../admission/certs.js';
+import type { Attacher } from './attach.js';
+import { chooseProtocol, PROTOCOLS } from './channels.js';
+import { callerFrom, frontProxyProblem, type RequestHeaderConfig } from './front-proxy.js';
+import { ApiError, SUBRESOURCE_GROUP, SUBRESOURCE_VERSION, type Action, type ActionContext, type Caller } from './types.js';
+
+const BASE = `/apis/${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}`;
+const PATH = new RegExp(`^${BASE.replace(/\./g, '\\.')}/namespaces/([a-z0-9][a-z0-9-]{0,62})/execsessions/([a-z0-9][a-z0-9.-]{0,252})/([a-z]+)$`);
+const MAX_BODY = 64 << 10;
+
+/** The subresources and their RBAC verbs, for discovery. */
+const SUBRESOURCES: { name: string; verbs: string[] }[] = [
+  { name: 'attach', verbs: ['get', 'create'] },
+  { name: 'approve', verbs: ['create'] },
+  { name: 'deny', verbs: ['create'] },
+  { name: 'revoke', verbs: ['create'] },
+  { name: 'extend', verbs: ['create'] },
+];
+
+/** The discovery document of the group version. */
+export function resourceList(): object {
+  return {
+    kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}`,
+    resources: SUBRESOURCES.map((s) => ({ name: `execsessions/${s.name}`, singularName: '', namespaced: true, kind: 'ExecSession', verbs: s.verbs })),
+  };
+}
+
+function groupDocument(): object {
+  const gv = { groupVersion: `${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}`, version: SUBRESOURCE_VERSION };
+  return { kind: 'APIGroup', apiVersion: 'v1', name: SUBRESOURCE_GROUP, versions: [gv], preferredVersion: gv };
+}
+
+function nameOf(m: RegExpExecArray | null): { namespace: string; name: string } {
+  return { namespace: m?.[1] ?? '', name: m?.[2] ?? '' };
+}
+
+/** The discovery documents by path. */
+const DISCOVERY: Record<string, () => object> = { [`/apis/${SUBRESOURCE_GROUP}`]: groupDocument, [BASE]: resourceList };
+
+/** A metav1.Status failure. */
+export function statusBody(code: number, reason: string, message: string): object {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  res.writeHead(code, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** Answers an upgrade request that is refused, on the raw socket. */
+function refuseUpgrade(socket: Socket, code: number, body: object): void {
+  const json = JSON.stringify(body);
+  socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
+}
+
+function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new ApiError(413, 'RequestEntityTooLarge', `the request body exceeds ${MAX_BODY} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8').trim();
+      if (!text) return resolve({});
+      try {
+        const v: unknown = JSON.parse(text);
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+        resolve(v as Record<string, unknown>);
+      } catch {
+        reject(new ApiError(400, 'BadRequest', 'the request body must be a JSON object, e.g. {"reason": "..."}'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+/** What the server needs from the rest of the operator. */
+export interface ApiServerDeps {
+  attacher: Attacher;
+  actions: Record<string, Action>;
+  /** Runs after a POST action succeeded (e.g. ending local attaches after a revoke). */
+  afterAction?: (sub: string, ctx: ActionContext) => void;
+  stampKey: () => Buffer;
+  log: Logger;
+}
+
+export class ApiServer {
+  private server: Server | undefined;
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20, handleProtocols: (offered) => chooseProtocol(offered) ?? false });
+  private requestHeader: RequestHeaderConfig;
+
+  constructor(private readonly deps: ApiServerDeps, requestHeader: RequestHeaderConfig) {
+    this.requestHeader = requestHeader;
+  }
+
+  /** Listens on host:port (port 0 picks one); resolves with the port. */
+  async listen(host: string, port: number, certs: WebhookCerts): Promise<number> {
+    const server = createServer(this.tlsOptions(certs), (req, res) => void this.handle(req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => void this.upgrade(req, socket, head));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    return (server.address() as AddressInfo).port;
+  }
+
+  private tlsOptions(certs: WebhookCerts): object {
+    // Client certificates are asked for and checked per request: health checks come without one.
+    return { cert: certs.cert, key: certs.key, ca: this.requestHeader.clientCA, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' };
+  }
+
+  /** Serves renewed certificates, or a rotated requestheader CA, from now on. */
+  update(certs: WebhookCerts, requestHeader?: RequestHeaderConfig): void {
+    if (requestHeader) this.requestHeader = requestHeader;
+    this.server?.setSecureContext(this.tlsOptions(certs));
+  }
+
+  async close(): Promise<void> {
+    this.deps.attacher.close();
+    for (const c of this.wss.clients) c.terminate();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** The forwarded caller, or the reason the request is not from the front proxy. */
+  private authenticate(req: IncomingMessage): Caller | ApiError {
+    const problem = frontProxyProblem(req.socket as TLSSocket, this.requestHeader);
+    if (problem) return new ApiError(401, 'Unauthorized', problem);
+    const caller = callerFrom(req.headers, req.headersDistinct, this.requestHeader);
+    return caller ?? new ApiError(401, 'Unauthorized', 'the front proxy forwarded no user name');
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (req.method === 'GET' && ['/healthz', '/readyz', '/livez'].includes(path)) return sendJson(res, 200, { ok: true });
+    const caller = this.authenticate(req);
+    if (caller instanceof ApiError) return sendJson(res, caller.code, statusBody(caller.code, caller.reason, caller.message));
+    const discovery = req.method === 'GET' ? DISCOVERY[path] : undefined;
+    if (discovery) return sendJson(res, 200, discovery());
+    const m = PATH.exec(path);
+    const sub = m?.[3];
+    try {
+      const action = this.route(m, req.method ?? '', path);
+      const ctx: ActionContext = { kube: this.deps.attacher.kube, caller, ...nameOf(m), body: await readBody(req), stampKey: this.deps.stampKey(), now: new Date() };
+      const session = await action(ctx);
+      this.deps.log.info({ session: `${ctx.namespace}/${ctx.name}`, user: caller.username, action: sub }, 'subresource action');
+      this.deps.afterAction?.(sub ?? '', ctx);
+      sendJson(res, 200, session);
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', `${sub ?? 'request'} failed: ${e instanceof Error ? e.message : String(e)}`);
+      if (err.code >= 500) this.deps.log.error({ err: String(e), path }, 'aggregated API request failed');
+      sendJson(res, err.code, statusBody(err.code, err.reason, err.message));
+    }
+  }
+
+  /** The action for a POST path, or the error that says what is wrong with the request. */
+  private route(m: RegExpExecArray | null, method: string, path: string): Action {
+    if (!m) throw new ApiError(404, 'NotFound', `no such path ${path}; see ${BASE}`);
+    const sub = m[3] ?? '';
+    if (sub === 'attach') throw new ApiError(400, 'BadRequest', `attach is a WebSocket (${PROTOCOLS.join(' or ')}); use: kubectl execsession attach ${m[2]} -n ${m[1]}`);
+    const action = this.deps.actions[sub];
+    if (!action) throw new ApiError(404, 'NotFound', `no subresource ${sub}; there are ${SUBRESOURCES.map((s) => s.name).join(', ')}`);
+    if (method !== 'POST') throw new ApiError(405, 'MethodNotAllowed', `${sub} takes POST`);
+    return action;
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    const caller = this.authenticate(req);
+    if (caller instanceof ApiError) return refuseUpgrade(socket, caller.code, statusBody(caller.code, caller.reason, caller.message));
+    const m = PATH.exec(url.pathname);
+    if (!m || m[3] !== 'attach') return refuseUpgrade(socket, 404, statusBody(404, 'NotFound', `only .../execsessions/NAME/attach takes a WebSocket, not ${url.pathname}`));
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    if (!chooseProtocol(offered)) {
+      return refuseUpgrade(socket, 400, statusBody(400, 'BadRequest', `offer one of the subprotocols ${PROTOCOLS.join(', ')}`));
+    }
+    let plan;
+    try {
+      plan = await this.deps.attacher.prepare(caller, m[1] ?? '', m[2] ?? '', url.searchParams);
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', e instanceof Error ? e.message : String(e));
+      this.deps.log.info({ session: `${m[1]}/${m[2]}`, user: caller.username, reason: err.reason }, 'attach refused');
+      return refuseUpgrade(socket, err.code, statusBody(err.code, err.reason, err.message));
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.deps.attacher.start(plan, ws));
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Attach through kube-apiserver to the operator's aggregated API: alice runs
+ * commands and a terminal in her session as herself, with exit codes, resize and
+ * several attaches in turn; bob (not the subject) and mallory (no RBAC) are
+ * refused; the operator's port refuses anyone but the front proxy; expiry and
+ * revocation disconnect attached clients with a last message; extend moves the end.
+ */
+import assert from 'node:assert/strict';
+import { request } from 'node:https';
+import { after, before, describe, it } from 'node:test';
+import { HOST_IP } from '../cluster/config.js';
+import { AttachRefused, attach } from '../support/attach.js';
+import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
+import { API_GROUP_VERSION, OperatorProcess, grantSubresources, installCrds, waitForApi } from '../support/operator.js';
+import { runTargetPod } from '../support/pods.js';
+import { containerProcesses, createSession, getSession, waitForPhase } from '../support/sessions.js';
+
+describe('attach', () => {
+  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let operator: OperatorProcess;
+  let alice: string;
+  let bob: string;
+  let mallory: string;
+
+  const subresource = (name: string, sub: string): string => `/apis/${API_GROUP_VERSION}/namespaces/${ns.name}/execsessions/${name}/${sub}`;
+
+  before(async () => {
+    requireCluster();
+    await installCrds();
+    ns = await tempNamespace('attach');
+    await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001 });
+    await grant(ns.name, 'sessions', ['create', 'get', 'list'], 'execsessions.execsession.dev', ['alice', 'bob', 'mallory']);
+    await grant(ns.name, 'exec', ['create', 'get'], 'pods/exec', ['alice', 'bob']);
+    // kubectl create role checks resources against discovery, which the API joins only once the operator runs.
+    await grantSubresources(ns.name, 'attach', ['attach'], ['create', 'get'], ['alice', 'bob']);
+    await grantSubresources(ns.name, 'lifetime', ['revoke', 'extend'], ['create'], ['alice']);
+    await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
+      apiVersion: 'execsession.dev/v1alpha1', kind: 'ClusterExecPolicy', metadata: { name: `attach-${ns.name}` },
+      spec: { subjects: [{ kind: 'Group', name: 'developers' }], targets: { namespaces: [ns.name] }, users: { allowedNames: ['*'] }, ttl: { default: '15m', max: '1h' } },
+    }) });
+    alice = await userKubeconfig('alice', ['developers']);
+    bob = await userKubeconfig('bob', ['developers']);
+    mallory = await userKubeconfig('mallory', ['developers']);
+    operator = new OperatorProcess();
+    await operator.start();
+    await waitForApi();
+    await createSession(ns.name, 'alice', { podName: 'target', user: 'alice', ttl: '30m' }, alice);
+    await waitForPhase(ns.name, 'alice', ['Ready']);
+  });
+
+  after(async () => {
+    await operator?.stop();
+    await kubectl(['delete', 'clusterexecpolicy', `attach-${ns.name}`]);
+    await ns?.remove();
+  });
+
+  it('publishes the attach URL and command in status', async () => {
+    const s = await getSession(ns.name, 'alice');
+    assert.match(s.status?.attach?.url ?? '', new RegExp(`^https://${HOST_IP.replace(/\./g, '\\.')}:6443${subresource('alice', 'attach')}$`));
+    assert.equal(s.status?.attach?.command, `kubectl execsession attach alice -n ${ns.name}`);
+  });
+
+  it('runs a command as alice and reports its exit code', async () => {
+    const a = await attach(alice, ns.name, 'alice', { command: ['id'], tty: false, stdin: false });
+    const { status } = await a.done;
+    assert.equal(a.stdout().trim(), 'uid=1000(alice) gid=1000(alice) groups=1000(alice),2000(ops)');
+    assert.equal(status?.status, 'Success');
+    const b = await attach(alice, ns.name, 'alice', { command: ['sh', '-c', 'echo oops >&2; exit 3'], tty: false, stdin: false });
+    const end = await b.done;
+    assert.equal(b.stderr(), 'oops\n');
+    assert.equal(end.status?.reason, 'NonZeroExitCode');
+    assert.equal(end.status?.details?.causes?.[0]?.message, '3');
+  });
+
+  it('gives a terminal that follows resizes, and ends on Ctrl-D', async () => {
+    const a = await attach(alice, ns.name, 'alice', { tty: true });
+    a.resize(120, 40);
+    a.send('stty size; id -un\r');
+    await a.waitFor(/40 120\s+alice/);
+    a.resize(100, 30);
+    a.send('stty size\r');
+    await a.waitFor(/30 100/);
+    a.send('\x04');
+    const { status } = await a.done;
+    assert.equal(status?.status, 'Success');
+  });
+
+  it('streams stdin to the process', async () => {
+    const a = await attach(alice, ns.name, 'alice', { command: ['sh', '-c', 'read line; echo "got $line"'], tty: false });
+    a.send('hello\n');
+    const { status } = await a.done;
+    assert.equal(a.stdout(), 'got hello\n');
+    assert.equal(status?.status, 'Success');
+  });
+
+  it('refuses bob, who is not the subject, naming who may attach', async () => {
+    const e = await attach(bob, ns.name, 'alice', { command: ['id'] }).then(() => undefined, (err: unknown) => err);
+    assert.ok(e instanceof AttachRefused, String(e));
+    assert.equal(e.code, 403);
+    assert.match((JSON.parse(e.body) as { message: string }).message, /^only alice may attach to execsession \S+\/alice; bob can create a session of their own/);
+  });
+
+  it('leaves mallory, without RBAC on execsessions/attach, to kube-apiserver', async () => {
+    const e = await attach(mallory, ns.name, 'alice', { command: ['id'] }).then(() => undefined, (err: unknown) => err);
+    assert.ok(e instanceof AttachRefused, String(e));
+    assert.equal(e.code, 403);
+    assert.match((JSON.parse(e.body) as { message: string }).message, /User "mallory" cannot get resource "execsessions\/attach" in API group "subresources\.execsession\.dev"/);
+    assert.doesNotMatch(operator.log(200), /"user":"mallory"/);
+  });
+
+  it('refuses a request straight to the operator without the front-proxy certificate', async () => {
+    const port = Number(/"port":(\d+)[^\n]*"aggregated API registered"/.exec(operator.log(400))?.[1]);
+    const answer = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+      const req = request({ host: HOST_IP, port, path: subresource('alice', 'revoke'), method: 'POST', rejectUnauthorized: false, headers: { 'X-Remote-User': 'alice', 'X-Remote-Group': 'system:masters' } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => { body += c.toString(); });
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end('{}');
+    });
+    assert.equal(answer.code, 401);
+    assert.match(answer.body, /no client certificate/);
+    assert.equal((await getSession(ns.name, 'alice')).status?.phase, 'Ready');
+  });
+
+  it('extends a live session within its policy', async () => {
+    const before = Date.parse((await getSession(ns.name, 'alice')).status?.expiresAt ?? '');
+    const out = await kubectlOk(['create', '--raw', subresource('alice', 'extend'), '-f', '-'], { kubeconfig: alice, input: '{"by":"5m"}' });
+    const after = Date.parse((JSON.parse(out) as { status: { expiresAt: string } }).status.expiresAt);
+    assert.equal(after - before, 5 * 60_000);
+    const tooLong = await kubectl(['create', '--raw', subresource('alice', 'extend'), '-f', '-'], { kubeconfig: alice, input: '{"by":"2h"}' });
+    assert.notEqual(tooLong.code, 0);
+    assert.match(tooLong.stderr, /TtlTooLong|1h/);
+  });
+
+  it('disconnects an attached client at expiry, within a second, and refuses later attaches naming the time', async () => {
+    await createSession(ns.name, 'short', { podName: 'target', user: 'alice', ttl: '20s' }, alice);
+    const { session } = await waitForPhase(ns.name, 'short', ['Ready']);
+    const expiresAt = Date.parse(session.status?.expiresAt ?? '');
+    const a = await attach(alice, ns.name, 'short', { command: ['sleep', '600'], tty: false });
+    const { status, closedAt } = await a.done;
+    assert.equal(status?.reason, 'Expired');
+    assert.ok(closedAt - expiresAt < 1000, `closed ${closedAt - expiresAt} ms after expiry`);
+    assert.match(a.stderr(), /expired at/);
+    const e = await attach(alice, ns.name, 'short', { command: ['id'] }).then(() => undefined, (err: unknown) => err);
+    assert.ok(e instanceof AttachRefused, String(e));
+    assert.equal(e.code, 410);
+    assert.ok(e.body.includes(`expired at ${session.status?.expiresAt}`), e.body);
+    await waitForPhase(ns.name, 'short', ['Expired']);
+    const left = (await containerProcesses(ns.name, 'target')).filter((p) => p.includes('sleep 600'));
+    assert.deepEqual(left, []);
+  });
+
+  it('revoke ends the session and disconnects its clients with the reason', async () => {
+    const a = await attach(alice, ns.name, 'alice', { command: ['sleep', '600'], tty: false });
+    await kubectlOk(['create', '--raw', subresource('alice', 'revoke'), '-f', '-'], { kubeconfig: alice, input: '{"reason":"done debugging"}' });
+    const { status } = await a.done;
+    assert.equal(status?.reason, 'Revoked');
+    const { session } = await waitForPhase(ns.name, 'alice', ['Terminated']);
+    assert.match(session.status?.message ?? '', /revoked by alice .*done debugging/);
+  });
+});
