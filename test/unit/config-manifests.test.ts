@@ -143,14 +143,25 @@ describe('config/default', () => {
     one('CustomResourceDefinition', `${PLURAL}.${GROUP}`);
     one('Namespace', NAMESPACE);
     one('ServiceAccount', SERVICE_ACCOUNT);
-    const clusterScoped = new Set(['CustomResourceDefinition', 'Namespace', 'ClusterRole', 'ClusterRoleBinding']);
-    for (const m of rendered.filter((x) => !clusterScoped.has(x.kind ?? ''))) {
+    const clusterScoped = new Set(['CustomResourceDefinition', 'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'APIService']);
+    // The one exception: reading the front-proxy CA needs a binding to a built-in Role in kube-system.
+    const authReader = one('RoleBinding', 'execsession-operator-auth-reader');
+    assert.equal(authReader.metadata?.namespace, 'kube-system');
+    for (const m of rendered.filter((x) => !clusterScoped.has(x.kind ?? '') && x !== authReader)) {
       assert.equal(m.metadata?.namespace, NAMESPACE, `${m.kind} ${m.metadata?.name} is not in ${NAMESPACE}`);
     }
   });
 
   it('lets Pod Security Admission admit the privileged helper pods in execsession-system', () => {
     assert.equal(one('Namespace', NAMESPACE).metadata?.labels?.['pod-security.kubernetes.io/enforce'], 'privileged');
+  });
+
+  it('registers the aggregated API on a Service that reaches the operator\'s API port', () => {
+    const api = one<Manifest & { spec: { group: string; service: { name: string; namespace: string; port: number } } }>('APIService', 'v1alpha1.subresources.execsession.dev');
+    assert.equal(api.spec.group, 'subresources.execsession.dev');
+    const svc = one<Manifest & { spec: { ports: { port: number; targetPort: number }[] } }>('Service', api.spec.service.name);
+    assert.equal(svc.metadata?.namespace, api.spec.service.namespace);
+    assert.deepEqual(svc.spec.ports.map((p) => [p.port, p.targetPort]), [[api.spec.service.port, 8443]]);
   });
 
   it('builds each base on its own', () => {
@@ -272,8 +283,8 @@ describe('config/samples', () => {
   const crd = rendered.find((m) => m.kind === 'CustomResourceDefinition' && m.metadata?.name === 'execsessions.execsession.dev') as { spec: { versions: Array<{ schema: { openAPIV3Schema: { properties: { spec: { required: string[]; properties: Record<string, unknown> } } } } }> } };
   const specSchema = crd.spec.versions[0]?.schema.openAPIV3Schema.properties.spec;
 
-  it('has the two ExecSessions, the two policies and the target pod, all parsing', () => {
-    assert.deepEqual(files, ['clusterexecpolicy-admins.yaml', 'clusterexecpolicy-developers.yaml', 'execpolicy-approval.yaml', 'execsession-command.yaml', 'execsession.yaml', 'target-pod.yaml']);
+  it('has the two ExecSessions, the policies, the approvers\' role and the target pod, all parsing', () => {
+    assert.deepEqual(files, ['clusterexecpolicy-admins.yaml', 'clusterexecpolicy-developers.yaml', 'clusterrole-approvers.yaml', 'execpolicy-approval.yaml', 'execsession-command.yaml', 'execsession.yaml', 'target-pod.yaml']);
     for (const { file, m } of samples) assert.ok(m.apiVersion && m.kind && m.metadata?.name, `${file}: a manifest without apiVersion, kind or name`);
   });
 
@@ -286,6 +297,15 @@ describe('config/samples', () => {
       for (const field of specSchema?.required ?? []) assert.ok(spec[field] !== undefined, `${file}: spec.${field} is required`);
       for (const field of Object.keys(spec)) assert.ok(field in (specSchema?.properties ?? {}), `${file}: spec.${field} is not in the CRD`);
     }
+  });
+
+  it('lets group approvers approve and deny, and nothing else of the aggregated API', () => {
+    const role = samples.find(({ m }) => m.kind === 'ClusterRole' && m.metadata?.name === 'execsession-approver')?.m as RoleManifest | undefined;
+    const sub = (role?.rules ?? []).filter((r) => (r.apiGroups ?? []).includes('subresources.execsession.dev'));
+    assert.deepEqual(sub, [{ apiGroups: ['subresources.execsession.dev'], resources: ['execsessions/approve', 'execsessions/deny'], verbs: ['create'] }]);
+    const binding = samples.find(({ m }) => m.kind === 'ClusterRoleBinding' && m.metadata?.name === 'execsession-approvers')?.m as BindingManifest | undefined;
+    assert.deepEqual(binding?.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'execsession-approver' });
+    assert.deepEqual(binding?.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'approvers' }]);
   });
 
   it('makes the command sample non-interactive', () => {
