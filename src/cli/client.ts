@@ -7,7 +7,7 @@
  */
 import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { CliError, apiErrorFrom } from './errors.js';
 
 /** The global flags every command takes. */
@@ -32,8 +32,13 @@ export interface Api {
   debug(message: string): void;
 }
 
-/** Loads the kubeconfig as kubectl would, applying --kubeconfig and --context. */
-export function loadKubeConfig(opts: GlobalOptions): KubeConfig {
+/**
+ * Loads the kubeconfig as kubectl would, applying --kubeconfig and --context.
+ * client-node is imported here, not at the top: it takes about a second to
+ * load, which --help and usage errors should not pay.
+ */
+export async function loadKubeConfig(opts: GlobalOptions): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   try {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
@@ -105,6 +110,6 @@ function send(url: URL, opts: RequestOptions, body: string | undefined): Promise
 }
 
 /** An Api for the global flags. */
-export function connect(opts: GlobalOptions): Api {
-  return new KubeApi(loadKubeConfig(opts), opts);
+export async function connect(opts: GlobalOptions): Promise<Api> {
+  return new KubeApi(await loadKubeConfig(opts), opts);
 }

@@ -24,7 +24,7 @@ export function actionBody(action: Action, flags: ActionFlags): Record<string, u
 /** Runs an action; the server's refusal (a Status message) becomes the error. */
 export async function runAction(ctx: CliContext, globals: GlobalOptions, action: Action, name: string, flags: ActionFlags): Promise<number> {
   const body = actionBody(action, flags);
-  const api = ctx.connect(globals);
+  const api = await ctx.connect(globals);
   const session = await postAction(api, api.namespace, name, action, body);
   print(ctx, actionSummary(action, session, ctx.now(), flags.by));
   return 0;

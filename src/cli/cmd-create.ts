@@ -7,10 +7,10 @@ import type { ExecSession } from '../api/types.js';
 import { attach } from './attach.js';
 import type { Api, GlobalOptions } from './client.js';
 import { durationFlag, print, printErr, type CliContext } from './context.js';
-import { CliError } from './errors.js';
+import { ApiError, CliError } from './errors.js';
 import { endedMessage, runOutcome } from './outcome.js';
 import { Progress } from './progress.js';
-import { buildSession, createMode, type CreateArgs } from './session-object.js';
+import { buildSession, createMode, type CreateArgs, type CreateMode } from './session-object.js';
 import { createSession } from './sessions.js';
 import { waitForSession } from './wait.js';
 
@@ -33,11 +33,10 @@ export const DEFAULT_READY_TIMEOUT = '5m';
 
 /** Runs `create`; resolves with the exit code. */
 export async function runCreate(ctx: CliContext, globals: GlobalOptions, pod: string, command: string[], flags: CreateFlags): Promise<number> {
-  const api = ctx.connect(globals);
+  const api = await ctx.connect(globals);
   const args: CreateArgs = { ...flags, pod, command, namespace: api.namespace };
   const mode = createMode(args, ctx.io.stdin.isTTY === true);
-  const session = buildSession(args, mode);
-  const created = await createSession(api, session);
+  const created = await createNamed(api, args, mode);
   const name = created.metadata.name ?? '';
   api.debug(`created execsession ${api.namespace}/${name} (${mode.kind})`);
   if (mode.kind === 'run') return finishRun(ctx, api, name, flags);
@@ -50,6 +49,17 @@ export async function runCreate(ctx: CliContext, globals: GlobalOptions, pod: st
   if (flags.wait) await waitReady(ctx, api, name, flags.timeout, false);
   print(ctx, `attach with: kubectl execsession attach ${name} -n ${api.namespace}`);
   return 0;
+}
+
+/** Creates the session; a generated name that is taken already is drawn again, twice at most. */
+async function createNamed(api: Api, args: CreateArgs, mode: CreateMode): Promise<ExecSession> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createSession(api, buildSession(args, mode));
+    } catch (e) {
+      if (args.name || attempt >= 3 || !(e instanceof ApiError && e.code === 409)) throw e;
+    }
+  }
 }
 
 /** Waits for Ready; a session that ended instead is an error with its message. */

@@ -31,7 +31,7 @@ export async function runGet(ctx: CliContext, globals: GlobalOptions, names: str
     throw new UsageError(`-o ${flags.output}: use -o json, -o yaml or -o wide`);
   }
   if (flags.allNamespaces && names.length > 0) throw new UsageError('-A lists every namespace: give no names with it, or use -n NAMESPACE');
-  const api = ctx.connect(globals);
+  const api = await ctx.connect(globals);
   const sessions = names.length > 0
     ? await Promise.all(names.map((n) => getSession(api, api.namespace, n)))
     : await listSessions(api, flags.allNamespaces ? undefined : api.namespace);

@@ -21,7 +21,7 @@ export interface WaitFlags {
 export async function runWait(ctx: CliContext, globals: GlobalOptions, name: string, flags: WaitFlags): Promise<number> {
   if (flags.for !== 'ready' && flags.for !== 'end') throw new UsageError(`--for ${flags.for}: use --for ready or --for end`);
   const timeoutMs = durationFlag('--timeout', flags.timeout || DEFAULT_READY_TIMEOUT);
-  const api = ctx.connect(globals);
+  const api = await ctx.connect(globals);
   const waitFor: WaitFor = flags.for;
   const session = await waitForSession(api, api.namespace, name, waitFor, { timeoutMs, progress: new Progress(ctx.io.stderr) });
   const phase = session.status?.phase;
@@ -41,7 +41,7 @@ export interface AttachFlags {
  * process's exit code. A terminal is used when stdin is one, unless -T.
  */
 export async function runAttach(ctx: CliContext, globals: GlobalOptions, name: string, command: string[], flags: AttachFlags): Promise<number> {
-  const api = ctx.connect(globals);
+  const api = await ctx.connect(globals);
   await waitReady(ctx, api, name, flags.timeout, !ctx.io.stderr.isTTY);
   const tty = flags.tty ?? ctx.io.stdin.isTTY === true;
   return attach(api, { namespace: api.namespace, name, command, tty, stdin: true }, ctx.io);

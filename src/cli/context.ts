@@ -13,7 +13,7 @@ import { UsageError } from './errors.js';
 export interface CliContext {
   io: AttachIO & { stderr: Writable & { isTTY?: boolean; columns?: number } };
   /** Connects with the global flags; loads the kubeconfig only when a command needs it. */
-  connect(globals: GlobalOptions): Api;
+  connect(globals: GlobalOptions): Promise<Api>;
   now(): Date;
 }
 

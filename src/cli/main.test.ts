@@ -34,7 +34,7 @@ async function cli(args: string[], handler: Handler = () => assert.fail('no requ
   };
   const ctx: CliContext = {
     io: { stdin: new PassThrough(), stdout, stderr, proc: Object.assign(new EventEmitter(), { exit: () => undefined }) },
-    connect: (g) => {
+    connect: async (g) => {
       if (g.context === 'nope') throw new CliError('context "nope" is not in the kubeconfig');
       return api;
     },
@@ -81,10 +81,10 @@ describe('kubectl execsession', () => {
     const r = await cli(['create', 'target', '-u', 'alice', '--ttl', '5m', '--', 'id'],
       lifecycle({ phase: 'Pending' }, { phase: 'Running' }, { phase: 'Succeeded', result: { exitCode: 0, stdout: ID, stderr: '' } }));
     assert.deepEqual([r.code, r.out, r.err], [0, ID, '']);
-    assert.deepEqual(r.calls[0], ['POST', '/apis/execsession.dev/v1alpha1/namespaces/team/execsessions', {
-      apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { generateName: 'target-', namespace: 'team' },
-      spec: { podName: 'target', user: 'alice', command: ['id'], tty: false, ttl: '5m' },
-    }]);
+    const [method, path, body] = r.calls[0]!;
+    assert.deepEqual([method, path], ['POST', '/apis/execsession.dev/v1alpha1/namespaces/team/execsessions']);
+    assert.match((body as ExecSession).metadata.name ?? '', /^target-[a-z0-9]{5}$/);
+    assert.deepEqual((body as ExecSession).spec, { podName: 'target', user: 'alice', command: ['id'], tty: false, ttl: '5m' });
     const three = await cli(['create', 'target', '-u', 'alice', '--', 'sh', '-c', 'echo no >&2; exit 3'],
       lifecycle({ phase: 'Failed', result: { exitCode: 3, stderr: 'no\n' } }));
     assert.deepEqual([three.code, three.out, three.err], [3, '', 'no\n']);
@@ -102,6 +102,16 @@ describe('kubectl execsession', () => {
     assert.equal(r.out, 'execsession.execsession.dev/target-abc12 created\nattach with: kubectl execsession attach target-abc12 -n team\n');
     assert.deepEqual((r.calls[0]![2] as ExecSession).metadata, { name: 'dbg', namespace: 'team' });
     assert.match(r.err, /Starting/);
+  });
+
+  it('draws a new name when the generated one is taken', async () => {
+    let posts = 0;
+    const r = await cli(['create', 'target', '-u', 'alice'], (method, _path, body) => {
+      if (method === 'POST' && ++posts === 1) throw new ApiError(409, 'AlreadyExists', 'exists');
+      return body;
+    });
+    assert.equal(r.code, 0, r.err);
+    assert.equal(posts, 2);
   });
 
   it('a refusal at admission is the server message', async () => {

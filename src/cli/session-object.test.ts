@@ -24,11 +24,11 @@ describe('createMode', () => {
 });
 
 describe('buildSession', () => {
-  it('a one-off command: tty false, command, generateName from the pod, in its namespace', () => {
+  it('a one-off command: tty false, command, named after the pod, in its namespace', () => {
     const args = { ...BASE, command: ['id', '-u'], ttl: '5m' };
-    assert.deepEqual(buildSession(args, createMode(args, true)), {
+    assert.deepEqual(buildSession(args, createMode(args, true), 'x7k2q'), {
       apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession',
-      metadata: { generateName: 'target-', namespace: 'shop' },
+      metadata: { name: 'target-x7k2q', namespace: 'shop' },
       spec: { podName: 'target', user: 'alice', command: ['id', '-u'], tty: false, ttl: '5m' },
     });
   });
@@ -40,6 +40,15 @@ describe('buildSession', () => {
       metadata: { name: 'debug-web', namespace: 'shop' },
       spec: { podName: 'target', container: 'db', user: 'postgres:999', tty: true, ttl: '1h30m', reason: 'INC-1234' },
     });
+  });
+
+  it('generated names: a random 5-character suffix, within the name length limit', () => {
+    const names = new Set(Array.from({ length: 50 }, () => buildSession(BASE, { kind: 'create' }).metadata.name));
+    assert.ok(names.size > 45);
+    for (const n of names) assert.match(n ?? '', /^target-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    const long = buildSession({ ...BASE, pod: `${'a'.repeat(246)}-b` }, { kind: 'create' }, 'zzzzz').metadata.name ?? '';
+    assert.equal(long, `${'a'.repeat(246)}-zzzzz`);
+    assert.ok(long.length <= 253);
   });
 
   it('attach keeps the tty choice and the command', () => {

@@ -2,6 +2,7 @@
  * `create`'s arguments to an ExecSession and to what the CLI does after creating
  * it. Pure, so every combination of flags is unit-tested.
  */
+import { randomInt } from 'node:crypto';
 import { parseDuration } from '../api/duration.js';
 import { API_VERSION, KIND, type ExecSession } from '../api/types.js';
 import { UsageError } from './errors.js';
@@ -62,19 +63,29 @@ function validate(args: CreateArgs): void {
   }
 }
 
+// Kubernetes' own suffix alphabet (no vowels, no look-alikes), as generateName uses.
+const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** Five random characters, like the suffix generateName adds. */
+export function randomSuffix(): string {
+  return Array.from({ length: 5 }, () => SUFFIX_ALPHABET[randomInt(SUFFIX_ALPHABET.length)]).join('');
+}
+
 /**
  * The ExecSession to create: in the pod's namespace, named by --name or
- * generated from the pod's name. A `run` session is `tty: false` with the
+ * `POD-xxxxx`. The name is made here, not with generateName, because the
+ * admission webhook refuses generateName: the requester's signed stamp covers
+ * the name, which must be known when it is stamped. A `run` session is `tty: false` with the
  * command; an `attach` session carries the command (if any) and the tty choice.
  */
-export function buildSession(args: CreateArgs, mode: CreateMode): ExecSession {
+export function buildSession(args: CreateArgs, mode: CreateMode, suffix: string = randomSuffix()): ExecSession {
   validate(args);
   const tty = mode.kind === 'attach' ? mode.tty : mode.kind === 'create';
   return {
     apiVersion: API_VERSION,
     kind: KIND,
     metadata: {
-      ...(args.name ? { name: args.name } : { generateName: `${args.pod.slice(0, 200)}-` }),
+      name: args.name ?? `${args.pod.slice(0, 247).replace(/[-.]+$/, '')}-${suffix}`,
       namespace: args.namespace,
     },
     spec: {

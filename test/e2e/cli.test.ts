@@ -1,0 +1,200 @@
+/**
+ * The kubectl plugin, run through real kubectl (bin/ on PATH, so kubectl's
+ * plugin lookup is exercised) as alice: a one-off command prints its output and
+ * passes its exit code through; refusals print the server's message; get, list,
+ * wait, attach, extend and revoke against the real operator and its aggregated
+ * API; approve and deny refused by RBAC and by the operator.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ExecSession } from '../../src/api/types.js';
+import { REPO_ROOT } from '../cluster/config.js';
+import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig, type KubectlResult } from '../support/cluster.js';
+import { OperatorProcess, grantSubresources, installCrds, waitForApi } from '../support/operator.js';
+import { runTargetPod } from '../support/pods.js';
+import { getSession } from '../support/sessions.js';
+
+const ID = 'uid=1000(alice) gid=1000(alice) groups=1000(alice),2000(ops)';
+
+/** `kubectl execsession ARGS` as the kubeconfig's user; never throws. */
+function plugin(kubeconfig: string, args: string[], input = ''): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, KUBECONFIG: kubeconfig, PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? ''}` };
+    const child = execFile('kubectl', ['execsession', ...args], { env, timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+    child.stdin?.end(input);
+  });
+}
+
+/**
+ * A shell line run in a fresh pseudo-terminal (util-linux script), as the
+ * kubeconfig's user; stdin stays open until it ends, as a user's terminal would.
+ */
+function inTerminal(kubeconfig: string, line: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, KUBECONFIG: kubeconfig, PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? ''}` };
+    const child = spawn('script', ['-qec', line, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => void (output += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('kubectl execsession', () => {
+  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let operator: OperatorProcess;
+  let alice: string;
+  let bob: string;
+  let carol: string;
+  const as = (who: () => string, args: string[], input?: string): Promise<KubectlResult> => plugin(who(), ['-n', ns.name, ...args], input);
+
+  before(async () => {
+    requireCluster();
+    await installCrds();
+    ns = await tempNamespace('cli');
+    await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001 });
+    await grant(ns.name, 'sessions', ['create', 'get', 'list'], 'execsessions.execsession.dev', ['alice', 'bob', 'carol']);
+    await grant(ns.name, 'exec', ['create', 'get'], 'pods/exec', ['alice']);
+    await grantSubresources(ns.name, 'cli-attach', ['attach'], ['create', 'get'], ['alice', 'bob']);
+    await grantSubresources(ns.name, 'cli-lifetime', ['revoke', 'extend'], ['create'], ['alice']);
+    await grantSubresources(ns.name, 'cli-approvers', ['approve', 'deny'], ['create'], ['bob']);
+    await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
+      apiVersion: 'execsession.dev/v1alpha1', kind: 'ClusterExecPolicy', metadata: { name: `cli-${ns.name}` },
+      spec: { subjects: [{ kind: 'Group', name: 'developers' }], targets: { namespaces: [ns.name] }, users: { allowedNames: ['*'] }, ttl: { default: '15m', max: '1h' } },
+    }) });
+    alice = await userKubeconfig('alice', ['developers']);
+    bob = await userKubeconfig('bob', ['developers']);
+    carol = await userKubeconfig('carol', ['developers']);
+    operator = new OperatorProcess();
+    await operator.start();
+    await waitForApi();
+  });
+
+  after(async () => {
+    await operator?.stop();
+    await kubectl(['delete', 'clusterexecpolicy', `cli-${ns.name}`]);
+    await ns?.remove();
+  });
+
+  it('runs a command as alice, prints its output and exits 0', async () => {
+    const r = await as(() => alice, ['create', 'target', '-u', 'alice', '--ttl', '5m', '--', 'id']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${ID}\n`);
+  });
+
+  it("exits with the command's exit code, its stderr on stderr", async () => {
+    const r = await as(() => alice, ['create', 'target', '-u', 'alice', '--ttl', '5m', '--', 'sh', '-c', 'echo oops >&2; exit 3']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'oops\n');
+  });
+
+  it("prints the admission webhook's refusal and exits 1", async () => {
+    const r = await as(() => alice, ['create', 'target', '-u', 'root', '--', 'id']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^Error from server \(Forbidden\): .*RootUserDenied: ClusterExecPolicy "cli-/);
+  });
+
+  it('exits 2 on usage errors, through kubectl', async () => {
+    const r = await as(() => alice, ['create', 'target', '--', 'id']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /required option '-u, --user <user>' not specified/);
+  });
+
+  it('creates a session to attach later, waits for Ready, and shows it with get and list', async () => {
+    const c = await as(() => alice, ['create', 'target', '-u', 'alice', '--name', 'shell', '--reason', 'INC-1', '--wait']);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(c.stdout, `execsession.execsession.dev/shell created\nattach with: kubectl execsession attach shell -n ${ns.name}\n`);
+    const w = await as(() => alice, ['wait', 'shell', '--for', 'ready', '--timeout', '30s']);
+    assert.deepEqual([w.code, w.stdout], [0, `execsession ${ns.name}/shell is Ready\n`]);
+    const table = await as(() => alice, ['get', 'shell']);
+    assert.equal(table.code, 0, table.stderr);
+    const [header, row] = table.stdout.split('\n');
+    assert.match(header!, /^NAME\s+POD\s+CONTAINER\s+USER\s+SUBJECT\s+PHASE\s+EXPIRES\s+AGE$/);
+    assert.match(row!, /^shell\s+target\s+\S+\s+alice\s+alice\s+Ready\s+in (14|15) minutes\s+\d+s$/);
+    const wide = await as(() => alice, ['get', 'shell', '-o', 'wide']);
+    assert.match(wide.stdout.split('\n')[1]!, /\s1000:1000\s+INC-1$/);
+    const json = JSON.parse((await as(() => alice, ['get', 'shell', '-o', 'json'])).stdout) as ExecSession;
+    assert.equal(json.status?.phase, 'Ready');
+    assert.match((await as(() => alice, ['get', 'shell', '-o', 'yaml'])).stdout, /^apiVersion: execsession\.dev\/v1alpha1\nkind: ExecSession\n/m);
+    const list = await as(() => alice, ['list']);
+    assert.match(list.stdout, /\nshell\s+target\s/);
+    assert.match(list.stdout, /\ntarget-[a-z0-9]{5}\s+target\s+\S+\s+alice\s+alice\s+Succeeded\s+-\s/);
+  });
+
+  it("prints kube-apiserver's RBAC refusal for list -A", async () => {
+    const r = await plugin(alice, ['list', '-A']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^Error from server \(Forbidden\): .*User "alice" cannot list resource "execsessions" in API group "execsession\.dev" at the cluster scope/);
+  });
+
+  it('refuses approve and deny: RBAC for alice, the operator for a session that is not waiting', async () => {
+    const rbac = await as(() => alice, ['approve', 'shell']);
+    assert.equal(rbac.code, 1);
+    assert.match(rbac.stderr, /^Error from server \(Forbidden\): .*User "alice" cannot create resource "execsessions\/approve" in API group "subresources\.execsession\.dev"/);
+    for (const action of ['approve', 'deny']) {
+      const r = await as(() => bob, [action, 'shell', '--reason', 'looks fine']);
+      assert.equal(r.code, 1, action);
+      assert.match(r.stderr, new RegExp(`^Error from server \\(NotWaitingForApproval\\): execsession ${ns.name}/shell is Ready, not WaitingForApproval`));
+    }
+  });
+
+  it('attaches without a terminal: stdin, stdout and the exit code pass through', async () => {
+    const id = await as(() => alice, ['attach', 'shell', '-T', '--', 'id']);
+    assert.deepEqual([id.code, id.stdout], [0, `${ID}\n`], id.stderr);
+    // One line, not until end of file: the 1.20 kubelet's v4 exec stream cannot pass stdin's close on.
+    const read = await as(() => alice, ['attach', 'shell', '-T', '--', 'sh', '-c', 'read line; echo "got $line"'], 'through stdin\n');
+    assert.deepEqual([read.code, read.stdout], [0, 'got through stdin\n'], read.stderr);
+    const three = await as(() => alice, ['attach', 'shell', '-T', '--', 'sh', '-c', 'echo oops >&2; exit 3']);
+    assert.deepEqual([three.code, three.stdout, three.stderr], [3, '', 'oops\n']);
+  });
+
+  it("refuses an attach with kube-apiserver's RBAC message (carol) or the operator's (bob, not the subject)", async () => {
+    const rbac = await as(() => carol, ['attach', 'shell', '-T', '--', 'id']);
+    assert.equal(rbac.code, 1);
+    assert.match(rbac.stderr, /^Error from server \(Forbidden\): .*User "carol" cannot get resource "execsessions\/attach" in API group "subresources\.execsession\.dev"/);
+    const subject = await as(() => bob, ['attach', 'shell', '-T', '--', 'id']);
+    assert.equal(subject.code, 1);
+    assert.match(subject.stderr, new RegExp(`^Error from server \\(NotSubject\\): only alice may attach to execsession ${ns.name}/shell`));
+  });
+
+  it('attaches with a terminal: its size, the exit code, and the terminal restored after', async () => {
+    const line = `stty -g; stty cols 91 rows 27; kubectl execsession -n ${ns.name} attach shell -- sh -c 'stty size; exit 3'; echo "rc=$?"; stty -g`;
+    const r = await inTerminal(alice, line);
+    const lines = r.output.split(/\r?\n/).filter((l) => l.trim() !== '');
+    assert.equal(r.code, 0, r.output);
+    assert.equal(lines.length, 4, r.output);
+    const [before, size, rc, after] = lines;
+    assert.equal(size?.trim(), '27 91');
+    assert.equal(rc, 'rc=3');
+    assert.equal(after, before, 'stty settings differ after the attach: the terminal was left raw');
+  });
+
+  it('extends, then revokes; wait --for end sees it end', async () => {
+    const before = await getSession(ns.name, 'shell');
+    const e = await as(() => alice, ['extend', 'shell', '--by', '10m']);
+    assert.equal(e.code, 0, e.stderr);
+    const expiresAt = new Date(Date.parse(before.status?.expiresAt ?? '') + 600_000).toISOString().replace('.000Z', 'Z');
+    assert.match(e.stdout, new RegExp(`^execsession ${ns.name}/shell extended by 10m: expires at ${expiresAt} \\(in \\d+ minutes\\)\\n$`));
+    const r = await as(() => alice, ['revoke', 'shell', '--reason', 'done']);
+    assert.deepEqual([r.code, r.stdout], [0, `execsession ${ns.name}/shell revoked by alice\n`], r.stderr);
+    const w = await as(() => alice, ['wait', 'shell', '--for', 'end', '--timeout', '30s']);
+    assert.equal(w.code, 0, w.stderr);
+    assert.match(w.stdout, new RegExp(`^execsession ${ns.name}/shell is Terminated`));
+  });
+
+  it('takes --kubeconfig after the plugin name, and names a missing context', async () => {
+    const r = await plugin('/nonexistent', ['--kubeconfig', alice, 'get', 'shell', '-n', ns.name, '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const bad = await plugin(alice, ['list', '--context', 'nope']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /context "nope" is not in the kubeconfig/);
+  });
+});
