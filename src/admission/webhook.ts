@@ -21,6 +21,8 @@ export interface WebhookConfig {
   listenPort: number;
   /** How kube-apiserver reaches us; a URL without port gets the listening port. */
   endpoint: { url?: string; service?: { namespace: string; name: string; port: number } };
+  /** Further DNS names for the serving certificate (the aggregated API's Service shares it). */
+  extraDnsNames?: string[];
 }
 
 const RECHECK_MS = 60 * 60 * 1000;
@@ -44,6 +46,15 @@ export class Webhook {
 
   constructor(private readonly kube: Kube, private readonly cfg: WebhookConfig, private readonly log: Logger) {
     this.authorizer = new Authorizer(kube);
+  }
+
+  /** Called with the certificates after every refresh (the aggregated API serves the same ones). */
+  onRefresh: ((certs: OperatorSecrets['certs']) => void) | undefined;
+
+  /** The serving certificates (after start). */
+  get certs(): OperatorSecrets['certs'] {
+    if (!this.secrets) throw new Error('the webhook has not started');
+    return this.secrets.certs;
   }
 
   /** The HMAC key for requester stamps (after start). */
@@ -98,7 +109,8 @@ export class Webhook {
   }
 
   private certRequest(e: WebhookEndpoint): CertRequest {
-    return { ...certNames(e), now: new Date(), validDays: 365 };
+    const names = certNames(e);
+    return { ...names, dnsNames: [...names.dnsNames, ...(this.cfg.extraDnsNames ?? [])], now: new Date(), validDays: 365 };
   }
 
   private async register(e: WebhookEndpoint): Promise<void> {
@@ -111,6 +123,7 @@ export class Webhook {
     try {
       this.secrets = await ensureOperatorSecrets(this.kube, this.cfg.namespace, this.cfg.secretName, this.certRequest(e));
       this.server?.updateCertificates(this.secrets.certs);
+      this.onRefresh?.(this.secrets.certs);
       await this.register(e);
     } catch (err) {
       this.log.warn({ err: String(err) }, 'webhook refresh failed; will retry');

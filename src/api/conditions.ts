@@ -47,6 +47,8 @@ export const Reason = {
   ApprovalTimedOut: 'ApprovalTimedOut',
   /** Only once the user was resolved did the session need approvals it does not have. */
   ApprovalRequired: 'ApprovalRequired',
+  /** Someone ended the session early through the revoke subresource. */
+  Revoked: 'Revoked',
 } as const;
 
 /** One of the {@link Reason} values. */

@@ -182,6 +182,8 @@ export interface ExecSessionStatus {
   user?: ResolvedUser;
   helperPod?: HelperPodRef;
   attach?: AttachInfo;
+  /** Set by the `revoke` subresource; the controller then ends the session Terminated/Revoked. */
+  revocation?: { username: string; at: string; reason?: string };
   startedAt?: string;
   /** startedAt + ttl, stored once so operator restarts do not extend the session. */
   expiresAt?: string;

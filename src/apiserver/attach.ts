@@ -158,8 +158,10 @@ class Attachment {
       this.send(upstream, data, this.client);
     } else if (channel === Channel.Resize) {
       this.send(upstream, data, this.client);
-    } else if (channel === Channel.Close && this.client.protocol === PROTOCOL_V5) {
-      // Closing stdin: a terminal ends input with ^D itself; the kubelet's v4 stream cannot half-close.
+    } else if (channel === Channel.Close && this.client.protocol === PROTOCOL_V5 && upstream.protocol === PROTOCOL_V5) {
+      // Closing stdin reaches the process only where the cluster speaks v5 too (Kubernetes 1.30+):
+      // v4 cannot half-close. With a terminal, ^D ends input either way.
+      this.send(upstream, data, this.client);
     }
   }
 

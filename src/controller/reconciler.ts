@@ -17,6 +17,7 @@ import { helperPod, helperPodName } from '../exec/helper-pod.js';
 import { InspectError } from '../exec/inspect.js';
 import { ResolveUserError, resolveUser, type ResolvedUser } from '../exec/resolve-user.js';
 import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
+import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from '../apiserver/types.js';
 import type { Outcome } from './queue.js';
 import { decideApproval } from './approval-gate.js';
 import { decideHelper, decideTarget, expiryFor, remainingMs } from './decide.js';
@@ -33,6 +34,16 @@ function statusUser(u: ResolvedUser): NonNullable<ExecSessionStatus['user']> {
 /** `uid=1000(alice) gid=1000 groups=1000,2000`, as `id` would say it. */
 function describeUser(u: ResolvedUser): string {
   return `uid=${u.uid}${u.name ? `(${u.name})` : ''} gid=${u.gid} groups=${u.groups.join(',')}`;
+}
+
+/** Where and how the session's subject attaches (docs/api.md). */
+export function attachInfo(server: string, s: ExecSession): NonNullable<ExecSessionStatus['attach']> {
+  const ns = s.metadata.namespace ?? '';
+  const name = s.metadata.name ?? '';
+  return {
+    url: `${server}/apis/${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}/namespaces/${ns}/execsessions/${name}/attach`,
+    command: `kubectl execsession attach ${name} -n ${ns}`,
+  };
 }
 
 /** How often a live session re-checks its helper and target, at the latest. */
@@ -59,6 +70,10 @@ export class Reconciler {
     if (isTerminalPhase(phase)) return this.ending.afterEnd(s);
     if (!(s.metadata.finalizers ?? []).includes(FINALIZER)) {
       s = await this.kube.setSessionFinalizers(namespace, name, [...(s.metadata.finalizers ?? []), FINALIZER], s.metadata.resourceVersion ?? '');
+    }
+    const revoked = s.status?.revocation;
+    if (revoked?.at) {
+      return this.ending.end(s, 'Terminated', Reason.Revoked, `revoked by ${revoked.username} at ${revoked.at}${revoked.reason ? `: ${revoked.reason}` : ''}`);
     }
     if (remainingMs(s.status?.expiresAt, this.now()) <= 0) {
       return this.ending.end(s, 'Expired', Reason.TtlElapsed, `the session's ttl elapsed at ${s.status?.expiresAt}`);
@@ -106,7 +121,7 @@ export class Reconciler {
     const helper = helperPod({
       session: { name: s.metadata.name ?? '', namespace: ns, uid: s.metadata.uid ?? '' },
       namespace: this.cfg.namespace, nodeName: d.node, image: this.cfg.helperImage, imagePullPolicy: this.cfg.helperPullPolicy,
-      expiresAt, now,
+      expiresAt, now, latestExpiry: expiryFor(now, Math.max(d.ttlMs, authz.maxTtlMs)),
     });
     try {
       await this.kube.createPod(helper);
@@ -215,7 +230,7 @@ export class Reconciler {
     const where = this.where(s);
     const who = describeUser(user);
     const message = `ready: ${where} as ${who} until ${s.status?.expiresAt}`;
-    await this.report(s, { phase: 'Ready', backend, user: statusUser(user), message },
+    await this.report(s, { phase: 'Ready', backend, user: statusUser(user), attach: attachInfo(this.cfg.publicServer ?? '', s), message },
       { type: ConditionType.HelperReady, status: 'True', reason: 'HelperRunning', message: `helper pod ${ref.name} runs` },
       { type: ConditionType.Ready, status: 'True', reason: Reason.SessionReady, message });
     await this.event(s, 'Normal', 'Ready', message);

@@ -62,7 +62,7 @@ export interface Kube {
   /** Creates or replaces an APIService (the aggregated API's registration). */
   applyApiService(service: V1APIService): Promise<void>;
   /**
-   * Opens a raw exec WebSocket (channel protocol v4.channel.k8s.io) to a pod,
+   * Opens a raw exec WebSocket (channel protocol v5.channel.k8s.io, else v4) to a pod,
    * for relaying frames; the caller owns the socket.
    */
   openExecStream(namespace: string, pod: string, container: string, argv: string[], opts: ExecStreamOptions): Promise<WebSocket>;
@@ -334,7 +334,8 @@ export class KubeClient implements Kube {
     const url = `${server.replace(/^http/, 'ws').replace(/\/$/, '')}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/exec?${q.toString()}`;
     const options: WebSocket.ClientOptions = {};
     await this.kc.applyToHTTPSOptions(options);
-    const ws = new WebSocket(url, ['v4.channel.k8s.io'], options);
+    // v5 (Kubernetes 1.30+) can close stdin; older API servers pick v4.
+    const ws = new WebSocket(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], options);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(ws));
       ws.once('unexpected-response', (_req, res) => {

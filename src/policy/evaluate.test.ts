@@ -192,6 +192,7 @@ describe('evaluate', () => {
       allowed: true,
       policy: { kind: 'ExecPolicy', name: 'strict', namespace: 'default' },
       ttlMs: 15 * MIN,
+      maxTtlMs: 60 * MIN,
       approvalsRequired: 1,
       approvers,
       blockSelfApproval: true,

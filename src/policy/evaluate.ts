@@ -127,6 +127,7 @@ function allow(policy: Candidate, req: PolicyRequest, pending: string[]): Decisi
     allowed: true,
     policy: policy.ref,
     ttlMs: req.ttlMs ?? policy.defaultTtlMs,
+    maxTtlMs: policy.maxTtlMs,
     approvalsRequired: approval.required ?? 0,
     approvers: approval.approvers ?? [],
     blockSelfApproval: approval.blockSelfApproval ?? true,

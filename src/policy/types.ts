@@ -242,6 +242,8 @@ export interface Allowed {
   policy: PolicyRef;
   /** The session's ttl: its own, else the policy default. */
   ttlMs: number;
+  /** The policy's ttl.max: how long the session may last in all, extensions included. */
+  maxTtlMs: number;
   approvalsRequired: number;
   approvers: Subject[];
   blockSelfApproval: boolean;

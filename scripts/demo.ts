@@ -1,0 +1,84 @@
+/**
+ * `npm run demo`: the one command a newcomer runs. Brings up the local cluster
+ * if none runs, installs the CRDs, the sample policy, the sample target pod and
+ * RBAC for user alice (group developers), starts the operator, and then, as
+ * alice, creates a session on the sample pod and attaches to it:
+ *
+ *   kubectl execsession create target -u alice --ttl 15m --attach
+ *
+ * On exit it stops the operator, and the cluster if it started it (unless --keep).
+ *
+ *   npm run demo                       interactive shell as alice in the sample pod
+ *   npm run demo -- --command id       run one command instead, print its output, exit with its code
+ *   npm run demo -- --keep             leave the cluster running afterwards
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { down, isRunning, up } from '../test/cluster/cluster.js';
+import { REPO_ROOT, STATE_DIR } from '../test/cluster/config.js';
+import { ADMIN_KUBECONFIG, eventually, grant, kubectl, kubectlOk, userKubeconfig } from '../test/support/cluster.js';
+import { OperatorProcess, grantSubresources, installCrds, waitForApi } from '../test/support/operator.js';
+
+const step = (text: string): void => void process.stderr.write(`\x1b[1mdemo:\x1b[0m ${text}\n`);
+
+/** What alice needs in namespace default, besides the policy: sessions, pods/exec, attach. */
+async function grantAlice(): Promise<void> {
+  for (const role of ['demo-sessions', 'demo-exec']) await kubectl(['-n', 'default', 'delete', 'role,rolebinding', role, '--ignore-not-found']);
+  await grant('default', 'demo-sessions', ['create', 'get', 'list', 'watch', 'delete'], 'execsessions.execsession.dev', ['alice']);
+  await grant('default', 'demo-exec', ['create', 'get'], 'pods/exec', ['alice']);
+  await grantSubresources('default', 'demo-attach', ['attach', 'revoke', 'extend'], ['create', 'get'], ['alice']);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { command: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write('usage: npm run demo [-- --command CMD] [-- --keep]\n');
+    return 0;
+  }
+  const startedHere = !(await isRunning());
+  if (startedHere) {
+    step('starting the local cluster (kube-apiserver, etcd, kubelet, containerd); about 30 s once `npm run setup` has built it');
+    await up();
+  } else {
+    step('using the local cluster that already runs');
+  }
+  const operator = new OperatorProcess();
+  try {
+    step('installing the CRDs, the sample ClusterExecPolicy "developers" and the sample pod "target" in namespace default');
+    await installCrds();
+    await kubectlOk(['apply', '-f', join(REPO_ROOT, 'config/samples/clusterexecpolicy-developers.yaml'), '-f', join(REPO_ROOT, 'config/samples/target-pod.yaml')]);
+    await grantAlice();
+    const alice = await userKubeconfig('alice', ['developers']);
+    await kubectlOk(['-n', 'default', 'wait', '--for=condition=Ready', 'pod/target', '--timeout=60s']);
+    step('starting the operator (admission webhook, aggregated API, controller)');
+    await operator.start();
+    await waitForApi();
+    await eventually('the sample policy to be valid', async () => (await kubectl(['get', 'clusterexecpolicy', 'developers', '-o', 'jsonpath={.status.valid}'])).stdout === 'true', 30_000);
+    const command = values.command ? ['--', ...values.command.split(' ')] : ['--attach'];
+    step(`as alice (group developers): kubectl execsession create target -u alice --ttl 15m ${command.join(' ')}`);
+    if (!values.command) step('you get a shell as alice inside the sample pod; try `id`, `ps`; Ctrl-D ends it');
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/kubectl-execsession.js'), 'create', 'target', '-u', 'alice', '--ttl', '15m', '-n', 'default', ...command], {
+        stdio: 'inherit',
+        env: { ...process.env, KUBECONFIG: alice, KUBECACHEDIR: join(STATE_DIR, 'kubectl-cache') },
+      });
+      child.once('exit', (c, signal) => resolve(c ?? (signal ? 128 : 1)));
+    });
+    step(`the session ended (exit ${code}); see it with: kubectl --kubeconfig ${ADMIN_KUBECONFIG} get execsessions -n default`);
+    return code;
+  } finally {
+    await operator.stop();
+    if (startedHere && !values.keep) {
+      step('stopping the local cluster (keep it with: npm run demo -- --keep)');
+      await down();
+    } else {
+      step(`the cluster keeps running; stop it with: npm run cluster:down`);
+    }
+  }
+}
+
+main().then((code) => process.exit(code), (e: unknown) => {
+  process.stderr.write(`demo: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
