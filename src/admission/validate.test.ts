@@ -9,6 +9,7 @@ describe('validateCreate', () => {
     assert.deepEqual(validateCreate(OK), []);
     assert.deepEqual(validateCreate({ ...OK, tty: false, command: ['id'] }), []);
     assert.deepEqual(validateCreate({ ...OK, user: '1000:2000', container: 'app-1' }), []);
+    assert.deepEqual(validateCreate({ ...OK, onBehalfOf: { username: 'alice', groups: ['developers', 'system:authenticated'] } }), []);
   });
   const bad: Array<[string, object, RegExp]> = [
     ['a malformed user', { ...OK, user: 'a:b:c' }, /spec\.user: .*<name\|uid>\[:<group\|gid>\]/],
@@ -20,6 +21,8 @@ describe('validateCreate', () => {
     ['an empty program', { ...OK, command: [''] }, /spec\.command\[0\]/],
     ['tty false without a command', { ...OK, tty: false }, /tty: false runs one command/],
     ['onBehalfOf without a user name', { ...OK, onBehalfOf: { username: '' } }, /spec\.onBehalfOf\.username: name the user/],
+    ['onBehalfOf asserting system:masters', { ...OK, onBehalfOf: { username: 'alice', groups: ['developers', 'system:masters'] } }, /spec\.onBehalfOf\.groups: "system:masters" is a Kubernetes system group/],
+    ['onBehalfOf a system identity', { ...OK, onBehalfOf: { username: 'system:kube-controller-manager' } }, /spec\.onBehalfOf\.username: "system:kube-controller-manager" is a Kubernetes system identity/],
   ];
   for (const [name, spec, message] of bad) {
     it(`refuses ${name}, saying what to do`, () => {

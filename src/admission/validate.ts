@@ -39,11 +39,25 @@ export function validateCreate(spec: Spec): string[] {
     if (spec.command.length === 0) problems.push('spec.command: give at least the program, e.g. ["id"], or leave it out for the user\'s login shell');
     if (spec.command[0] === '') problems.push('spec.command[0]: the program must not be empty');
   }
-  if (spec.onBehalfOf !== undefined && !spec.onBehalfOf.username) {
-    problems.push('spec.onBehalfOf.username: name the user the session is for, or leave spec.onBehalfOf out for a session of your own');
-  }
+  if (spec.onBehalfOf !== undefined) problems.push(...onBehalfOfProblems(spec.onBehalfOf));
   if (spec.tty === false && !spec.command?.length) {
     problems.push('spec.command: a session with tty: false runs one command; set spec.command, or leave tty at its default (true) for an interactive session');
+  }
+  return problems;
+}
+
+/** Problems with a delegated subject: it must be named, and a trusted creator may not assert the cluster's own identities. */
+function onBehalfOfProblems(o: { username: string; groups?: string[] }): string[] {
+  if (!o.username) return ['spec.onBehalfOf.username: name the user the session is for, or leave spec.onBehalfOf out for a session of your own'];
+  const problems: string[] = [];
+  if (o.username.startsWith('system:')) {
+    problems.push(`spec.onBehalfOf.username: "${o.username}" is a Kubernetes system identity; sessions on behalf of ServiceAccounts or components are not supported`);
+  }
+  // The creator asserts the subject's groups; system:masters above all must never be assertable.
+  for (const g of o.groups ?? []) {
+    if (g.startsWith('system:') && g !== 'system:authenticated') {
+      problems.push(`spec.onBehalfOf.groups: "${g}" is a Kubernetes system group and cannot be asserted for someone; name the subject's own groups`);
+    }
   }
   return problems;
 }

@@ -113,7 +113,8 @@ export class HelperClient {
     const ref = { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '' };
     const running = pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp;
     const killed = running ? await this.cleanup(ref).catch(() => -1) : 0;
-    await this.kube.deletePod(ref.namespace, ref.name);
+    // Cleaned up: nothing is left for the helper's own SIGTERM handler to do, so it need not be waited for.
+    await this.kube.deletePod(ref.namespace, ref.name, killed >= 0 && running ? 1 : undefined);
     return killed;
   }
 

@@ -44,7 +44,8 @@ export interface Kube {
   getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
   getNode(name: string): Promise<V1Node | undefined>;
   createPod(pod: V1Pod): Promise<V1Pod>;
-  deletePod(namespace: string, name: string): Promise<void>;
+  /** Deletes a pod; `gracePeriodSeconds` overrides the pod's own. */
+  deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<void>;
   listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
   recordEvent(session: ExecSession, event: SessionEvent): Promise<void>;
   exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
@@ -216,8 +217,8 @@ export class KubeClient implements Kube {
     return this.core.createNamespacedPod({ namespace: pod.metadata?.namespace ?? 'default', body: pod });
   }
 
-  async deletePod(namespace: string, name: string): Promise<void> {
-    await orUndefined(this.core.deleteNamespacedPod({ namespace, name }));
+  async deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<void> {
+    await orUndefined(this.core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds }));
   }
 
   async listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
