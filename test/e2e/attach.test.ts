@@ -41,7 +41,7 @@ describe('attach', () => {
     alice = await userKubeconfig('alice', ['developers']);
     bob = await userKubeconfig('bob', ['developers']);
     mallory = await userKubeconfig('mallory', ['developers']);
-    operator = new OperatorProcess();
+    operator = new OperatorProcess(['--attach-limit', '2', '--attach-idle-timeout', '6s']);
     await operator.start();
     await waitForApi();
     await createSession(ns.name, 'alice', { podName: 'target', user: 'alice', ttl: '30m' }, alice);
@@ -124,6 +124,21 @@ describe('attach', () => {
     assert.equal((await getSession(ns.name, 'alice')).status?.phase, 'Ready');
   });
 
+  it('limits concurrent attaches per session, and closes an idle attach', async () => {
+    const first = await attach(alice, ns.name, 'alice', { command: ['sleep', '600'], tty: false });
+    const second = await attach(alice, ns.name, 'alice', { command: ['sleep', '600'], tty: false });
+    const started = Date.now();
+    const e = await attach(alice, ns.name, 'alice', { command: ['id'] }).then(() => undefined, (err: unknown) => err);
+    assert.ok(e instanceof AttachRefused, String(e));
+    assert.equal(e.code, 429);
+    assert.match(e.body, /already has 2 attaches, the limit/);
+    const [a, b] = await Promise.all([first.done, second.done]);
+    assert.equal(a.status?.reason, 'IdleTimeout');
+    assert.equal(b.status?.reason, 'IdleTimeout');
+    assert.ok(a.closedAt - started < 10_000, `closed ${a.closedAt - started} ms after the start`);
+    assert.match(first.stderr(), /attach closed after 6s without input or output/);
+  });
+
   it('extends a live session within its policy', async () => {
     const before = Date.parse((await getSession(ns.name, 'alice')).status?.expiresAt ?? '');
     const out = await kubectlOk(['create', '--raw', subresource('alice', 'extend'), '-f', '-'], { kubeconfig: alice, input: '{"by":"5m"}' });
@@ -138,7 +153,8 @@ describe('attach', () => {
     await createSession(ns.name, 'short', { podName: 'target', user: 'alice', ttl: '20s' }, alice);
     const { session } = await waitForPhase(ns.name, 'short', ['Ready']);
     const expiresAt = Date.parse(session.status?.expiresAt ?? '');
-    const a = await attach(alice, ns.name, 'short', { command: ['sleep', '600'], tty: false });
+    // Output every second: the attach is busy (not idle) when the session expires.
+    const a = await attach(alice, ns.name, 'short', { command: ['sh', '-c', 'while :; do echo tick; sleep 1; done'], tty: false });
     const { status, closedAt } = await a.done;
     assert.equal(status?.reason, 'Expired');
     assert.ok(closedAt - expiresAt < 1000, `closed ${closedAt - expiresAt} ms after expiry`);
@@ -148,7 +164,7 @@ describe('attach', () => {
     assert.equal(e.code, 410);
     assert.ok(e.body.includes(`expired at ${session.status?.expiresAt}`), e.body);
     await waitForPhase(ns.name, 'short', ['Expired']);
-    const left = (await containerProcesses(ns.name, 'target')).filter((p) => p.includes('sleep 600'));
+    const left = (await containerProcesses(ns.name, 'target')).filter((p) => p.includes('echo tick'));
     assert.deepEqual(left, []);
   });
 
