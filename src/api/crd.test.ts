@@ -106,13 +106,15 @@ describe('CRD schema', () => {
 });
 
 describe('CRD printer columns', () => {
-  it('(c) shows phase, pod, container, user, expiry and age', () => {
+  it('(c) shows phase, pod, container, user, expiry and age; requester and subject with -o wide', () => {
     const columns = (version.additionalPrinterColumns ?? []).map(({ name, type, jsonPath }) => ({ name, type, jsonPath }));
     assert.deepEqual(columns, [
       { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
       { name: 'Pod', type: 'string', jsonPath: '.spec.podName' },
       { name: 'Container', type: 'string', jsonPath: '.status.container' },
       { name: 'User', type: 'string', jsonPath: '.spec.user' },
+      { name: 'Requester', type: 'string', jsonPath: '.spec.requester.username' },
+      { name: 'For', type: 'string', jsonPath: '.spec.onBehalfOf.username' },
       // A string, not a date: kubectl shows future dates as <invalid>.
       { name: 'Expires', type: 'string', jsonPath: '.status.expiresAt' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
