@@ -10,7 +10,7 @@ import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { HOST_IP } from '../cluster/config.js';
 import { AttachRefused, attach } from '../support/attach.js';
-import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
+import { eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
 import { API_GROUP_VERSION, OperatorProcess, grantSubresources, installCrds, waitForApi } from '../support/operator.js';
 import { runTargetPod } from '../support/pods.js';
 import { containerProcesses, createSession, getSession, waitForPhase } from '../support/sessions.js';
@@ -70,6 +70,12 @@ describe('attach', () => {
     assert.equal(b.stderr(), 'oops\n');
     assert.equal(end.status?.reason, 'NonZeroExitCode');
     assert.equal(end.status?.details?.causes?.[0]?.message, '3');
+    // The record: who attached, what ran, how it ended.
+    const events = await eventually('the attach Events', async () => {
+      const out = await kubectlOk(['-n', ns.name, 'get', 'events', '--field-selector', 'involvedObject.name=alice', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
+      return /Detached: alice detached after \d+s \(exit 3\)/.test(out) ? out : undefined;
+    }, 15_000);
+    assert.match(events ?? '', /Attached: alice attached \(command \["id"\]\)/);
   });
 
   it('gives a terminal that follows resizes, and ends on Ctrl-D', async () => {
