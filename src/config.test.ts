@@ -8,7 +8,7 @@ const CONTAINERD_CONFIG = '/run/containerd/io.containerd.runtime.v2.task/k8s.io/
 const DEFAULTS: Comparable = {
   kubeconfig: '',
   webhook: {
-    namespace: 'execsession-system', secretName: 'execsession-operator', listenHost: '0.0.0.0', listenPort: 9443,
+    namespace: 'execsession-system', secretName: 'execsession-operator', certSecret: '', certRefreshMs: 60_000, listenHost: '0.0.0.0', listenPort: 9443,
     endpoint: { service: { namespace: 'execsession-system', name: 'execsession-webhook', port: 443 } },
   },
   api: {
@@ -71,6 +71,21 @@ describe('webhook flags', () => {
   });
 });
 
+describe('certificate flags', () => {
+  it('self-managed by default, re-read every minute when from a Secret', () => {
+    const w = loadConfig([], {}).webhook;
+    assert.deepEqual([w.secretName, w.certSecret, w.certRefreshMs], ['execsession-operator', '', 60_000]);
+    assert.equal(loadConfig(['--cert-secret', 'execsession-serving'], {}).webhook.secretName, 'execsession-operator', 'the stamp key stays in the operator\'s Secret');
+  });
+  it('refuses a bad Secret name, the operator\'s own Secret, and a refresh under a second', () => {
+    throwsConfig(['--cert-secret', 'Serving_Certs'], {}, /--cert-secret must be a Secret name/);
+    throwsConfig(['--cert-secret', 'execsession-operator'], {}, /--cert-secret names the operator's own Secret "execsession-operator".*execsession-serving/);
+    throwsConfig(['--cert-secret', 'ops', '--webhook-secret', 'ops'], {}, /operator's own Secret "ops"/);
+    throwsConfig(['--cert-refresh', '500ms'], {}, /--cert-refresh must be at least 1s, got "500ms"/);
+    throwsConfig(['--cert-refresh', 'often'], {}, /^--cert-refresh: invalid duration "often"/);
+  });
+});
+
 function throwsConfig(argv: string[], env: NodeJS.ProcessEnv, message: RegExp): void {
   assert.throws(() => loadConfig(argv, env), (e: unknown) => {
     assert.ok(e instanceof ConfigError, `not a ConfigError: ${String(e)}`);
@@ -109,6 +124,9 @@ const FLAGS: [string, string, string, (c: OperatorConfig) => unknown, unknown][]
   ['lease-name', 'EXECSESSION_LEASE_NAME', 'my-lease', (c) => c.leaseName, 'my-lease'],
   ['lease-duration', 'EXECSESSION_LEASE_DURATION', '1m', (c) => c.leaseDurationMs, 60_000],
   ['log-level', 'EXECSESSION_LOG_LEVEL', 'debug', (c) => c.logLevel, 'debug'],
+  ['webhook-secret', 'EXECSESSION_WEBHOOK_SECRET', 'my-operator', (c) => c.webhook.secretName, 'my-operator'],
+  ['cert-secret', 'EXECSESSION_CERT_SECRET', 'execsession-serving', (c) => c.webhook.certSecret, 'execsession-serving'],
+  ['cert-refresh', 'EXECSESSION_CERT_REFRESH', '2s', (c) => c.webhook.certRefreshMs, 2_000],
 ];
 
 describe('loadConfig reads every flag', () => {

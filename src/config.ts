@@ -24,7 +24,9 @@ const FLAGS = {
   'webhook-listen': { default: '0.0.0.0:9443', help: 'address the admission webhook listens on (HOST:PORT; port 0 picks a free one)' },
   'webhook-url': { default: '', help: 'URL kube-apiserver calls the webhook at (default: https://LISTEN-HOST:PORT when the listen host is an address, else --webhook-service)' },
   'webhook-service': { default: '', help: 'Service kube-apiserver calls the webhook through, NAMESPACE/NAME[:PORT] (default: NAMESPACE/execsession-webhook:443 when listening on all addresses)' },
-  'webhook-secret': { default: 'execsession-operator', help: 'Secret (in --namespace) holding the webhook certificates and the stamp-signing key' },
+  'webhook-secret': { default: 'execsession-operator', help: 'Secret (in --namespace) holding the stamp-signing key and, without --cert-secret, the certificates the operator issues itself' },
+  'cert-secret': { default: '', help: 'Secret (in --namespace) with tls.crt, tls.key and ca.crt that someone else keeps, e.g. cert-manager (config/cert-manager): the webhook and the aggregated API serve it, the operator never writes it (default: the operator issues and renews its own certificates)' },
+  'cert-refresh': { default: '1m', help: 'how often --cert-secret is read again, so that a renewal is served and registered without a restart' },
   'api-listen': { default: '0.0.0.0:8443', help: 'address the aggregated API (subresources.execsession.dev: attach, approve, deny, revoke, extend) listens on (HOST:PORT; port 0 picks one)' },
   'api-service': { default: '', help: 'Service the APIService v1alpha1.subresources.execsession.dev points at, NAMESPACE/NAME (default: NAMESPACE/execsession-api, port 443)' },
   'public-server': { default: '', help: 'API server URL users reach, for status.attach.url (default: the operator\'s own API server URL)' },
@@ -89,12 +91,25 @@ function duration(flag: Flag, value: string): number {
   }
 }
 
+/** Where the webhook's certificates come from (the operator's own Secret, or --cert-secret). */
+function certConfig(get: (f: Flag) => string): Pick<WebhookConfig, 'secretName' | 'certSecret' | 'certRefreshMs'> {
+  const certSecret = get('cert-secret');
+  if (certSecret && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(certSecret)) throw new ConfigError(`--cert-secret must be a Secret name in --namespace, got "${certSecret}"`);
+  if (certSecret && certSecret === get('webhook-secret')) {
+    throw new ConfigError(`--cert-secret names the operator's own Secret "${certSecret}" (--webhook-secret), which the operator writes; name the Secret cert-manager writes (config/cert-manager: execsession-serving)`);
+  }
+  const certRefreshMs = duration('cert-refresh', get('cert-refresh'));
+  if (certRefreshMs < 1000) throw new ConfigError(`--cert-refresh must be at least 1s, got "${get('cert-refresh')}"`);
+  return { secretName: get('webhook-secret'), certSecret, certRefreshMs };
+}
+
 /** How the webhook listens and how kube-apiserver reaches it. */
-function webhookConfig(namespace: string, listen: string, url: string, service: string, secretName: string): WebhookConfig {
+function webhookConfig(get: (f: Flag) => string): WebhookConfig {
+  const [namespace, listen, url, service] = [get('namespace'), get('webhook-listen'), get('webhook-url'), get('webhook-service')];
   const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d+)$/.exec(listen);
   if (!m) throw new ConfigError(`--webhook-listen must be HOST:PORT, got "${listen}"`);
   const listenHost = (m[1] ?? '').replace(/^\[|\]$/g, '');
-  const base = { namespace, secretName, listenHost, listenPort: Number(m[2]) };
+  const base = { namespace, ...certConfig(get), listenHost, listenPort: Number(m[2]) };
   if (url) {
     if (!/^https:\/\/[^/]+$/.test(url)) throw new ConfigError(`--webhook-url must be https://HOST[:PORT] without a path, got "${url}"`);
     return { ...base, endpoint: { url } };
@@ -143,7 +158,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
   if (!get('runtime-config-path').includes('{id}')) throw new ConfigError('--runtime-config-path must contain {id}, which stands for the container ID');
   return {
     kubeconfig: get('kubeconfig') || env.KUBECONFIG || '',
-    webhook: webhookConfig(get('namespace'), get('webhook-listen'), get('webhook-url'), get('webhook-service'), get('webhook-secret')),
+    webhook: webhookConfig(get),
     api: apiConfig(get('namespace'), get),
     controller: {
       namespace: get('namespace'),

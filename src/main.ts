@@ -4,6 +4,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import { CertSecretError } from './admission/cert-secret.js';
 import { Webhook } from './admission/webhook.js';
 import { AggregatedApi, apiServiceDnsName } from './apiserver/aggregated.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -19,7 +20,8 @@ async function main(): Promise<void> {
   else kc.loadFromDefault();
   const kube = new KubeClient(kc);
   // The webhook first: sessions are stamped from the start, and the controller needs the stamp key.
-  const webhook = new Webhook(kube, { ...config.webhook, extraDnsNames: [apiServiceDnsName(config.api), `${apiServiceDnsName(config.api)}.cluster.local`] }, log);
+  // One serving certificate for both: it names the webhook's Service and the aggregated API's.
+  const webhook = new Webhook(kube, { ...config.webhook, extraDnsNames: [apiServiceDnsName(config.api)] }, log);
   await webhook.start();
   // Every replica serves the aggregated API (attach, approve, ...); only the leader reconciles.
   const api = new AggregatedApi(kube, config.api, config.controller.runtimePaths, log);
@@ -50,6 +52,11 @@ main().catch((e: unknown) => {
   if (e instanceof ConfigError) {
     process.stderr.write(`${e.message}\n`);
     process.exit(2);
+  }
+  // The message says which Secret and what to do; a stack trace would bury it.
+  if (e instanceof CertSecretError) {
+    process.stderr.write(`execsession operator: ${e.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`execsession operator: ${e instanceof Error ? e.stack : String(e)}\n`);
   process.exit(1);

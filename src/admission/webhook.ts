@@ -1,7 +1,8 @@
 /**
- * Runs the admission webhook inside the operator: settles the operator's Secret,
- * serves reviews over HTTPS, keeps both webhook configurations registered with
- * the current CA, and renews certificates before they expire.
+ * Runs the admission webhook inside the operator: loads its certificates and the
+ * stamp key (src/admission/cert-source.ts), serves reviews over HTTPS, keeps both
+ * webhook configurations registered with the current CA, and serves renewed
+ * certificates (its own, or those in --cert-secret) without a restart.
  */
 import { isIP } from 'node:net';
 import type { Logger } from '../controller/types.js';
@@ -10,45 +11,61 @@ import type { CertRequest } from './certs.js';
 import { webhookConfigurations, type WebhookEndpoint } from './registration.js';
 import { Authorizer, describeAllowed } from '../authz/authorizer.js';
 import { mutate, requesterOf, validate, type AdmissionRequest, type AdmissionResponse } from './review.js';
-import { ensureOperatorSecrets, type OperatorSecrets } from './secret.js';
+import { sameCerts } from './cert-secret.js';
+import { certsFromSecret, selfManagedCerts, type CertSource, type DialedNames } from './cert-source.js';
+import type { OperatorSecrets } from './secret.js';
 import { WebhookServer } from './server.js';
 
 /** Webhook settings (flags in src/config.ts). */
 export interface WebhookConfig {
   namespace: string;
+  /** The operator's own Secret: the stamp key, and the certificates unless certSecret is set. */
   secretName: string;
+  /** A Secret (in namespace) with tls.crt, tls.key and ca.crt that someone else keeps, e.g. cert-manager; '' = self-managed. */
+  certSecret: string;
+  /** How often certSecret is read again. */
+  certRefreshMs: number;
   listenHost: string;
   listenPort: number;
   /** How kube-apiserver reaches us; a URL without port gets the listening port. */
   endpoint: { url?: string; service?: { namespace: string; name: string; port: number } };
-  /** Further DNS names for the serving certificate (the aggregated API's Service shares it). */
+  /** Further names kube-apiserver dials with the same certificate: the aggregated API's Service (NAME.NAMESPACE.svc). */
   extraDnsNames?: string[];
 }
 
-const RECHECK_MS = 60 * 60 * 1000;
+/** The configurations are re-applied this often even without a change: someone may have deleted or edited them. */
+const REREGISTER_MS = 60 * 60 * 1000;
 
-/** The names the serving certificate needs for an endpoint. */
-export function certNames(e: WebhookEndpoint): { dnsNames: string[]; ips: string[] } {
-  if ('service' in e) {
-    const { name, namespace } = e.service;
-    return { dnsNames: [`${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`], ips: [] };
-  }
+/** The names kube-apiserver verifies the serving certificate against, for an endpoint and further Service names. */
+export function dialedNames(e: WebhookEndpoint, extraDnsNames: string[] = []): DialedNames {
+  if ('service' in e) return { dnsNames: [`${e.service.name}.${e.service.namespace}.svc`, ...extraDnsNames], ips: [] };
   const host = new URL(e.url).hostname.replace(/^\[|\]$/g, '');
-  return isIP(host) ? { dnsNames: [], ips: [host] } : { dnsNames: [host], ips: [] };
+  return isIP(host) ? { dnsNames: extraDnsNames, ips: [host] } : { dnsNames: [host, ...extraDnsNames], ips: [] };
+}
+
+/** The names the operator's own certificate carries: the dialed ones, each Service name also as NAME.NAMESPACE.svc.cluster.local. */
+export function certNames(e: WebhookEndpoint, extraDnsNames: string[] = []): DialedNames {
+  const d = dialedNames(e, extraDnsNames);
+  return { dnsNames: d.dnsNames.flatMap((n) => (n.endsWith('.svc') ? [n, `${n}.cluster.local`] : [n])), ips: d.ips };
 }
 
 export class Webhook {
   private server: WebhookServer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private secrets: OperatorSecrets | undefined;
+  private refreshes = 0;
 
   private readonly authorizer: Authorizer;
+  private readonly source: CertSource;
 
   constructor(private readonly kube: Kube, private readonly cfg: WebhookConfig, private readonly log: Logger) {
     this.authorizer = new Authorizer(kube);
+    this.source = cfg.certSecret
+      ? certsFromSecret(kube, cfg.namespace, cfg.secretName, cfg.certSecret, cfg.certRefreshMs)
+      : selfManagedCerts(kube, cfg.namespace, cfg.secretName);
   }
 
-  /** Called with the certificates after every refresh (the aggregated API serves the same ones). */
+  /** Called with the certificates whenever a refresh finds new ones (the aggregated API serves the same ones). */
   onRefresh: ((certs: OperatorSecrets['certs']) => void) | undefined;
 
   /** The serving certificates (after start). */
@@ -66,15 +83,16 @@ export class Webhook {
   /** Serves and registers; resolves once kube-apiserver can call us. */
   async start(): Promise<void> {
     const server = new WebhookServer({ '/mutate': (r) => mutate(r, this.stampKey, new Date()), '/validate': (r) => this.admit(r) }, this.log);
-    // Certificate names never include the port, so the Secret can be settled before listening.
+    // Certificate names never include the port, so certificates can be loaded before listening.
     const provisional = this.endpoint(this.cfg.listenPort);
-    this.secrets = await ensureOperatorSecrets(this.kube, this.cfg.namespace, this.cfg.secretName, this.certRequest(provisional));
+    this.secrets = await this.source.load(this.certRequest(provisional));
     const port = await server.listen(this.cfg.listenHost, this.cfg.listenPort, this.secrets.certs);
     this.server = server;
     const endpoint = this.endpoint(port);
+    this.warnIfRefused(endpoint, this.secrets.certs);
     await this.register(endpoint);
-    this.log.info({ endpoint: 'url' in endpoint ? endpoint.url : `service ${endpoint.service.namespace}/${endpoint.service.name}`, port }, 'admission webhook registered');
-    this.timer = setInterval(() => void this.refresh(endpoint), RECHECK_MS);
+    this.log.info({ endpoint: 'url' in endpoint ? endpoint.url : `service ${endpoint.service.namespace}/${endpoint.service.name}`, port, certificates: this.source.description }, 'admission webhook registered');
+    this.timer = setInterval(() => void this.refresh(endpoint), this.source.refreshMs);
     this.timer.unref();
   }
 
@@ -109,8 +127,13 @@ export class Webhook {
   }
 
   private certRequest(e: WebhookEndpoint): CertRequest {
-    const names = certNames(e);
-    return { ...names, dnsNames: [...names.dnsNames, ...(this.cfg.extraDnsNames ?? [])], now: new Date(), validDays: 365 };
+    return { ...certNames(e, this.cfg.extraDnsNames), now: new Date(), validDays: 365 };
+  }
+
+  /** Logs why kube-apiserver would refuse certificates the operator did not issue (it cannot fix them itself). */
+  private warnIfRefused(e: WebhookEndpoint, certs: OperatorSecrets['certs']): void {
+    const problems = this.source.problems(certs, dialedNames(e, this.cfg.extraDnsNames));
+    if (problems.length > 0) this.log.warn({ certificates: this.source.description, problems }, 'kube-apiserver will refuse the serving certificate; fix the Certificate that writes it');
   }
 
   private async register(e: WebhookEndpoint): Promise<void> {
@@ -118,15 +141,26 @@ export class Webhook {
     await this.kube.applyWebhookConfigurations(mutating, validating);
   }
 
-  /** Renews certificates when due and re-registers (someone may have deleted or edited the configurations). */
+  /**
+   * Loads the certificates again (renewing the operator's own when due); serves
+   * and registers them when they changed, and re-registers hourly in any case.
+   * On failure the certificates already loaded stay in use.
+   */
   private async refresh(e: WebhookEndpoint): Promise<void> {
     try {
-      this.secrets = await ensureOperatorSecrets(this.kube, this.cfg.namespace, this.cfg.secretName, this.certRequest(e));
-      this.server?.updateCertificates(this.secrets.certs);
-      this.onRefresh?.(this.secrets.certs);
-      await this.register(e);
+      const next = await this.source.load(this.certRequest(e));
+      const changed = !this.secrets || !sameCerts(next.certs, this.secrets.certs);
+      this.secrets = next;
+      if (changed) {
+        this.server?.updateCertificates(next.certs);
+        this.onRefresh?.(next.certs);
+        this.log.info({ certificates: this.source.description }, 'serving new certificates');
+        this.warnIfRefused(e, next.certs);
+      }
+      const every = Math.max(1, Math.round(REREGISTER_MS / this.source.refreshMs));
+      if (changed || ++this.refreshes % every === 0) await this.register(e);
     } catch (err) {
-      this.log.warn({ err: String(err) }, 'webhook refresh failed; will retry');
+      this.log.warn({ err: err instanceof Error ? err.message : String(err), certificates: this.source.description }, 'webhook refresh failed; still serving the certificates loaded before, will retry');
     }
   }
 }

@@ -25,13 +25,20 @@ async function newKey(file: string, rsa = false): Promise<void> {
   await run('openssl', args);
 }
 
+/** Creates a self-signed CA into DIR/NAME.{crt,key}, replacing one already there. */
+export async function issueCa(dir: string, name: string, cn: string): Promise<CertPair> {
+  mkdirSync(dir, { recursive: true });
+  const pair = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+  await newKey(pair.key);
+  await run('openssl', ['req', '-x509', '-new', '-key', pair.key, '-subj', `/CN=${subjPart(cn)}`, '-days', '3650', '-out', pair.cert,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature']);
+  return pair;
+}
+
 async function newCa(name: string, cn: string): Promise<CertPair> {
   const pair = { cert: pki(`${name}.crt`), key: pki(`${name}.key`) };
   if (existsSync(pair.cert)) return pair;
-  await newKey(pair.key);
-  await run('openssl', ['req', '-x509', '-new', '-key', pair.key, '-subj', `/CN=${cn}`, '-days', '3650', '-out', pair.cert,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature']);
-  return pair;
+  return issueCa(paths.pki, name, cn);
 }
 
 /** Escapes a value for an openssl -subj string. */

@@ -1,7 +1,9 @@
 // Checks the install manifests in config/ offline: renders config/default with
 // kubectl's built-in kustomize (no cluster needed) and checks the Deployment's
 // security settings, that RBAC is narrow (no wildcards, no secrets, exec and
-// pod creation only in the operator's namespace), and that the samples parse.
+// pod creation only in the operator's namespace), and that the samples parse;
+// renders the config/cert-manager overlay and checks that its Certificate, the
+// operator's --cert-secret and the Role reading that Secret agree.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -106,12 +108,12 @@ function render(base: string): Manifest[] {
 
 const rendered = render('default');
 
-function ofKind<T extends Manifest>(kind: string): T[] {
-  return rendered.filter((m) => m.kind === kind) as T[];
+function ofKind<T extends Manifest>(kind: string, from: Manifest[] = rendered): T[] {
+  return from.filter((m) => m.kind === kind) as T[];
 }
 
-function one<T extends Manifest>(kind: string, name: string): T {
-  const found = ofKind<T>(kind).filter((m) => m.metadata?.name === name);
+function one<T extends Manifest>(kind: string, name: string, from: Manifest[] = rendered): T {
+  const found = ofKind<T>(kind, from).filter((m) => m.metadata?.name === name);
   assert.equal(found.length, 1, `expected one ${kind} ${name}, found ${found.length}`);
   return found[0] as T;
 }
@@ -312,5 +314,61 @@ describe('config/samples', () => {
     const command = samples.find(({ file }) => file === 'execsession-command.yaml')?.m.spec as { tty?: boolean; command?: string[] };
     assert.equal(command.tty, false);
     assert.deepEqual(command.command, ['id']);
+  });
+});
+
+interface IssuerManifest extends Manifest {
+  spec: { selfSigned?: object; ca?: { secretName: string } };
+}
+
+interface CertificateManifest extends Manifest {
+  spec: { secretName: string; isCA?: boolean; dnsNames?: string[]; usages?: string[]; issuerRef: { kind?: string; name: string } };
+}
+
+describe('config/cert-manager', () => {
+  const overlay = render('cert-manager');
+  const key = (m: Manifest): string => `${m.kind} ${m.metadata?.namespace ?? ''}/${m.metadata?.name}`;
+  const serving = one<CertificateManifest>('Certificate', 'execsession-serving', overlay);
+  const operator = one<DeploymentManifest>('Deployment', 'execsession-operator', overlay).spec.template.spec.containers[0] as Container;
+  const certSecretArgs = (operator.args ?? []).filter((a) => a.startsWith('--cert-secret'));
+
+  it('is config/default plus the issuers, the serving Certificate and the Role reading its Secret, all in execsession-system', () => {
+    const added = overlay.filter((m) => !rendered.some((d) => key(d) === key(m)));
+    assert.deepEqual(added.map(key).sort(), [
+      'Certificate execsession-system/execsession-ca', 'Certificate execsession-system/execsession-serving',
+      'Issuer execsession-system/execsession-ca', 'Issuer execsession-system/execsession-selfsigned',
+      'Role execsession-system/execsession-operator-certs', 'RoleBinding execsession-system/execsession-operator-certs',
+    ]);
+    assert.deepEqual(rendered.filter((d) => !overlay.some((m) => key(d) === key(m))).map(key), [], 'nothing of config/default is dropped');
+  });
+
+  it('names both Services in the serving Certificate, short and in full', () => {
+    const api = one<Manifest & { spec: { service: { name: string; namespace: string } } }>('APIService', 'v1alpha1.subresources.execsession.dev', overlay).spec.service;
+    // The operator's default --webhook-service is NAMESPACE/execsession-webhook.
+    for (const svc of [`execsession-webhook.${NAMESPACE}`, `${api.name}.${api.namespace}`]) {
+      one('Service', svc.split('.')[0] ?? '', overlay);
+      for (const name of [`${svc}.svc`, `${svc}.svc.cluster.local`]) assert.ok(serving.spec.dnsNames?.includes(name), `the Certificate does not name ${name}`);
+    }
+    assert.ok(serving.spec.usages?.includes('server auth'));
+  });
+
+  it('issues it from a CA of its own: self-signed Issuer, CA Certificate, CA Issuer', () => {
+    const caIssuer = one<IssuerManifest>(serving.spec.issuerRef.kind ?? 'Issuer', serving.spec.issuerRef.name, overlay);
+    const ca = ofKind<CertificateManifest>('Certificate', overlay).find((c) => c.spec.secretName === caIssuer.spec.ca?.secretName);
+    assert.equal(ca?.spec.isCA, true, `no CA Certificate writes ${caIssuer.spec.ca?.secretName}`);
+    assert.ok(one<IssuerManifest>('Issuer', ca?.spec.issuerRef.name ?? '', overlay).spec.selfSigned, 'the CA is not self-signed');
+  });
+
+  it('points the operator at the Secret the Certificate writes', () => {
+    assert.deepEqual(certSecretArgs, [`--cert-secret=${serving.spec.secretName}`]);
+    assert.ok((operator.args ?? []).some((a) => a.startsWith('--namespace=')), 'the patch kept the other arguments');
+  });
+
+  it('lets the operator get that Secret, by name, and nothing more', () => {
+    const role = one<RoleManifest>('Role', 'execsession-operator-certs', overlay);
+    assert.deepEqual(role.rules, [{ apiGroups: [''], resources: ['secrets'], resourceNames: [serving.spec.secretName], verbs: ['get'] }]);
+    const binding = one<BindingManifest>('RoleBinding', 'execsession-operator-certs', overlay);
+    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata?.name });
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: SERVICE_ACCOUNT, namespace: NAMESPACE }]);
   });
 });
