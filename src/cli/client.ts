@@ -24,8 +24,11 @@ export interface Api {
   readonly namespace: string;
   /** The API server URL of the current context. */
   readonly server: string;
-  /** A JSON request; resolves with the parsed body, rejects with an ApiError or CliError. */
-  request<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /**
+   * A JSON request; resolves with the parsed body, rejects with an ApiError or
+   * CliError. The server's warnings go to stderr, or only to -v with `quietWarnings`.
+   */
+  request<T>(method: string, path: string, body?: unknown, opts?: { quietWarnings?: boolean }): Promise<T>;
   /** https options with the credentials (for the attach WebSocket). */
   httpsOptions(): Promise<RequestOptions>;
   /** Debug line on stderr when -v was given. */
@@ -81,27 +84,41 @@ export class KubeApi implements Api {
     return opts;
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, ropts: { quietWarnings?: boolean } = {}): Promise<T> {
     const url = new URL(this.server + path);
     const opts = await this.httpsOptions();
     opts.method = method;
     opts.headers = { ...opts.headers, Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) };
     this.debug(`${method} ${url.href}`);
-    const { code, text } = await send(url, opts, body === undefined ? undefined : JSON.stringify(body));
+    const { code, text, warnings } = await send(url, opts, body === undefined ? undefined : JSON.stringify(body));
     this.debug(`${method} ${url.pathname} -> ${code}`);
+    // As kubectl does: admission warnings (e.g. "waits for 1 approval; approve with: ...") go to stderr.
+    for (const w of parseWarnings(warnings)) {
+      if (ropts.quietWarnings) this.debug(`Warning: ${w}`);
+      else this.log(`Warning: ${w}`);
+    }
     if (code < 200 || code > 299) throw apiErrorFrom(code, text, `${method} ${url.pathname}`);
     return (text ? JSON.parse(text) : {}) as T;
   }
 }
 
+/**
+ * The texts of HTTP Warning headers (RFC 7234: `299 - "text"`), as
+ * kube-apiserver sends admission warnings; node joins several with ", ".
+ */
+export function parseWarnings(header: string | string[] | undefined): string[] {
+  const all = Array.isArray(header) ? header.join(', ') : header ?? '';
+  return [...all.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(.)/g, '$1'));
+}
+
 /** One request; a connection failure says which server could not be reached. */
-function send(url: URL, opts: RequestOptions, body: string | undefined): Promise<{ code: number; text: string }> {
+function send(url: URL, opts: RequestOptions, body: string | undefined): Promise<{ code: number; text: string; warnings: string | string[] | undefined }> {
   const requestFn = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
     const req = requestFn(url, opts, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), warnings: res.headers.warning }));
       res.on('error', reject);
     });
     req.on('error', (e) => reject(new CliError(`cannot reach the API server at ${url.origin}: ${e.message}; check the kubeconfig's server (--context, --kubeconfig) and the network`)));

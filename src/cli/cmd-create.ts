@@ -36,7 +36,8 @@ export async function runCreate(ctx: CliContext, globals: GlobalOptions, pod: st
   const api = await ctx.connect(globals);
   const args: CreateArgs = { ...flags, pod, command, namespace: api.namespace };
   const mode = createMode(args, ctx.io.stdin.isTTY === true);
-  const created = await createNamed(api, args, mode);
+  // A one-off command's stderr is the command's: admission warnings join it only on a terminal (or with -v).
+  const created = await createNamed(api, args, mode, mode.kind === 'run' && !ctx.io.stderr.isTTY);
   const name = created.metadata.name ?? '';
   api.debug(`created execsession ${api.namespace}/${name} (${mode.kind})`);
   if (mode.kind === 'run') return finishRun(ctx, api, name, flags);
@@ -52,10 +53,10 @@ export async function runCreate(ctx: CliContext, globals: GlobalOptions, pod: st
 }
 
 /** Creates the session; a generated name that is taken already is drawn again, twice at most. */
-async function createNamed(api: Api, args: CreateArgs, mode: CreateMode): Promise<ExecSession> {
+async function createNamed(api: Api, args: CreateArgs, mode: CreateMode, quietWarnings: boolean): Promise<ExecSession> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await createSession(api, buildSession(args, mode));
+      return await createSession(api, buildSession(args, mode), quietWarnings);
     } catch (e) {
       if (args.name || attempt >= 3 || !(e instanceof ApiError && e.code === 409)) throw e;
     }

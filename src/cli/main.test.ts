@@ -20,14 +20,16 @@ function session(name: string, status?: ExecSessionStatus): ExecSession {
 }
 
 /** Runs the CLI against a fake API; returns exit code, output, and the requests made. */
-async function cli(args: string[], handler: Handler = () => assert.fail('no request expected')): Promise<{ code: number; out: string; err: string; calls: [string, string, unknown][] }> {
+async function cli(args: string[], handler: Handler = () => assert.fail('no request expected')): Promise<{ code: number; out: string; err: string; calls: [string, string, unknown][]; quiet: boolean[] }> {
   const calls: [string, string, unknown][] = [];
+  const quiet: boolean[] = [];
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const api: Api = {
     namespace: 'team', server: 'https://k',
-    request: async <T>(method: string, path: string, body?: unknown) => {
+    request: async <T>(method: string, path: string, body?: unknown, opts?: { quietWarnings?: boolean }) => {
       calls.push([method, path, body]);
+      quiet.push(opts?.quietWarnings === true);
       return handler(method, path, body) as T;
     },
     httpsOptions: async () => ({}), debug: () => undefined,
@@ -41,7 +43,7 @@ async function cli(args: string[], handler: Handler = () => assert.fail('no requ
     now: () => NOW,
   };
   const code = await main(args, ctx);
-  return { code, out: String(stdout.read() ?? ''), err: String(stderr.read() ?? ''), calls };
+  return { code, out: String(stdout.read() ?? ''), err: String(stderr.read() ?? ''), calls, quiet };
 }
 
 const ID = 'uid=1000(alice) gid=1000(alice) groups=1000(alice),2000(ops)\n';
@@ -85,6 +87,8 @@ describe('kubectl execsession', () => {
     assert.deepEqual([method, path], ['POST', '/apis/execsession.dev/v1alpha1/namespaces/team/execsessions']);
     assert.match((body as ExecSession).metadata.name ?? '', /^target-[a-z0-9]{5}$/);
     assert.deepEqual((body as ExecSession).spec, { podName: 'target', user: 'alice', command: ['id'], tty: false, ttl: '5m' });
+    // stderr belongs to the command: admission warnings only with -v (stderr is no terminal here).
+    assert.equal(r.quiet[0], true);
     const three = await cli(['create', 'target', '-u', 'alice', '--', 'sh', '-c', 'echo no >&2; exit 3'],
       lifecycle({ phase: 'Failed', result: { exitCode: 3, stderr: 'no\n' } }));
     assert.deepEqual([three.code, three.out, three.err], [3, '', 'no\n']);
@@ -102,6 +106,7 @@ describe('kubectl execsession', () => {
     assert.equal(r.out, 'execsession.execsession.dev/target-abc12 created\nattach with: kubectl execsession attach target-abc12 -n team\n');
     assert.deepEqual((r.calls[0]![2] as ExecSession).metadata, { name: 'dbg', namespace: 'team' });
     assert.match(r.err, /Starting/);
+    assert.equal(r.quiet[0], false);
   });
 
   it('draws a new name when the generated one is taken', async () => {

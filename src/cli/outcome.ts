@@ -60,8 +60,7 @@ export function actionSummary(action: Action, s: ExecSession, now: Date, by?: st
     case 'deny': {
       const decision = action === 'approve' ? 'Approved' : 'Denied';
       const record = [...(st.approvals ?? [])].reverse().find((a) => a.decision === decision);
-      const pending = action === 'approve' && s.status?.phase === 'WaitingForApproval' ? ' (more approvals needed)' : '';
-      return `execsession ${ref(s)} ${action === 'approve' ? 'approved' : 'denied'}${who(record?.username)}${pending}`;
+      return `execsession ${ref(s)} ${action === 'approve' ? 'approved' : 'denied'}${who(record?.username)}`;
     }
     case 'revoke':
       return `execsession ${ref(s)} revoked${who(st.revocation?.username)}`;

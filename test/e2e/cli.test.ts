@@ -61,7 +61,7 @@ describe('kubectl execsession', () => {
     ns = await tempNamespace('cli');
     await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001 });
     await grant(ns.name, 'sessions', ['create', 'get', 'list'], 'execsessions.execsession.dev', ['alice', 'bob', 'carol']);
-    await grant(ns.name, 'exec', ['create', 'get'], 'pods/exec', ['alice']);
+    await grant(ns.name, 'exec', ['create', 'get'], 'pods/exec', ['alice', 'carol']);
     await grantSubresources(ns.name, 'cli-attach', ['attach'], ['create', 'get'], ['alice', 'bob']);
     await grantSubresources(ns.name, 'cli-lifetime', ['revoke', 'extend'], ['create'], ['alice']);
     await grantSubresources(ns.name, 'cli-approvers', ['approve', 'deny'], ['create'], ['bob']);
@@ -69,9 +69,14 @@ describe('kubectl execsession', () => {
       apiVersion: 'execsession.dev/v1alpha1', kind: 'ClusterExecPolicy', metadata: { name: `cli-${ns.name}` },
       spec: { subjects: [{ kind: 'Group', name: 'developers' }], targets: { namespaces: [ns.name] }, users: { allowedNames: ['*'] }, ttl: { default: '15m', max: '1h' } },
     }) });
+    await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
+      apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecPolicy', metadata: { name: 'gated', namespace: ns.name },
+      spec: { subjects: [{ kind: 'Group', name: 'contractors' }], users: { allowedNames: ['*'] }, approval: { required: 1, approvers: [{ kind: 'User', name: 'bob' }], timeout: '10m' } },
+    }) });
     alice = await userKubeconfig('alice', ['developers']);
     bob = await userKubeconfig('bob', ['developers']);
-    carol = await userKubeconfig('carol', ['developers']);
+    // carol is no developer: only the ExecPolicy "gated" covers her, and it wants bob's approval.
+    carol = await userKubeconfig('carol', ['contractors']);
     operator = new OperatorProcess();
     await operator.start();
     await waitForApi();
@@ -146,6 +151,28 @@ describe('kubectl execsession', () => {
     }
   });
 
+  it('approve: the admission warning names the command; bob approves, carol gets Ready', async () => {
+    const c = await as(() => carol, ['create', 'target', '-u', 'alice', '--name', 'gated']);
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stderr, new RegExp(`^Warning: .*once 1 approval.*approve with: kubectl execsession approve gated -n ${ns.name}`, 'm'));
+    const early = await as(() => carol, ['wait', 'gated', '--timeout', '3s']);
+    assert.equal(early.code, 1);
+    assert.match(early.stderr, new RegExp(`^WaitingForApproval.*\\n(.*\\n)*error: timed out after 3s waiting for execsession ${ns.name}/gated to be Ready \\(now WaitingForApproval`));
+    const ok = await as(() => bob, ['approve', 'gated', '--reason', 'INC-1 checked']);
+    assert.deepEqual([ok.code, ok.stdout], [0, `execsession ${ns.name}/gated approved by bob\n`], ok.stderr);
+    const ready = await as(() => carol, ['wait', 'gated']);
+    assert.deepEqual([ready.code, ready.stdout], [0, `execsession ${ns.name}/gated is Ready\n`], ready.stderr);
+  });
+
+  it('deny: bob denies, carol sees Denied with the reason and exits 1', async () => {
+    assert.equal((await as(() => carol, ['create', 'target', '-u', 'alice', '--name', 'gated-no'])).code, 0);
+    const no = await as(() => bob, ['deny', 'gated-no', '--reason', 'not today']);
+    assert.deepEqual([no.code, no.stdout], [0, `execsession ${ns.name}/gated-no denied by bob\n`], no.stderr);
+    const w = await as(() => carol, ['wait', 'gated-no']);
+    assert.equal(w.code, 1);
+    assert.match(w.stderr, new RegExp(`error: execsession ${ns.name}/gated-no is Denied: .*bob`));
+  });
+
   it('attaches without a terminal: stdin, stdout and the exit code pass through', async () => {
     const id = await as(() => alice, ['attach', 'shell', '-T', '--', 'id']);
     assert.deepEqual([id.code, id.stdout], [0, `${ID}\n`], id.stderr);
@@ -166,7 +193,9 @@ describe('kubectl execsession', () => {
   });
 
   it('attaches with a terminal: its size, the exit code, and the terminal restored after', async () => {
-    const line = `stty -g; stty cols 91 rows 27; kubectl execsession -n ${ns.name} attach shell -- sh -c 'stty size; exit 3'; echo "rc=$?"; stty -g`;
+    // The size frame races the process's start (as with kubectl exec): poll until it has arrived.
+    const remote = 'for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null) && break; sleep 0.3; done; echo "$s"; exit 3';
+    const line = `stty -g; stty cols 91 rows 27; kubectl execsession -n ${ns.name} attach shell -- sh -c '${remote}'; echo "rc=$?"; stty -g`;
     const r = await inTerminal(alice, line);
     const lines = r.output.split(/\r?\n/).filter((l) => l.trim() !== '');
     assert.equal(r.code, 0, r.output);
