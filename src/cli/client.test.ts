@@ -66,6 +66,27 @@ describe('KubeApi', () => {
     }
   });
 
+  it('says when there is no kubeconfig, and when its credentials cannot be used', async () => {
+    const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
+    process.env.HOME = mkdtempSync(join(tmpdir(), 'cli-home-'));
+    delete process.env.KUBECONFIG;
+    try {
+      await assert.rejects(loadKubeConfig({}), /no kubeconfig found: set KUBECONFIG, pass --kubeconfig FILE, or create ~\/\.kube\/config/);
+    } finally {
+      Object.assign(process.env, saved);
+      if (saved.KUBECONFIG === undefined) delete process.env.KUBECONFIG;
+    }
+    const file = join(mkdtempSync(join(tmpdir(), 'cli-kc-')), 'config');
+    writeFileSync(file, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'x',
+      clusters: [{ name: 'c', cluster: { server: 'http://127.0.0.1:1' } }],
+      users: [{ name: 'u', user: {} }],
+      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
+    }));
+    const api = new KubeApi(await loadKubeConfig({ kubeconfig: file }), {});
+    await assert.rejects(api.request('GET', '/x'), /cannot use the credentials of context "x": HTTP protocol is not allowed/);
+  });
+
   it('names the server it cannot reach', async () => {
     const api = new KubeApi(await loadKubeConfig({ kubeconfig: kubeconfigFile('http://127.0.0.1:1') }), {});
     await assert.rejects(api.request('GET', '/x'), /cannot reach the API server at http:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);

@@ -56,6 +56,11 @@ export async function loadKubeConfig(opts: GlobalOptions): Promise<KubeConfig> {
     }
     kc.setCurrentContext(opts.context);
   }
+  // client-node's last resort when it found no kubeconfig at all; kubectl says so instead.
+  const fallback = kc.getCurrentCluster();
+  if (!opts.kubeconfig && fallback?.name === 'cluster' && fallback.server === 'http://localhost:8080') {
+    throw new CliError('no kubeconfig found: set KUBECONFIG, pass --kubeconfig FILE, or create ~/.kube/config');
+  }
   if (!kc.getCurrentCluster()) {
     throw new CliError('the kubeconfig names no cluster for the current context: pick one with --context, or set KUBECONFIG / --kubeconfig');
   }
@@ -80,7 +85,12 @@ export class KubeApi implements Api {
 
   async httpsOptions(): Promise<RequestOptions> {
     const opts: RequestOptions = { headers: {} };
-    await this.kc.applyToHTTPSOptions(opts);
+    try {
+      await this.kc.applyToHTTPSOptions(opts);
+    } catch (e) {
+      // e.g. an exec plugin that is not installed, an expired OIDC refresh token, a missing CA file.
+      throw new CliError(`cannot use the credentials of context "${this.kc.getCurrentContext()}": ${(e as Error).message}; check the kubeconfig's user and cluster entries`);
+    }
     return opts;
   }
 
