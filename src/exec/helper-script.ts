@@ -212,6 +212,12 @@ attach() {
   mkdir -p "$S/attach"
   f=$(mktemp "$S/attach/spec.XXXXXX") || fail "cannot write the process spec"
   printf '%s' "$spec" > "$f"
+  # A terminal gets its first size from the exec's resize message, which can come
+  # just after the start: wait for it (at most 1 s), so the process starts with it.
+  if [ -t 0 ]; then
+    n=0
+    while [ "$(stty size 2>/dev/null)" = "0 0" ] && [ "$n" -lt 20 ]; do sleep 0.05; n=$((n + 1)); done
+  fi
   "run_$backend" "$f" "$@"
 }
 

@@ -91,6 +91,14 @@ describe('attach', () => {
     assert.equal(status?.status, 'Success');
   });
 
+  it('starts a terminal process with the client\'s first size', async () => {
+    const a = await attach(alice, ns.name, 'alice', { command: ['stty', 'size'], tty: true });
+    a.resize(132, 43);
+    const { status } = await a.done;
+    assert.equal(a.stdout().trim(), '43 132');
+    assert.equal(status?.status, 'Success');
+  });
+
   it('streams stdin to the process', async () => {
     const a = await attach(alice, ns.name, 'alice', { command: ['sh', '-c', 'read line; echo "got $line"'], tty: false });
     a.send('hello\n');
