@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     const echoAttach = median(await attachEcho(ns.name));
     const echoPodsExec = median(await podsExecEcho(ns.name));
     const mib = (BYTES / 1024 / 1024).toFixed(0);
-    const plugin = join(REPO_ROOT, 'bin', 'kubectl-execsession.js');
+    const plugin = join(REPO_ROOT, 'bin', 'kubectl-execsession');
     const streamKubectl = await childStream('kubectl', ['-n', ns.name, 'exec', 'target', '--', ...STREAM]);
     const streamAttach = await attachStream(ns.name);
     const streamCli = await childStream(process.execPath, [plugin, 'attach', 'bench', '-n', ns.name, '-T', '--', ...STREAM]);

@@ -59,7 +59,7 @@ async function main(): Promise<number> {
     step(`as alice (group developers): kubectl execsession create target -u alice --ttl 15m ${command.join(' ')}`);
     if (!values.command) step('you get a shell as alice inside the sample pod; try `id`, `ps`; Ctrl-D ends it');
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/kubectl-execsession.js'), 'create', 'target', '-u', 'alice', '--ttl', '15m', '-n', 'default', ...command], {
+      const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/kubectl-execsession'), 'create', 'target', '-u', 'alice', '--ttl', '15m', '-n', 'default', ...command], {
         stdio: 'inherit',
         env: { ...process.env, KUBECONFIG: alice, KUBECACHEDIR: join(STATE_DIR, 'kubectl-cache') },
       });

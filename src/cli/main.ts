@@ -1,5 +1,5 @@
 /**
- * Entry of `kubectl execsession` (bin/kubectl-execsession.js runs it through
+ * Entry of `kubectl execsession` (bin/kubectl-execsession runs it through
  * tsx): parses the arguments, runs one command, and turns every failure into a
  * message on stderr and an exit code (1 failure, 2 usage).
  */

@@ -218,6 +218,31 @@ async function killContainers(): Promise<void> {
   await removeSandboxNetns(netns);
 }
 
+/**
+ * Shims of our containerd that outlived it: containerd killed between deleting a
+ * task (its bundle, with shim.pid, is gone) and shutting its shim down. Found by
+ * their executable and the socket they were started for, so no other containerd's
+ * shims are touched.
+ */
+function strayShims(): Daemon[] {
+  const shims: Daemon[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const exe = exeOf(pid);
+    if (!exe?.endsWith('/containerd-shim-runc-v2')) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    const address = args[args.indexOf('-address') + 1];
+    if (args.includes('-address') && address === CONTAINERD.socket) shims.push({ name: `stray shim ${pid}`, pid, exe });
+  }
+  return shims;
+}
+
 async function unmountAll(): Promise<number> {
   const mounts = mountsUnder();
   for (const m of mounts) {
@@ -243,6 +268,10 @@ export async function down(): Promise<void> {
   await killContainers();
   for (const name of [...ORDER].reverse()) await stop(name);
   for (const d of byName.values()) await stopDaemon(d);
+  for (const shim of strayShims()) {
+    log(`stopping ${shim.name} (its task was deleted while containerd stopped)`);
+    await stopDaemon(shim, 2000);
+  }
   const unmounted = await unmountAll();
   if (unmounted > 0) log(`unmounted ${unmounted} mounts`);
   for (const r of await removeNetwork()) log(`removed ${r}`);

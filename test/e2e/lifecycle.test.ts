@@ -6,8 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventually, kubectl, kubectlOk, requireCluster, tempNamespace } from '../support/cluster.js';
-import { OPERATOR_NAMESPACE, OperatorProcess, installCrds } from '../support/operator.js';
+import { attach } from '../support/attach.js';
+import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk, requireCluster, tempNamespace } from '../support/cluster.js';
+import { OPERATOR_NAMESPACE, OperatorProcess, installCrds, waitForApi } from '../support/operator.js';
 import { runTargetPod } from '../support/pods.js';
 import { containerProcesses, createSession, getSession, startInSession, waitForPhase } from '../support/sessions.js';
 
@@ -201,6 +202,23 @@ describe('ExecSession lifecycle (nsenter backend)', () => {
     const f = statusFields((await waitForPhase(fx.ns.name, 'as-root', ['Succeeded'])).session.status?.result?.stdout ?? '');
     assert.equal(f.get('CapEff'), fx.targetStatus.get('CapBnd'));
     assert.equal(f.get('CapBnd'), fx.targetStatus.get('CapBnd'));
+  });
+
+  it('attaches a terminal and runs commands through the nsenter backend', async () => {
+    await createSession(fx.ns.name, 'shell', { podName: 'target', user: 'alice', ttl: '10m' });
+    const { session } = await waitForPhase(fx.ns.name, 'shell', ['Ready']);
+    assert.equal(session.status?.backend, 'nsenter');
+    await waitForApi();
+    const once = await attach(ADMIN_KUBECONFIG, fx.ns.name, 'shell', { command: ['id'], tty: false, stdin: false });
+    assert.equal((await once.done).status?.status, 'Success');
+    assert.equal(once.stdout().trim(), 'uid=1000(alice) gid=1000(alice) groups=1000(alice),2000(ops)');
+    const term = await attach(ADMIN_KUBECONFIG, fx.ns.name, 'shell', { tty: true });
+    term.resize(120, 40);
+    term.send('stty size; id -un; exit 3\r');
+    const { status } = await term.done;
+    assert.match(term.stdout(), /40 120\s+alice/);
+    assert.equal(status?.reason, 'NonZeroExitCode');
+    assert.equal(status?.details?.causes?.[0]?.message, '3');
   });
 
   it('kills the session\'s processes at expiry', async () => {
