@@ -15,7 +15,7 @@ import { jobFor, type BackendName } from '../exec/backend.js';
 import type { HelperClient, HelperRef } from '../exec/helper-client.js';
 import type { ResolvedUser } from '../exec/resolve-user.js';
 import { apiMessage, type Kube } from '../k8s/kube.js';
-import { Channel, exitCodeOf, exitStatus, failureStatus, frame, parseStatus, PROTOCOL_V5, type ExecStatus } from './channels.js';
+import { Channel, exitCodeOf, exitStatus, failureStatus, frame, parseResize, parseStatus, PROTOCOL_V5, type ExecStatus } from './channels.js';
 import { ApiError, type Caller } from './types.js';
 
 /** Attach settings (flags in src/config.ts). */
@@ -40,12 +40,19 @@ export interface AttachPlan {
   uid: string;
   caller: Caller;
   helper: HelperRef;
-  argv: string[];
+  /** The helper argv, given the terminal's first size when known. */
+  argvFor: (size?: TerminalSize) => string[];
   command: string[];
   tty: boolean;
   stdin: boolean;
   expiresAt: number;
 }
+
+/** A terminal size, as the resize channel carries it. */
+export type TerminalSize = { Width: number; Height: number };
+
+/** How long a TTY attach waits for the client's first size before it starts anyway. */
+const FIRST_SIZE_WAIT_MS = 1000;
 
 /** Send buffers above this pause the other side; below LOW they resume. */
 const HIGH_WATER = 1 << 20;
@@ -120,16 +127,42 @@ class Attachment {
     this.scheduleExpiry(plan.expiresAt);
   }
 
+  /**
+   * With a TTY, the client's first size, waited for at most FIRST_SIZE_WAIT_MS:
+   * the process is started with it (OCI consoleSize), so input typed ahead never
+   * runs in a terminal without a size. Frames that arrive meanwhile are kept.
+   */
+  private firstSize(early: Buffer[]): Promise<TerminalSize | undefined> {
+    const { client, plan } = this;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), plan.tty ? FIRST_SIZE_WAIT_MS : 0);
+      let kept = 0;
+      client.on('message', (data: Buffer, isBinary: boolean) => {
+        if (this.upstream) return this.fromClient(data, isBinary);
+        early.push(data);
+        kept += data.length;
+        if (kept > HIGH_WATER) client.pause();
+        const size = isBinary && data[0] === Channel.Resize ? parseResize(data.subarray(1)) : undefined;
+        if (size && plan.tty) {
+          clearTimeout(timer);
+          resolve(size);
+        }
+      });
+    });
+  }
+
   /** Connects to the helper and starts relaying; client frames wait until then. */
   async begin(): Promise<void> {
     const { client, plan } = this;
-    client.pause();
     client.on('pong', () => { this.alive = true; });
     client.on('close', () => this.finish(undefined));
     client.on('error', () => this.finish(undefined));
+    const early: Buffer[] = [];
+    const size = await this.firstSize(early);
+    if (this.finished) return;
     let upstream: WebSocket;
     try {
-      upstream = await this.owner.kube.openExecStream(plan.helper.namespace, plan.helper.name, 'helper', plan.argv, { tty: plan.tty, stdin: plan.stdin });
+      upstream = await this.owner.kube.openExecStream(plan.helper.namespace, plan.helper.name, 'helper', plan.argvFor(size), { tty: plan.tty, stdin: plan.stdin });
     } catch (e) {
       this.finish(failureStatus('InternalError', `could not reach the session's helper pod ${plan.helper.namespace}/${plan.helper.name}: ${apiMessage(e)}`));
       return;
@@ -142,7 +175,7 @@ class Attachment {
     upstream.on('message', (data: Buffer) => this.fromUpstream(data));
     upstream.on('close', () => void this.upstreamClosed());
     upstream.on('error', (e) => this.owner.log.warn({ err: String(e), session: plan.key }, 'attach: helper exec failed'));
-    client.on('message', (data: Buffer, isBinary: boolean) => this.fromClient(data, isBinary));
+    for (const data of early) this.fromClient(data, true);
     client.resume();
   }
 
@@ -283,16 +316,18 @@ export class Attacher {
     const { command, tty, stdin, user } = processOf(s, key, query);
     const st = s.status ?? {};
     if (!st.helperPod || !st.containerID || !st.backend) throw new ApiError(500, 'InternalError', 'the session is Ready but status lacks its helper pod, container ID or backend');
-    let argv: string[];
+    let argvFor: AttachPlan['argvFor'];
     try {
       const inspection = await this.helpers.inspect(st.helperPod, st.containerID);
       const job = jobFor({ backend: st.backend as BackendName, inspection, user, command, tty, containerID: st.containerID, sessionUid: s.metadata.uid ?? '' }, 'attach', 0);
-      argv = this.helpers.attachArgv(job);
+      argvFor = (size) => this.helpers.attachArgv(size && job.backend === 'runtime'
+        ? { ...job, spec: { ...job.spec, consoleSize: { height: size.Height, width: size.Width } } }
+        : job);
     } catch (e) {
       throw new ApiError(500, 'InternalError', `could not prepare the process in the target container: ${e instanceof Error ? e.message : String(e)}`);
     }
     return {
-      key, namespace, name, uid: s.metadata.uid ?? '', caller, helper: st.helperPod, argv, command, tty, stdin,
+      key, namespace, name, uid: s.metadata.uid ?? '', caller, helper: st.helperPod, argvFor, command, tty, stdin,
       expiresAt: Date.parse(st.expiresAt ?? '') || Number.POSITIVE_INFINITY,
     };
   }
