@@ -193,8 +193,8 @@ describe('kubectl execsession', () => {
   });
 
   it('attaches with a terminal: its size, the exit code, and the terminal restored after', async () => {
-    // The size frame races the process's start (as with kubectl exec): poll until it has arrived.
-    const remote = 'for i in 1 2 3 4 5 6 7 8 9 10; do s=$(stty size 2>/dev/null) && break; sleep 0.3; done; echo "$s"; exit 3';
+    // The process starts with the terminal's size (the CLI sends it first; the operator waits for it).
+    const remote = 'stty size; exit 3';
     const line = `stty -g; stty cols 91 rows 27; kubectl execsession -n ${ns.name} attach shell -- sh -c '${remote}'; echo "rc=$?"; stty -g`;
     const r = await inTerminal(alice, line);
     const lines = r.output.split(/\r?\n/).filter((l) => l.trim() !== '');
