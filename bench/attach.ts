@@ -11,13 +11,12 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { down, isRunning, up } from '../test/cluster/cluster.js';
 import { REPO_ROOT } from '../test/cluster/config.js';
 import { attach } from '../test/support/attach.js';
-import { ADMIN_KUBECONFIG, kubeConfig, tempNamespace } from '../test/support/cluster.js';
+import { ADMIN_KUBECONFIG, kubeConfig } from '../test/support/cluster.js';
 import { KubeClient } from '../src/k8s/kube.js';
-import { OperatorProcess, installCrds, waitForApi } from '../test/support/operator.js';
-import { runTargetPod } from '../test/support/pods.js';
+import { waitForApi } from '../test/support/operator.js';
+import { fail, roundTrips, withTarget } from './fixture.js';
 import { createSession, waitForPhase } from '../test/support/sessions.js';
 
 const ECHOES = Number(process.env.BENCH_ECHOES ?? 50);
@@ -32,14 +31,7 @@ function median(ms: number[]): number {
 /** Round trips of one byte through `cat` on an attach. */
 async function attachEcho(ns: string): Promise<number[]> {
   const a = await attach(ADMIN_KUBECONFIG, ns, 'bench', { command: ['cat'], tty: false });
-  const times: number[] = [];
-  for (let i = 0; i < ECHOES; i++) {
-    const before = a.stdoutBytes();
-    const start = process.hrtime.bigint();
-    a.send('x');
-    while (a.stdoutBytes() === before) await new Promise((r) => setImmediate(r));
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
+  const times = await roundTrips(ECHOES, () => a.send('x'), () => a.stdoutBytes());
   a.ws.close();
   await a.done;
   return times;
@@ -52,14 +44,7 @@ async function podsExecEcho(ns: string): Promise<number[]> {
   const ws = await kube.openExecStream(ns, 'target', container, ['cat'], { tty: false, stdin: true });
   let got = 0;
   ws.on('message', (d: Buffer) => { if (d[0] === 1) got += d.length - 1; });
-  const times: number[] = [];
-  for (let i = 0; i < ECHOES; i++) {
-    const before = got;
-    const start = process.hrtime.bigint();
-    ws.send(Buffer.from([0, 0x78]));
-    while (got === before) await new Promise((r) => setImmediate(r));
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
+  const times = await roundTrips(ECHOES, () => ws.send(Buffer.from([0, 0x78])), () => got);
   ws.close();
   return times;
 }
@@ -72,14 +57,7 @@ async function kubectlEcho(ns: string): Promise<number[]> {
   // The first byte also waits for the stream to be set up; it is not counted.
   child.stdin.write('w');
   while (got === 0) await new Promise((r) => setTimeout(r, 5));
-  const times: number[] = [];
-  for (let i = 0; i < ECHOES; i++) {
-    const before = got;
-    const start = process.hrtime.bigint();
-    child.stdin.write('x');
-    while (got === before) await new Promise((r) => setImmediate(r));
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
+  const times = await roundTrips(ECHOES, () => child.stdin.write('x'), () => got);
   child.stdin.end();
   await new Promise((r) => child.once('exit', r));
   return times;
@@ -109,45 +87,28 @@ function row(label: string, value: string, ratio?: number): string {
   return `${label.padEnd(44)} ${value.padStart(12)}${ratio === undefined ? '' : `   x${ratio.toFixed(2)} of kubectl exec`}`;
 }
 
-async function main(): Promise<void> {
-  const startedHere = !(await isRunning());
-  if (startedHere) await up();
-  const operator = new OperatorProcess();
-  let ns: Awaited<ReturnType<typeof tempNamespace>> | undefined;
-  try {
-    await installCrds();
-    ns = await tempNamespace('bench-attach');
-    await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001 });
-    await operator.start();
-    await waitForApi();
-    await createSession(ns.name, 'bench', { podName: 'target', user: 'alice', ttl: '30m' });
-    await waitForPhase(ns.name, 'bench', ['Ready']);
-    const echoKubectl = median(await kubectlEcho(ns.name));
-    const echoAttach = median(await attachEcho(ns.name));
-    const echoPodsExec = median(await podsExecEcho(ns.name));
-    const mib = (BYTES / 1024 / 1024).toFixed(0);
-    const plugin = join(REPO_ROOT, 'bin', 'kubectl-execsession');
-    const streamKubectl = await childStream('kubectl', ['-n', ns.name, 'exec', 'target', '--', ...STREAM]);
-    const streamAttach = await attachStream(ns.name);
-    const streamCli = await childStream(process.execPath, [plugin, 'attach', 'bench', '-n', ns.name, '-T', '--', ...STREAM]);
-    console.log('\nattach against kubectl exec, same cluster, same target, same run');
-    console.log(row(`echo round trip, median of ${ECHOES} (ms)`, ''));
-    console.log(row('  kubectl exec -i', echoKubectl.toFixed(2)));
-    console.log(row('  pods/exec WebSocket, no operator', echoPodsExec.toFixed(2), echoPodsExec / echoKubectl));
-    console.log(row('  execsession attach (WebSocket)', echoAttach.toFixed(2), echoAttach / echoKubectl));
-    console.log(row(`stream ${mib} MiB of stdout (s, MiB/s)`, ''));
-    const rate = (s: number): string => `${s.toFixed(2)} ${(BYTES / 1024 / 1024 / s).toFixed(0).padStart(4)}`;
-    console.log(row('  kubectl exec', rate(streamKubectl)));
-    console.log(row('  execsession attach (WebSocket)', rate(streamAttach), streamAttach / streamKubectl));
-    console.log(row('  kubectl execsession attach (CLI)', rate(streamCli), streamCli / streamKubectl));
-  } finally {
-    await operator.stop();
-    await ns?.remove();
-    if (startedHere) await down();
-  }
+async function bench(ns: string): Promise<void> {
+  await waitForApi();
+  await createSession(ns, 'bench', { podName: 'target', user: 'alice', ttl: '30m' });
+  await waitForPhase(ns, 'bench', ['Ready']);
+  const echoKubectl = median(await kubectlEcho(ns));
+  const echoAttach = median(await attachEcho(ns));
+  const echoPodsExec = median(await podsExecEcho(ns));
+  const mib = (BYTES / 1024 / 1024).toFixed(0);
+  const plugin = join(REPO_ROOT, 'bin', 'kubectl-execsession');
+  const streamKubectl = await childStream('kubectl', ['-n', ns, 'exec', 'target', '--', ...STREAM]);
+  const streamAttach = await attachStream(ns);
+  const streamCli = await childStream(process.execPath, [plugin, 'attach', 'bench', '-n', ns, '-T', '--', ...STREAM]);
+  console.log('\nattach against kubectl exec, same cluster, same target, same run');
+  console.log(row(`echo round trip, median of ${ECHOES} (ms)`, ''));
+  console.log(row('  kubectl exec -i', echoKubectl.toFixed(2)));
+  console.log(row('  pods/exec WebSocket, no operator', echoPodsExec.toFixed(2), echoPodsExec / echoKubectl));
+  console.log(row('  execsession attach (WebSocket)', echoAttach.toFixed(2), echoAttach / echoKubectl));
+  console.log(row(`stream ${mib} MiB of stdout (s, MiB/s)`, ''));
+  const rate = (s: number): string => `${s.toFixed(2)} ${(BYTES / 1024 / 1024 / s).toFixed(0).padStart(4)}`;
+  console.log(row('  kubectl exec', rate(streamKubectl)));
+  console.log(row('  execsession attach (WebSocket)', rate(streamAttach), streamAttach / streamKubectl));
+  console.log(row('  kubectl execsession attach (CLI)', rate(streamCli), streamCli / streamKubectl));
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.stack : e);
-  process.exit(1);
-});
+withTarget('bench-attach', bench).catch(fail);

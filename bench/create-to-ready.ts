@@ -7,12 +7,10 @@
  */
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { down, isRunning, up } from '../test/cluster/cluster.js';
 import { IMAGES, NODE_NAME } from '../test/cluster/config.js';
-import { kubeConfig, kubectlOk, tempNamespace } from '../test/support/cluster.js';
-import { OperatorProcess, installCrds } from '../test/support/operator.js';
-import { runTargetPod } from '../test/support/pods.js';
+import { kubeConfig, kubectlOk } from '../test/support/cluster.js';
 import { KubeClient } from '../src/k8s/kube.js';
+import { fail, withTarget } from './fixture.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 
@@ -70,33 +68,16 @@ async function podRuns(ns: string): Promise<number[]> {
   return times;
 }
 
-async function main(): Promise<void> {
-  const startedHere = !(await isRunning());
-  if (startedHere) await up();
-  const operator = new OperatorProcess();
-  let ns: Awaited<ReturnType<typeof tempNamespace>> | undefined;
-  try {
-    await installCrds();
-    ns = await tempNamespace('bench');
-    await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001 });
-    await operator.start();
-    const pods = stats(await podRuns(ns.name));
-    const sessions = stats(await sessionRuns(ns.name));
-    const row = (label: string, s: ReturnType<typeof stats>): string =>
-      `${label.padEnd(34)} ${String(s.median).padStart(7)} ${String(s.p90).padStart(7)} ${String(s.min).padStart(7)} ${String(s.max).padStart(7)}`;
-    console.log(`\ncreate to Ready over ${RUNS} runs each (ms), same cluster, same run`);
-    console.log(`${''.padEnd(34)} ${'median'.padStart(7)} ${'p90'.padStart(7)} ${'min'.padStart(7)} ${'max'.padStart(7)}`);
-    console.log(row('plain pod (helper-shaped)', pods));
-    console.log(row('ExecSession (helper + inspect)', sessions));
-    console.log(`ratio ExecSession / plain pod (median): ${(sessions.median / pods.median).toFixed(2)}`);
-  } finally {
-    await operator.stop();
-    await ns?.remove();
-    if (startedHere) await down();
-  }
+async function bench(ns: string): Promise<void> {
+  const pods = stats(await podRuns(ns));
+  const sessions = stats(await sessionRuns(ns));
+  const row = (label: string, s: ReturnType<typeof stats>): string =>
+    `${label.padEnd(34)} ${String(s.median).padStart(7)} ${String(s.p90).padStart(7)} ${String(s.min).padStart(7)} ${String(s.max).padStart(7)}`;
+  console.log(`\ncreate to Ready over ${RUNS} runs each (ms), same cluster, same run`);
+  console.log(`${''.padEnd(34)} ${'median'.padStart(7)} ${'p90'.padStart(7)} ${'min'.padStart(7)} ${'max'.padStart(7)}`);
+  console.log(row('plain pod (helper-shaped)', pods));
+  console.log(row('ExecSession (helper + inspect)', sessions));
+  console.log(`ratio ExecSession / plain pod (median): ${(sessions.median / pods.median).toFixed(2)}`);
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.stack : e);
-  process.exit(1);
-});
+withTarget('bench', bench).catch(fail);

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../controller/types.js';
+import { readBoundedBody } from '../http/body.js';
 import type { WebhookCerts } from './certs.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
 
@@ -15,22 +16,8 @@ export type Handlers = Record<string, (req: AdmissionRequest) => AdmissionRespon
 
 const MAX_BODY = 3 << 20;
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new Error('request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBoundedBody(req, MAX_BODY, () => new Error('request body too large'))).toString('utf8');
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

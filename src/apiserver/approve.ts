@@ -15,19 +15,10 @@ import {
 } from '../approval/approvals.js';
 import { Authorizer, approvalTerms, authzRequestOf } from '../authz/authorizer.js';
 import { apiStatus } from '../k8s/kube.js';
-import { ApiError, type Action, type ActionContext } from './types.js';
+import { ApiError, reasonOf, type Action, type ActionContext } from './types.js';
 
-const MAX_REASON = 1024;
 /** Concurrent approvers conflict on the list; each retry re-reads and re-checks. */
 const ATTEMPTS = 4;
-
-function reasonOf(body: Record<string, unknown>): string | undefined {
-  const r = body.reason;
-  if (r === undefined || r === null || r === '') return undefined;
-  if (typeof r !== 'string') throw new ApiError(400, 'BadRequest', 'reason must be a string, e.g. {"reason": "INC-1234 checked"}');
-  if (r.length > MAX_REASON) throw new ApiError(400, 'BadRequest', `reason is ${r.length} characters; keep it to ${MAX_REASON}`);
-  return r;
-}
 
 function describe(ctx: ActionContext): string {
   return `execsession ${ctx.namespace}/${ctx.name}`;

@@ -40,6 +40,8 @@ export interface AttachPlan {
   uid: string;
   caller: Caller;
   helper: HelperRef;
+  /** The session as read when the attach was accepted (for Events about it). */
+  session: ExecSession;
   /** The helper argv, given the terminal's first size when known. */
   argvFor: (size?: TerminalSize) => string[];
   command: string[];
@@ -327,7 +329,7 @@ export class Attacher {
       throw new ApiError(500, 'InternalError', `could not prepare the process in the target container: ${e instanceof Error ? e.message : String(e)}`);
     }
     return {
-      key, namespace, name, uid: s.metadata.uid ?? '', caller, helper: st.helperPod, argvFor, command, tty, stdin,
+      key, namespace, name, uid: s.metadata.uid ?? '', session: s, caller, helper: st.helperPod, argvFor, command, tty, stdin,
       expiresAt: Date.parse(st.expiresAt ?? '') || Number.POSITIVE_INFINITY,
     };
   }
@@ -371,7 +373,11 @@ export class Attacher {
 
   /** Why the session behind an attach has ended, if it has. */
   async whyEnded(plan: AttachPlan): Promise<ExecStatus | undefined> {
-    const s = await this.kube.getSession(plan.namespace, plan.name);
+    return this.endOf(plan, await this.kube.getSession(plan.namespace, plan.name));
+  }
+
+  /** Why `s`, as just read, no longer takes the attach of `plan`, if it does not. */
+  private endOf(plan: AttachPlan, s: ExecSession | undefined): ExecStatus | undefined {
     if (!s || s.metadata.uid !== plan.uid) return failureStatus('Ended', `session ${plan.key} was deleted`, 410);
     const e = notAttachable(s, this.now());
     return e ? failureStatus(e.reason, e.message, e.code) : undefined;
@@ -403,7 +409,7 @@ export class Attacher {
         const s = await this.kube.getSession(plan.namespace, plan.name);
         const expiresAt = Date.parse(s?.status?.expiresAt ?? '');
         if (s && Number.isFinite(expiresAt) && expiresAt !== plan.expiresAt) this.updateExpiry(key, expiresAt);
-        const ended = await this.whyEnded(plan);
+        const ended = this.endOf(plan, s);
         // Expiry is the timer's job, to the second; everything else ends here.
         if (ended && ended.reason !== 'Expired') this.endSession(key, ended, ended.message ?? 'the session has ended');
       } catch (e) {
@@ -413,8 +419,6 @@ export class Attacher {
   }
 
   private async record(plan: AttachPlan, reason: string, message: string): Promise<void> {
-    const s = await this.kube.getSession(plan.namespace, plan.name).catch(() => undefined);
-    if (!s) return;
-    await this.kube.recordEvent(s, { type: 'Normal', reason, message }).catch((e: unknown) => this.log.warn({ err: apiMessage(e) }, 'could not record event'));
+    await this.kube.recordEvent(plan.session, { type: 'Normal', reason, message }).catch((e: unknown) => this.log.warn({ err: apiMessage(e) }, 'could not record event'));
   }
 }

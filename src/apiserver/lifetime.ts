@@ -8,24 +8,15 @@ import { kubeTime } from '../api/conditions.js';
 import { formatDuration, parseDuration } from '../api/duration.js';
 import { sessionSubject } from '../api/subject.js';
 import { isTerminalPhase, type ExecSession } from '../api/types.js';
-import { Authorizer } from '../authz/authorizer.js';
+import { Authorizer, authzRequestOf } from '../authz/authorizer.js';
 import type { HelperClient } from '../exec/helper-client.js';
-import { ApiError, type ActionContext } from './types.js';
+import { ApiError, MAX_REASON, reasonOf, type ActionContext } from './types.js';
 
 /** Status written by `revoke`; the controller then ends the session Terminated/Revoked. */
 export interface Revocation {
   username: string;
   at: string;
   reason?: string;
-}
-
-const MAX_REASON = 1024;
-
-function reasonOf(body: Record<string, unknown>): string | undefined {
-  const r = body.reason;
-  if (r === undefined || r === null || r === '') return undefined;
-  if (typeof r !== 'string') throw new ApiError(400, 'BadRequest', 'reason must be a string');
-  return r.slice(0, MAX_REASON);
 }
 
 async function load(ctx: ActionContext): Promise<ExecSession> {
@@ -44,7 +35,9 @@ export async function revoke(ctx: ActionContext): Promise<ExecSession> {
   if (isTerminalPhase(s.status?.phase)) throw ended(s);
   const existing = (s.status as { revocation?: Revocation } | undefined)?.revocation;
   if (existing?.at) return s;
-  const reason = reasonOf(ctx.body);
+  // A revocation is never refused for a long reason: it is cut to what status keeps.
+  const given = ctx.body.reason;
+  const reason = reasonOf({ reason: typeof given === 'string' ? given.slice(0, MAX_REASON) : given });
   const revocation: Revocation = { username: ctx.caller.username, at: kubeTime(ctx.now), ...(reason ? { reason } : {}) };
   const updated = await ctx.kube.patchSessionStatus(ctx.namespace, ctx.name, { revocation } as never);
   await ctx.kube.recordEvent(updated, { type: 'Warning', reason: 'Revoked', message: `revoked by ${ctx.caller.username}${reason ? `: ${reason}` : ''}` }).catch(() => undefined);
@@ -64,13 +57,9 @@ function byOf(body: Record<string, unknown>): number {
 
 /** Whether the policy allows the session to last `lifetime` in all; throws the denial. */
 async function authorizeLifetime(ctx: ActionContext, s: ExecSession, lifetime: string, where: string): Promise<void> {
-  const r = s.spec.requester;
   const u = s.status?.user;
-  const decision = await new Authorizer(ctx.kube).authorize({
-    requester: { username: r?.username ?? '', uid: r?.uid, groups: r?.groups ?? [], extra: r?.extra },
-    namespace: ctx.namespace, spec: { ...s.spec, ttl: lifetime },
-    resolved: u ? { uid: u.uid, gid: u.gid, groups: u.groups ?? [u.gid], name: u.name } : undefined,
-  });
+  const request = authzRequestOf(s, u ? { uid: u.uid, gid: u.gid, groups: u.groups ?? [u.gid], name: u.name } : undefined);
+  const decision = await new Authorizer(ctx.kube).authorize({ ...request, spec: { ...s.spec, ttl: lifetime } });
   if (!decision.allowed) throw new ApiError(403, decision.reason, `cannot extend ${where} to a lifetime of ${lifetime}: ${decision.message}`);
 }
 

@@ -12,6 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { STATUS_CODES } from 'node:http';
 import type { Logger } from '../controller/types.js';
+import { readBoundedBody } from '../http/body.js';
 import type { WebhookCerts } from '../admission/certs.js';
 import type { Attacher } from './attach.js';
 import { chooseProtocol, PROTOCOLS } from './channels.js';
@@ -67,32 +68,18 @@ function refuseUpgrade(socket: Socket, code: number, body: object): void {
   socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
 }
 
-function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new ApiError(413, 'RequestEntityTooLarge', `the request body exceeds ${MAX_BODY} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8').trim();
-      if (!text) return resolve({});
-      try {
-        const v: unknown = JSON.parse(text);
-        if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-        resolve(v as Record<string, unknown>);
-      } catch {
-        reject(new ApiError(400, 'BadRequest', 'the request body must be a JSON object, e.g. {"reason": "..."}'));
-      }
-    });
-    req.on('error', reject);
-  });
+/** The JSON object a POST carries ({} when empty). */
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const body = await readBoundedBody(req, MAX_BODY, () => new ApiError(413, 'RequestEntityTooLarge', `the request body exceeds ${MAX_BODY} bytes`));
+  const text = body.toString('utf8').trim();
+  if (!text) return {};
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
+    return v as Record<string, unknown>;
+  } catch {
+    throw new ApiError(400, 'BadRequest', 'the request body must be a JSON object, e.g. {"reason": "..."}');
+  }
 }
 
 /** What the server needs from the rest of the operator. */

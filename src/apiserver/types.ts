@@ -37,5 +37,17 @@ export class ApiError extends Error {
   }
 }
 
+/** The longest reason kept (status and the CRD allow this much). */
+export const MAX_REASON = 1024;
+
+/** body.reason of approve, deny and revoke: optional, a string of at most MAX_REASON characters. */
+export function reasonOf(body: Record<string, unknown>): string | undefined {
+  const r = body.reason;
+  if (r === undefined || r === null || r === '') return undefined;
+  if (typeof r !== 'string') throw new ApiError(400, 'BadRequest', 'reason must be a string, e.g. {"reason": "INC-1234 checked"}');
+  if (r.length > MAX_REASON) throw new ApiError(400, 'BadRequest', `reason is ${r.length} characters; keep it to ${MAX_REASON}`);
+  return r;
+}
+
 /** A POST subresource: returns the updated session, or throws ApiError. */
 export type Action = (ctx: ActionContext) => Promise<ExecSession>;

@@ -1,22 +1,20 @@
 /**
- * The channel protocol of attach (docs/api.md), the same as pods/exec speaks:
- * every binary message is one channel byte and then the payload.
+ * The channel protocol of attach (docs/api.md), the same as pods/exec speaks,
+ * from the client's side. The protocol itself (subprotocols, channel numbers,
+ * framing, exit codes) is src/apiserver/channels.ts, which the server uses too.
  */
+import { Channel as Ch, PROTOCOLS, exitCodeOf, frame, type ExecStatus } from '../apiserver/channels.js';
 import type { Status } from './errors.js';
 
 /** WebSocket subprotocols offered, preferred first. */
-export const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+export { PROTOCOLS };
 
 /** Channel numbers (docs/api.md, "attach"). */
-export const Channel = { stdin: 0, stdout: 1, stderr: 2, status: 3, resize: 4, close: 255 } as const;
+export const Channel = { stdin: Ch.Stdin, stdout: Ch.Stdout, stderr: Ch.Stderr, status: Ch.Status, resize: Ch.Resize, close: Ch.Close } as const;
 
 /** One message: channel byte, then the payload. */
 export function encodeFrame(channel: number, data: Uint8Array | string): Buffer {
-  const payload = typeof data === 'string' ? Buffer.from(data) : data;
-  const frame = Buffer.allocUnsafe(payload.length + 1);
-  frame[0] = channel;
-  frame.set(payload, 1);
-  return frame;
+  return frame(channel, typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
 }
 
 /** Splits a message into its channel and payload; undefined for an empty message. */
@@ -48,11 +46,8 @@ export interface AttachOutcome {
  */
 export function statusToOutcome(status: Status): AttachOutcome {
   if (status.status === 'Success') return { exitCode: 0 };
-  if (status.reason === 'NonZeroExitCode') {
-    const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
-    const code = Number(cause?.message);
-    if (Number.isInteger(code) && code > 0 && code < 256) return { exitCode: code };
-  }
+  const code = exitCodeOf(status as ExecStatus);
+  if (code !== undefined && code > 0 && code < 256) return { exitCode: code };
   const message = status.message || `session ended: ${status.reason ?? 'unknown reason'}`;
   return { exitCode: 1, message };
 }

@@ -81,10 +81,14 @@ export class HelperClient {
 
   /** Starts a job once (a second call with the same name does nothing). */
   async startJob(h: HelperRef, job: JobStart): Promise<void> {
-    const target = job.backend === 'runtime'
+    await this.run(h, 'start', [job.name, String(job.limit), job.backend, ...this.processArgs(job)]);
+  }
+
+  /** SPEC ARGS... of the helper's start and attach: what run_runtime or run_nsenter take. */
+  private processArgs(job: JobStart): string[] {
+    return job.backend === 'runtime'
       ? [JSON.stringify(job.spec), checkContainerId(job.containerID), this.paths.runcRoot, subCgroup(job.sessionUid)]
       : ['{}', ...job.args];
-    await this.run(h, 'start', [job.name, String(job.limit), job.backend, ...target]);
   }
 
   /** Waits up to `seconds` for a job; undefined while it still runs. */
@@ -123,9 +127,7 @@ export class HelperClient {
    * attach): its stdio, terminal and exit status are the exec's.
    */
   attachArgv(job: JobStart): string[] {
-    return job.backend === 'runtime'
-      ? helperArgv('attach', 'runtime', JSON.stringify(job.spec), checkContainerId(job.containerID), this.paths.runcRoot, subCgroup(job.sessionUid))
-      : helperArgv('attach', 'nsenter', '{}', ...job.args);
+    return helperArgv('attach', job.backend, ...this.processArgs(job));
   }
 
   /** Moves the helper's own safety-net deadline (after an extend). */

@@ -34,6 +34,17 @@ export function apiServiceDnsName(r: ApiServiceRegistration): string {
   return `${name}.${namespace}.svc`;
 }
 
+/** A Service without selector on port 443 and an Endpoints at HOST_IP:port: how the cluster reaches a process on the host. */
+export function hostServiceManifests(name: string, namespace: string, port: number): object[] {
+  return [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'https', port: 443, targetPort: port }] } },
+    {
+      apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace },
+      subsets: [{ addresses: [{ ip: HOST_IP }], ports: [{ name: 'https', port }] }],
+    },
+  ];
+}
+
 /** The manifests for a registration, as one kubectl-appliable List. */
 export function apiServiceManifests(r: ApiServiceRegistration): object {
   const { name, namespace } = serviceOf(r);
@@ -41,11 +52,7 @@ export function apiServiceManifests(r: ApiServiceRegistration): object {
     apiVersion: 'v1',
     kind: 'List',
     items: [
-      { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports: [{ name: 'https', port: 443, targetPort: r.port }] } },
-      {
-        apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace },
-        subsets: [{ addresses: [{ ip: HOST_IP }], ports: [{ name: 'https', port: r.port }] }],
-      },
+      ...hostServiceManifests(name, namespace, r.port),
       {
         apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: `${r.version}.${r.group}` },
         spec: {

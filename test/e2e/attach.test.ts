@@ -123,7 +123,7 @@ describe('attach', () => {
   });
 
   it('refuses a request straight to the operator without the front-proxy certificate', async () => {
-    const port = Number(/"port":(\d+)[^\n]*"aggregated API registered"/.exec(operator.log(400))?.[1]);
+    const port = operator.apiPort;
     const answer = await new Promise<{ code: number; body: string }>((resolve, reject) => {
       const req = request({ host: HOST_IP, port, path: subresource('alice', 'revoke'), method: 'POST', rejectUnauthorized: false, headers: { 'X-Remote-User': 'alice', 'X-Remote-Group': 'system:masters' } }, (res) => {
         let body = '';

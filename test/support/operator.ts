@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { hostServiceManifests } from '../cluster/apiservice.js';
 import { HOST_IP, IMAGES, REPO_ROOT } from '../cluster/config.js';
 import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk } from './cluster.js';
 
@@ -42,15 +43,8 @@ export const API_GROUP_VERSION = 'subresources.execsession.dev/v1alpha1';
  */
 async function routeApiToHost(port: number): Promise<void> {
   if (!Number.isInteger(port) || port <= 0) throw new Error('the operator did not log the aggregated API port');
-  const name = 'execsession-api';
-  await kubectlOk(['apply', '-f', '-'], {
-    input: JSON.stringify({
-      apiVersion: 'v1', kind: 'List', items: [
-        { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: OPERATOR_NAMESPACE }, spec: { ports: [{ name: 'https', port: 443, targetPort: port }] } },
-        { apiVersion: 'v1', kind: 'Endpoints', metadata: { name, namespace: OPERATOR_NAMESPACE }, subsets: [{ addresses: [{ ip: HOST_IP }], ports: [{ name: 'https', port }] }] },
-      ],
-    }),
-  });
+  const items = hostServiceManifests('execsession-api', OPERATOR_NAMESPACE, port);
+  await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) });
 }
 
 /** Grants users verbs on execsessions/SUB in subresources.execsession.dev, in a namespace (Role + RoleBinding named `role`). */
@@ -102,7 +96,7 @@ export class OperatorProcess {
       if (child.exitCode !== null) throw new Error(`operator exited ${child.exitCode}:\n${this.log()}`);
       return this.output.includes('"aggregated API registered"');
     }, 30_000, 100);
-    await routeApiToHost(Number(/"port":(\d+)[^\n]*"aggregated API registered"/.exec(this.output)?.[1]));
+    await routeApiToHost(this.apiPort);
     if (opts.waitForController === false) return;
     await this.waitForController();
   }
@@ -114,6 +108,11 @@ export class OperatorProcess {
       if (child?.exitCode !== null) throw new Error(`operator exited ${child?.exitCode}:\n${this.log()}`);
       return this.output.includes('"controller started"');
     }, timeoutMs, 100);
+  }
+
+  /** The port the aggregated API listens on, from the operator's log. */
+  get apiPort(): number {
+    return Number(/"port":(\d+)[^\n]*"aggregated API registered"/.exec(this.output)?.[1]);
   }
 
   get pid(): number | undefined {
