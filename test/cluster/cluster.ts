@@ -10,7 +10,8 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import * as components from './components.js';
 import {
-  APISERVER_URL, CONTAINERD, KUBELET_ROOT, NETNS, NODE_NAME, POD_LOG_DIR, PORTS, REPO_ROOT, STATE_DIR, binariesIn, paths,
+  APISERVER_URL, CACHE_DIR, CNI_BIN, CONTAINERD, INSTALL_BIN, KUBELET_ROOT, KUBE_VERSION, NETNS, NODE_NAME, POD_LOG_DIR, PORTS, REPO_ROOT, STATE_DIR,
+  binariesIn, paths,
 } from './config.js';
 import { ensureImages } from './images.js';
 import { ensureNetwork, netnsExists, removeNetwork, removeSandboxNetns } from './network.js';
@@ -22,9 +23,9 @@ const log = (msg: string): void => {
 };
 
 /** The order daemons start in; `down` stops them in reverse. */
-const ORDER = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'containerd', 'kubelet'];
+const ORDER = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'containerd', 'kubelet', 'kube-proxy'];
 
-const REQUIRED_COMMANDS = ['ip', 'nsenter', 'openssl', 'tar', 'etcd', 'containerd', 'containerd-shim-runc-v2', 'runc', 'ctr', 'kubectl', 'findmnt'];
+const REQUIRED_COMMANDS = ['ip', 'nsenter', 'openssl', 'tar', 'etcd', 'containerd', 'containerd-shim-runc-v2', 'runc', 'ctr', 'kubectl', 'findmnt', 'iptables'];
 
 function checkPrerequisites(): void {
   if (process.getuid?.() !== 0) {
@@ -39,15 +40,37 @@ function checkPrerequisites(): void {
     }
   });
   if (missing.length > 0) throw new Error(`missing commands: ${missing.join(', ')}; run "npm run setup" (test/cluster/install-system.sh installs them)`);
-  if (!existsSync('/usr/lib/cni/bridge')) throw new Error('CNI plugins missing in /usr/lib/cni; run "npm run setup"');
+  if (!existsSync(join(CNI_BIN, 'bridge'))) throw new Error(`CNI plugins missing in ${CNI_BIN}; run "npm run setup"`);
+  // Hybrid counts as v1 (the kubelet runs with failCgroupV1: false); a machine with neither layout cannot run it.
+  if (!existsSync('/sys/fs/cgroup/memory') && !existsSync('/sys/fs/cgroup/cgroup.controllers')) {
+    throw new Error('unsupported cgroup layout: /sys/fs/cgroup has neither cgroup v1 controllers nor a cgroup v2 root');
+  }
 }
 
-/** Server binaries: KUBE_BIN_DIR, or the cached build of Debian's source (built now if missing). */
+/**
+ * The installed etcd, containerd and runc must be the ones built with this Kubernetes
+ * version (test/cluster/build.sh records them in installed.env).
+ */
+function checkInstalledVersions(): void {
+  const file = join(CACHE_DIR, 'installed.env');
+  const installed = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const kube = /^KUBE_VERSION=(.*)$/m.exec(installed)?.[1];
+  if (kube !== KUBE_VERSION) {
+    throw new Error(`version mismatch: KUBE_VERSION is ${KUBE_VERSION} but ${INSTALL_BIN} holds the components built for ${kube ?? 'nothing'}; ` +
+      `run "KUBE_VERSION=${KUBE_VERSION} bash test/cluster/build.sh" (or "npm run setup")`);
+  }
+}
+
+/** Server binaries: KUBE_BIN_DIR, or the cached build from Go modules (built now if missing). */
 function serverBinDir(): string {
   if (process.env.KUBE_BIN_DIR) return process.env.KUBE_BIN_DIR;
-  log('locating the Kubernetes server binaries (a first build takes about 5 minutes)');
-  const out = execFileSync('bash', [join(REPO_ROOT, 'test/cluster/build-kubernetes.sh')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return out.toString().trim().split('\n').pop() ?? '';
+  const dir = join(CACHE_DIR, 'bin', `kubernetes-${KUBE_VERSION}`);
+  if (!existsSync(join(dir, '.complete')) || !existsSync(join(CACHE_DIR, 'installed.env'))) {
+    log(`building Kubernetes ${KUBE_VERSION} and its runtime from Go modules (cold: about 20 minutes on 2 cores)`);
+    execFileSync('bash', [join(REPO_ROOT, 'test/cluster/build.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+  checkInstalledVersions();
+  return dir;
 }
 
 /** GET on the API server (or another TLS endpoint) with the admin identity. */
@@ -175,6 +198,7 @@ export async function up(): Promise<void> {
   await ensureImages();
   const kubelet = await start(await components.kubelet(bin, p));
   await waitFor(`node ${NODE_NAME} Ready`, nodeReady, { timeoutMs: 90_000, daemon: kubelet });
+  await start(await components.kubeProxy(bin, p));
   await waitFor('the default ServiceAccount', async () => ((await adminGet('/api/v1/namespaces/default/serviceaccounts/default')).status === 200 ? true : undefined), { timeoutMs: 60_000 });
   log(`up in ${((Date.now() - started) / 1000).toFixed(1)}s; admin kubeconfig: ${paths.adminKubeconfig}`);
 }

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CONTAINERD, HOST_IP, IMAGES, KUBELET_ROOT, NODE_IP, NODE_NAME, POD_CIDR, PORTS, SERVICE_CIDR, paths, type Binaries,
+  CNI_BIN, CONTAINERD, HOST_IP, IMAGES, INSTALL_BIN, KUBELET_ROOT, NODE_IP, NODE_NAME, POD_CIDR, PORTS, SERVICE_CIDR, paths, type Binaries,
 } from './config.js';
 import type { ClusterPki } from './pki.js';
 import { kubeconfigYaml, issue } from './pki.js';
@@ -23,10 +23,34 @@ export function etcd(): Component {
   const peer = `http://127.0.0.1:${PORTS.etcdPeer}`;
   return {
     name: 'etcd',
-    exe: '/usr/bin/etcd',
+    exe: join(INSTALL_BIN, 'etcd'),
     args: ['--name=default', `--data-dir=${paths.etcdData}`, `--listen-client-urls=${client}`, `--advertise-client-urls=${client}`,
       `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`, `--initial-cluster=default=${peer}`, '--log-level=warn'],
   };
+}
+
+/**
+ * kube-apiserver's admission configuration: the kubeconfig it uses to call webhooks
+ * presents the front-proxy client certificate to every webhook ("*"), which is what
+ * the operator's webhook accepts (docs/adr, config/README.md).
+ */
+function admissionConfig(p: ClusterPki): string {
+  mkdirSync(paths.etc, { recursive: true });
+  const kubeconfig = join(paths.etc, 'webhook-client.kubeconfig');
+  writeFileSync(kubeconfig, [
+    'apiVersion: v1', 'kind: Config', 'users:', '- name: "*"', '  user:',
+    `    client-certificate: ${p.frontProxyClient.cert}`, `    client-key: ${p.frontProxyClient.key}`, '',
+  ].join('\n'), { mode: 0o600 });
+  const file = join(paths.etc, 'admission.yaml');
+  const plugin = (name: string): string[] => [
+    `- name: ${name}`, '  configuration:', '    apiVersion: apiserver.config.k8s.io/v1', '    kind: WebhookAdmissionConfiguration',
+    `    kubeConfigFile: ${kubeconfig}`,
+  ];
+  writeFileSync(file, [
+    'apiVersion: apiserver.config.k8s.io/v1', 'kind: AdmissionConfiguration', 'plugins:',
+    ...plugin('MutatingAdmissionWebhook'), ...plugin('ValidatingAdmissionWebhook'), '',
+  ].join('\n'));
+  return file;
 }
 
 export function apiserver(bin: Binaries, p: ClusterPki): Component {
@@ -35,7 +59,7 @@ export function apiserver(bin: Binaries, p: ClusterPki): Component {
     exe: bin.apiserver,
     args: [
       `--etcd-servers=http://127.0.0.1:${PORTS.etcdClient}`,
-      `--bind-address=${HOST_IP}`, `--advertise-address=${HOST_IP}`, `--secure-port=${PORTS.apiserver}`, '--insecure-port=0',
+      `--bind-address=${HOST_IP}`, `--advertise-address=${HOST_IP}`, `--secure-port=${PORTS.apiserver}`,
       `--tls-cert-file=${p.apiserver.cert}`, `--tls-private-key-file=${p.apiserver.key}`,
       `--client-ca-file=${p.ca.cert}`,
       '--authorization-mode=Node,RBAC', '--enable-admission-plugins=NodeRestriction',
@@ -51,6 +75,11 @@ export function apiserver(bin: Binaries, p: ClusterPki): Component {
       `--requestheader-client-ca-file=${p.frontProxyCa.cert}`, '--requestheader-allowed-names=front-proxy-client',
       '--requestheader-username-headers=X-Remote-User', '--requestheader-group-headers=X-Remote-Group',
       '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      // Since 1.33 the aggregator forwards the caller's UID; SubjectAccessReviews need it.
+      '--requestheader-uid-headers=X-Remote-Uid',
+      // kube-apiserver presents the front-proxy client certificate to admission webhooks,
+      // so the operator's webhook can refuse every caller but kube-apiserver.
+      `--admission-control-config-file=${admissionConfig(p)}`,
       `--proxy-client-cert-file=${p.frontProxyClient.cert}`, `--proxy-client-key-file=${p.frontProxyClient.key}`,
       '--enable-aggregator-routing=true',
       '--profiling=false',
@@ -71,7 +100,7 @@ async function componentKubeconfig(p: ClusterPki, name: string, cn: string, grou
 function controlPlaneClientArgs(kubeconfig: string, securePort: number): string[] {
   return [
     `--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`,
-    '--bind-address=127.0.0.1', `--secure-port=${securePort}`, '--port=0',
+    '--bind-address=127.0.0.1', `--secure-port=${securePort}`,
   ];
 }
 
@@ -109,34 +138,40 @@ export function containerd(): Component {
       ipam: { type: 'host-local', ranges: [[{ subnet: POD_CIDR }]], routes: [{ dst: '0.0.0.0/0' }] },
     }],
   }, null, 2));
-  const cri = 'plugins."io.containerd.grpc.v1.cri"';
-  const config = `version = 2
+  // containerd 2.x configuration format (version 3: the CRI plugin is split in images and runtime).
+  const images = "plugins.'io.containerd.cri.v1.images'";
+  const runtime = "plugins.'io.containerd.cri.v1.runtime'";
+  const config = `version = 3
 root = "${CONTAINERD.root}"
 state = "${CONTAINERD.state}"
-disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper"]
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.erofs"]
 [grpc]
   address = "${CONTAINERD.socket}"
-[${cri}]
-  sandbox_image = "${IMAGES.pause}"
+[${images}]
+  snapshotter = "overlayfs"
+[${images}.pinned_images]
+  sandbox = "${IMAGES.pause}"
+[${runtime}]
+  # Negative oom_score_adj is forbidden here even for root; without this every sandbox fails.
+  restrict_oom_score_adj = true
+  enable_cdi = false
+[${runtime}.containerd]
+  default_runtime_name = "runc"
+[${runtime}.containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+[${runtime}.containerd.runtimes.runc.options]
+  SystemdCgroup = false
+[${runtime}.cni]
+  bin_dirs = ["${CNI_BIN}"]
+  conf_dir = "${paths.cniConf}"
+[plugins.'io.containerd.grpc.v1.cri']
   # The kubelet proxies exec streams from its own network namespace, which is this one.
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
-  # Negative oom_score_adj is forbidden here even for root; without this every sandbox fails.
-  restrict_oom_score_adj = true
-[${cri}.containerd]
-  snapshotter = "overlayfs"
-  default_runtime_name = "runc"
-[${cri}.containerd.runtimes.runc]
-  runtime_type = "io.containerd.runc.v2"
-[${cri}.containerd.runtimes.runc.options]
-  SystemdCgroup = false
-[${cri}.cni]
-  bin_dir = "/usr/lib/cni"
-  conf_dir = "${paths.cniConf}"
 `;
   const file = join(paths.etc, 'containerd.toml');
   writeFileSync(file, config);
-  return { name: 'containerd', exe: '/usr/bin/containerd', args: [`--config=${file}`], netns: true };
+  return { name: 'containerd', exe: join(INSTALL_BIN, 'containerd'), args: [`--config=${file}`], netns: true };
 }
 
 export async function kubelet(bin: Binaries, p: ClusterPki): Promise<Component> {
@@ -155,6 +190,9 @@ export async function kubelet(bin: Binaries, p: ClusterPki): Promise<Component> 
     tlsPrivateKeyFile: p.kubeletServing.key,
     // cgroup v1 with cgroupfs; QoS cgroups and node allocatable need a systemd-like hierarchy we do not have.
     cgroupDriver: 'cgroupfs',
+    // These machines have hybrid cgroups (v1 controllers); since 1.35 the kubelet refuses v1 unless told.
+    failCgroupV1: false,
+    containerRuntimeEndpoint: `unix://${CONTAINERD.socket}`,
     cgroupsPerQOS: false,
     enforceNodeAllocatable: [],
     failSwapOn: false,
@@ -172,9 +210,29 @@ export async function kubelet(bin: Binaries, p: ClusterPki): Promise<Component> 
     exe: bin.kubelet,
     args: [
       `--config=${file}`, `--kubeconfig=${kc}`, `--root-dir=${KUBELET_ROOT}`,
-      '--container-runtime=remote', `--container-runtime-endpoint=unix://${CONTAINERD.socket}`,
       `--node-ip=${NODE_IP}`, `--hostname-override=${NODE_NAME}`, '--v=1',
     ],
     netns: true,
   };
+}
+
+/** kube-proxy (iptables mode) in the node's network namespace: pods reach ClusterIP Services. */
+export async function kubeProxy(bin: Binaries, p: ClusterPki): Promise<Component> {
+  const kc = await componentKubeconfig(p, 'kube-proxy', 'system:kube-proxy');
+  const config = {
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    kind: 'KubeProxyConfiguration',
+    clientConnection: { kubeconfig: kc },
+    mode: 'iptables',
+    clusterCIDR: POD_CIDR,
+    hostnameOverride: NODE_NAME,
+    bindAddress: NODE_IP,
+    healthzBindAddress: '127.0.0.1:10256',
+    metricsBindAddress: '127.0.0.1:10249',
+    // The conntrack table is the host's: leave its size alone.
+    conntrack: { maxPerCore: 0, min: 0 },
+  };
+  const file = join(paths.etc, 'kube-proxy.yaml');
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return { name: 'kube-proxy', exe: bin.proxy, args: [`--config=${file}`, '--v=1'], netns: true };
 }

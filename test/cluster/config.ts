@@ -12,8 +12,16 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 /** Everything the harness writes for one cluster, git-ignored. */
 export const STATE_DIR = process.env.EXECSESSION_CLUSTER_DIR ?? join(REPO_ROOT, '.local-cluster');
 
-/** Built server binaries, shared by every checkout: only a fresh machine pays for the build. */
+/** Built binaries and Go caches, shared by every checkout: only a fresh machine pays for the build. */
 export const CACHE_DIR = process.env.EXECSESSION_CACHE_DIR ?? '/var/cache/execsession';
+
+/** The Kubernetes version the harness builds and runs (test/cluster/build.sh has the same default). */
+export const KUBE_VERSION = (process.env.KUBE_VERSION ?? '1.37.2').replace(/^v/, '');
+
+/** Where test/cluster/build.sh installs etcd, containerd, runc, ctr and kubectl (first on PATH). */
+export const INSTALL_BIN = process.env.EXECSESSION_INSTALL_BIN ?? '/usr/local/bin';
+/** Where it installs the CNI plugins. */
+export const CNI_BIN = process.env.EXECSESSION_CNI_BIN ?? '/opt/cni/bin';
 
 export const NODE_NAME = 'execsession-node';
 /** The kubelet and containerd live in this network namespace (kubelet refuses a loopback node IP). */
@@ -74,6 +82,7 @@ export interface Binaries {
   controllerManager: string;
   scheduler: string;
   kubelet: string;
+  proxy: string;
 }
 
 /** KUBE_BIN_DIR selects other prebuilt server binaries (for example a newer Kubernetes). */
@@ -83,10 +92,11 @@ export function binariesIn(dir: string): Binaries {
     controllerManager: join(dir, 'kube-controller-manager'),
     scheduler: join(dir, 'kube-scheduler'),
     kubelet: join(dir, 'kubelet'),
+    proxy: join(dir, 'kube-proxy'),
   };
   for (const path of Object.values(b)) {
     if (!existsSync(path)) {
-      throw new Error(`${path} is missing: build with "npm run setup" or point KUBE_BIN_DIR at a directory with all four server binaries`);
+      throw new Error(`${path} is missing: build with "npm run setup" or point KUBE_BIN_DIR at a directory with all five server binaries (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy)`);
     }
   }
   return b;

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the local cluster needs and fetches the Kubernetes
-# source package. Idempotent: packages already present and a source tarball already
-# cached are left as they are. Needs root (apt-get).
+# Installs the Debian packages the local cluster and its build need. Kubernetes, etcd,
+# containerd, runc and the CNI plugins are built from Go modules by build.sh, not taken
+# from Debian (whose versions are too old for Kubernetes 1.37). Idempotent: packages
+# already present are left as they are. Needs root (apt-get).
 set -euo pipefail
 
-CACHE_DIR="${EXECSESSION_CACHE_DIR:-/var/cache/execsession}"
-PACKAGES=(golang-go dpkg-dev rsync etcd-server containerd runc containernetworking-plugins
-  busybox-static gcc libc6-dev iproute2 openssl util-linux golang-github-modern-go-reflect2-dev tmux socat conntrack iptables)
+# gcc, pkg-config and libseccomp-dev: runc is built with cgo and seccomp.
+PACKAGES=(busybox-static gcc libc6-dev pkg-config libseccomp-dev iproute2 openssl util-linux tmux socat conntrack iptables ca-certificates)
 
 if [ "$(id -u)" != 0 ]; then
   echo "install-system: must run as root (it calls apt-get and later starts a kubelet)." >&2
@@ -18,13 +18,7 @@ for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 
-src_list=/etc/apt/sources.list.d/execsession-src.sources
 need_update=0
-if [ ! -f "$src_list" ]; then
-  # apt-get source needs deb-src entries; the machine ships only binary ones.
-  sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$src_list"
-  need_update=1
-fi
 [ "${#missing[@]}" -gt 0 ] && need_update=1
 
 export DEBIAN_FRONTEND=noninteractive
@@ -42,9 +36,9 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet container
   systemctl stop containerd || true
 fi
 
-mkdir -p "$CACHE_DIR/src"
-if ! ls "$CACHE_DIR"/src/kubernetes_*.orig.tar.gz >/dev/null 2>&1; then
-  echo "install-system: downloading the kubernetes source package" >&2
-  (cd "$CACHE_DIR/src" && apt-get source --download-only -qq kubernetes)
+# Go comes with the machine (/usr/local/go); build.sh checks its version and says what to do.
+if ! /usr/local/go/bin/go version >/dev/null 2>&1 && ! command -v go >/dev/null 2>&1; then
+  echo "install-system: no Go toolchain found; build.sh needs Go >= 1.26 (Debian's golang-go is too old)" >&2
+  exit 1
 fi
 echo "install-system: done" >&2

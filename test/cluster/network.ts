@@ -4,7 +4,7 @@
  * host side. Only these harness-made addresses are ever used.
  */
 import { existsSync, rmSync } from 'node:fs';
-import { HOST_IP, NETNS, NODE_IP, VETH_HOST, VETH_NODE, VETH_PREFIX } from './config.js';
+import { HOST_IP, NETNS, NODE_IP, POD_CIDR, VETH_HOST, VETH_NODE, VETH_PREFIX } from './config.js';
 import { run } from './proc.js';
 
 export function netnsExists(): boolean {
@@ -28,6 +28,9 @@ export async function ensureNetwork(): Promise<void> {
   await inNs(['link', 'set', VETH_NODE, 'up']);
   await inNs(['link', 'set', 'lo', 'up']);
   await inNs(['route', 'add', 'default', 'via', HOST_IP]);
+  // Replies from the host (kube-apiserver) to pods, for example through a ClusterIP Service;
+  // the route goes with the veth when the namespace is deleted.
+  await run('ip', ['route', 'add', POD_CIDR, 'via', NODE_IP, 'dev', VETH_HOST]);
 }
 
 /** Deletes the namespace (which takes the veth pair with it) and a stray host-side veth. */
