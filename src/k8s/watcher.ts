@@ -31,6 +31,16 @@ export interface WatchSpec {
 /** Seconds a single watch request may last before it is renewed. */
 const WATCH_TIMEOUT_S = 290;
 
+/**
+ * Whether a failed list is worth retrying: throttling (429, which kube-apiserver
+ * also answers while a new CRD's watch cache is "(re)initializing"), server errors
+ * and network errors (no status code). Anything else (403, 404) is the caller's to report.
+ */
+export function isTransientListError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code !== 'number' || code === 429 || code >= 500;
+}
+
 export class Watcher {
   private readonly abort = new AbortController();
   private current: AbortController | undefined;
@@ -48,8 +58,19 @@ export class Watcher {
     this.current?.abort();
   }
 
+  /** Lists, retrying transient errors with backoff until it succeeds or the watcher stops. */
   private async list(): Promise<string> {
-    const body = await this.spec.list();
+    let body: Awaited<ReturnType<WatchSpec['list']>>;
+    for (let failures = 1; ; failures++) {
+      try {
+        body = await this.spec.list();
+        break;
+      } catch (e) {
+        if (!isTransientListError(e) || this.abort.signal.aborted) throw e;
+        this.log.warn({ path: this.spec.path, err: e instanceof Error ? e.message.split('\n')[0] : String(e) }, 'list failed; retrying');
+        await sleep(Math.min(200 * 2 ** failures, 10_000), undefined, { signal: this.abort.signal }).catch(() => undefined);
+      }
+    }
     for (const item of body.items) this.spec.onObject('SYNC', item);
     this.spec.onList?.(body.items);
     return body.metadata?.resourceVersion ?? '';
