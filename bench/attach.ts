@@ -87,6 +87,20 @@ function row(label: string, value: string, ratio?: number): string {
   return `${label.padEnd(44)} ${value.padStart(12)}${ratio === undefined ? '' : `   x${ratio.toFixed(2)} of kubectl exec`}`;
 }
 
+/** Which streaming protocol `kubectl exec` negotiates with this cluster (from its -v=8 log). */
+async function kubectlProtocol(ns: string): Promise<string> {
+  const log = await new Promise<string>((resolve) => {
+    const child = spawn('kubectl', ['--kubeconfig', ADMIN_KUBECONFIG, '-v=8', '-n', ns, 'exec', 'target', '--', 'true'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => void (err += b.toString()));
+    child.on('close', () => resolve(err));
+  });
+  const ws = /"Subprotocol negotiated" protocol="([^"]+)"/.exec(log)?.[1];
+  if (ws) return `WebSocket, ${ws}`;
+  const spdy = /X-Stream-Protocol-Version: (\S+)/i.exec(log)?.[1];
+  return spdy ? `SPDY, ${spdy}` : 'unknown (no protocol in kubectl -v=8 output)';
+}
+
 async function bench(ns: string): Promise<void> {
   await waitForApi();
   await createSession(ns, 'bench', { podName: 'target', user: 'alice', ttl: '30m' });
@@ -99,7 +113,9 @@ async function bench(ns: string): Promise<void> {
   const streamKubectl = await childStream('kubectl', ['-n', ns, 'exec', 'target', '--', ...STREAM]);
   const streamAttach = await attachStream(ns);
   const streamCli = await childStream(process.execPath, [plugin, 'attach', 'bench', '-n', ns, '-T', '--', ...STREAM]);
+  const protocol = await kubectlProtocol(ns);
   console.log('\nattach against kubectl exec, same cluster, same target, same run');
+  console.log(`kubectl exec protocol: ${protocol}`);
   console.log(row(`echo round trip, median of ${ECHOES} (ms)`, ''));
   console.log(row('  kubectl exec -i', echoKubectl.toFixed(2)));
   console.log(row('  pods/exec WebSocket, no operator', echoPodsExec.toFixed(2), echoPodsExec / echoKubectl));

@@ -203,11 +203,9 @@ describe('approvals', () => {
   });
 });
 
-/** A kubeconfig holding a ServiceAccount's token (Kubernetes 1.20 still makes token Secrets). */
+/** A kubeconfig holding a ServiceAccount's token, from the TokenRequest API (no token Secrets since 1.24). */
 async function serviceAccountKubeconfig(namespace: string, name: string): Promise<string> {
-  const secret = await eventually(`the token Secret of ServiceAccount ${namespace}/${name}`, async () =>
-    (await kubectlOk(['-n', namespace, 'get', 'sa', name, '-o', 'jsonpath={.secrets[0].name}'])).trim());
-  const token = Buffer.from(await kubectlOk(['-n', namespace, 'get', 'secret', secret, '-o', 'jsonpath={.data.token}']), 'base64').toString();
+  const token = (await kubectlOk(['-n', namespace, 'create', 'token', name, '--duration=1h'])).trim();
   const cluster = kubeConfig().getCurrentCluster();
   const file = join(mkdtempSync(join(tmpdir(), 'execsession-sa-')), 'kubeconfig');
   writeFileSync(file, JSON.stringify({

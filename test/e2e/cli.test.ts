@@ -176,11 +176,18 @@ describe('kubectl execsession', () => {
   it('attaches without a terminal: stdin, stdout and the exit code pass through', async () => {
     const id = await as(() => alice, ['attach', 'shell', '-T', '--', 'id']);
     assert.deepEqual([id.code, id.stdout], [0, `${ID}\n`], id.stderr);
-    // One line, not until end of file: the 1.20 kubelet's v4 exec stream cannot pass stdin's close on.
     const read = await as(() => alice, ['attach', 'shell', '-T', '--', 'sh', '-c', 'read line; echo "got $line"'], 'through stdin\n');
     assert.deepEqual([read.code, read.stdout], [0, 'got through stdin\n'], read.stderr);
     const three = await as(() => alice, ['attach', 'shell', '-T', '--', 'sh', '-c', 'echo oops >&2; exit 3']);
     assert.deepEqual([three.code, three.stdout, three.stderr], [3, '', 'oops\n']);
+  });
+
+  it('passes the end of stdin on without a terminal (v5.channel.k8s.io): cat prints a file, wc -c counts it', async () => {
+    const file = 'line one\nline two\n'.repeat(500);
+    const cat = await as(() => alice, ['attach', 'shell', '-T', '--', 'cat'], file);
+    assert.deepEqual([cat.code, cat.stdout.length, cat.stdout === file], [0, file.length, true], cat.stderr);
+    const wc = await as(() => alice, ['create', 'target', '-u', 'alice', '--ttl', '5m', '-i', '--', 'wc', '-c'], file);
+    assert.deepEqual([wc.code, wc.stdout.trim()], [0, String(Buffer.byteLength(file))], wc.stderr);
   });
 
   it("refuses an attach with kube-apiserver's RBAC message (carol) or the operator's (bob, not the subject)", async () => {

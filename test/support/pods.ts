@@ -9,6 +9,8 @@ export interface TargetPodOptions {
   seccompRuntimeDefault?: boolean;
   dropCapabilities?: string[];
   containers?: string[];
+  /** false: the pod gets its own user namespace (uids inside are not the host's). */
+  hostUsers?: boolean;
 }
 
 /** A pod manifest from the target image (users root, alice, bob, nohome; group ops). */
@@ -24,6 +26,7 @@ export function targetPod(name: string, namespace: string, o: TargetPodOptions =
     metadata: { name, namespace, labels: { app: name } },
     spec: {
       terminationGracePeriodSeconds: 1,
+      ...(o.hostUsers !== undefined ? { hostUsers: o.hostUsers } : {}),
       securityContext,
       containers: (o.containers ?? ['main']).map((c) => ({
         name: c,
