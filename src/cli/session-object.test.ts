@@ -51,9 +51,9 @@ describe('buildSession', () => {
     assert.ok(long.length <= 253);
   });
 
-  it('attach keeps the tty choice and the command', () => {
+  it('attach (-i without -t too) makes an interactive session with the command, so it can be attached', () => {
     const s = buildSession({ ...BASE, command: ['psql'] }, { kind: 'attach', tty: false });
-    assert.equal(s.spec.tty, false);
+    assert.equal(s.spec.tty, true, 'a tty: false session with a command is a one-shot job that cannot be attached');
     assert.deepEqual(s.spec.command, ['psql']);
   });
 

@@ -80,7 +80,9 @@ export function randomSuffix(): string {
  */
 export function buildSession(args: CreateArgs, mode: CreateMode, suffix: string = randomSuffix()): ExecSession {
   validate(args);
-  const tty = mode.kind === 'attach' ? mode.tty : mode.kind === 'create';
+  // An attached session is interactive (spec.tty, like kubectl exec -i): the attach
+  // itself asks for a terminal or not. Only a plain `create -- CMD` is a one-shot job.
+  const tty = mode.kind !== 'run';
   return {
     apiVersion: API_VERSION,
     kind: KIND,

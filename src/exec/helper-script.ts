@@ -27,6 +27,10 @@ export const HELPER_SCRIPT = String.raw`
 set -u
 S=/tmp/execsession
 H=/host
+# chroot finds the node's runc with this PATH: /usr/local/sbin is where containerd's
+# install guide puts runc, /usr/local/bin where builds from source land.
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
 mkdir -p "$S"
 
 fail() { echo "execsession-helper: $*" >&2; exit 2; }
