@@ -79,7 +79,8 @@ run_step() { # run_step LABEL LOGFILE cmd...
 download_mod() {
   local out
   if ! out=$(go mod download -json "$1" 2>&1); then
-    die "$1 is not served by the Go module proxy: $(echo "$out" | grep -m1 -o '"Error": *"[^"]*"' || echo "$out" | tail -n1)"
+    log "$1 is not served by the Go module proxy: $(echo "$out" | grep -m1 -o '"Error": *"[^"]*"' || echo "$out" | tail -n1)"
+    die "try the nearest served version (go list -m -versions ${1%@*} lists them; for Kubernetes the fallback is KUBE_VERSION=1.36.3)"
   fi
   echo "$out" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p'
 }
