@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,7 +68,20 @@ static void join_cgroups(char **dirs, int n) {
   }
 }
 
-/* Enters the target's namespaces in the order util-linux nsenter uses: user first, mount last. */
+/* Whether the target's namespace is the one this process is in already (same inode). */
+static int same_namespace(int fd, const char *name) {
+  char self[64];
+  struct stat a, b;
+  snprintf(self, sizeof self, "/proc/self/ns/%s", name);
+  return fstat(fd, &a) == 0 && stat(self, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/*
+ * Enters the target's namespaces in the order util-linux nsenter uses: user first, mount last.
+ * Namespaces the target shares with us (the host's cgroup namespace on cgroup v1) are
+ * skipped, as nsenter does: once inside a container's user namespace, setns into a
+ * namespace owned by the host's user namespace is refused (EPERM).
+ */
 static void enter_namespaces(long pid, int userns) {
   static const struct { const char *name; int type; } ns[] = {
     {"user", CLONE_NEWUSER}, {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
@@ -80,6 +94,10 @@ static void enter_namespaces(long pid, int userns) {
     snprintf(path, sizeof path, "/proc/%ld/ns/%s", pid, ns[i].name);
     fds[i] = (ns[i].type == CLONE_NEWUSER && !userns) ? -1 : open(path, O_RDONLY | O_CLOEXEC);
     if (fds[i] < 0 && ns[i].type != CLONE_NEWUSER && ns[i].type != CLONE_NEWCGROUP) die(path);
+    if (fds[i] >= 0 && same_namespace(fds[i], ns[i].name)) {
+      close(fds[i]);
+      fds[i] = -1;
+    }
   }
   for (int i = 0; i < 7; i++) {
     if (fds[i] < 0) continue;

@@ -154,7 +154,6 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 [${runtime}]
   # Negative oom_score_adj is forbidden here even for root; without this every sandbox fails.
   restrict_oom_score_adj = true
-  enable_cdi = false
 [${runtime}.containerd]
   default_runtime_name = "runc"
 [${runtime}.containerd.runtimes.runc]
