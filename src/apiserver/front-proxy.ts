@@ -8,8 +8,9 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { clientCertProblem, clientName } from '../http/client-cert.js';
 import type { Kube } from '../k8s/kube.js';
-import type { Caller } from './types.js';
+import { ApiError, type Caller } from './types.js';
 
 /** The requestheader authentication settings of the cluster. */
 export interface RequestHeaderConfig {
@@ -61,13 +62,17 @@ export async function loadRequestHeaderConfig(kube: Kube): Promise<RequestHeader
 
 /** Why a connection is not the front proxy, or undefined when it is. */
 export function frontProxyProblem(socket: TLSSocket, cfg: RequestHeaderConfig): string | undefined {
-  const cert = socket.getPeerCertificate();
-  if (!cert || Object.keys(cert).length === 0) return 'no client certificate: only kube-apiserver may call this API; go through it (kubectl execsession, or the API server URL in status.attach.url)';
-  if (!socket.authorized) return `the client certificate is not signed by the cluster's requestheader CA (${String(socket.authorizationError)})`;
-  const cn = cert.subject?.CN;
-  const name = Array.isArray(cn) ? cn[0] : cn;
-  if (cfg.allowedNames.length > 0 && !cfg.allowedNames.includes(name ?? '')) return `client certificate CN "${name ?? ''}" is not one of the requestheader allowed names`;
-  return undefined;
+  const refusal = clientCertProblem(socket, { ca: cfg.clientCA, allowedNames: cfg.allowedNames });
+  switch (refusal?.kind) {
+    case undefined:
+      return undefined;
+    case 'NoCertificate':
+      return 'no client certificate: only kube-apiserver may call this API; go through it (kubectl execsession, or the API server URL in status.attach.url)';
+    case 'Untrusted':
+      return `the client certificate is not signed by the cluster's requestheader CA (${String(socket.authorizationError)})`;
+    default:
+      return `client certificate CN "${clientName(socket)}" is not one of the requestheader allowed names`;
+  }
 }
 
 function values(headers: IncomingHttpHeaders, distinct: NodeJS.Dict<string[]>, name: string): string[] {
@@ -76,17 +81,34 @@ function values(headers: IncomingHttpHeaders, distinct: NodeJS.Dict<string[]>, n
   return Array.isArray(v) ? v : [v];
 }
 
-/** The caller forwarded by the front proxy; undefined when no username header is set. */
+/**
+ * The key of an extra header: the rest of its name, percent-decoded (kube-apiserver
+ * escapes keys such as `scopes/write`). Malformed encoding is refused with 400
+ * rather than dropped, since an extra can take part in authorization.
+ */
+export function extraKey(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new ApiError(400, 'BadRequest', `the forwarded header of user extra "${encoded.slice(0, 100)}" is not valid percent-encoding; it cannot be read as an extra key`);
+  }
+}
+
+/**
+ * The caller forwarded by the front proxy; undefined when no username header is
+ * set. Throws ApiError(400) for an extra header whose key is malformed.
+ */
 export function callerFrom(headers: IncomingHttpHeaders, distinct: NodeJS.Dict<string[]>, cfg: RequestHeaderConfig): Caller | undefined {
   const username = cfg.usernameHeaders.map((h) => values(headers, distinct, h)[0]).find((u) => u);
   if (!username) return undefined;
   const groups = cfg.groupHeaders.flatMap((h) => values(headers, distinct, h));
-  const extra: Record<string, string[]> = {};
+  // A map without a prototype: a key such as __proto__ is a key like any other.
+  const extra: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const [name, v] of Object.entries(distinct)) {
     const prefix = cfg.extraHeaderPrefixes.find((p) => name.startsWith(p.toLowerCase()));
     if (!prefix || !v) continue;
-    const key = decodeURIComponent(name.slice(prefix.length));
+    const key = extraKey(name.slice(prefix.length));
     extra[key] = [...(extra[key] ?? []), ...v];
   }
-  return { username, groups, extra };
+  return { username, groups, extra: { ...extra } };
 }

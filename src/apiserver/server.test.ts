@@ -76,6 +76,8 @@ describe('the aggregated API server, given what no HTTP client sends', () => {
       ['a body that is not JSON', httpText('POST', REVOKE, user, '{"reason":'), 401, 400],
       ['a body that is JSON but no object', httpText('POST', REVOKE, user, '[1,2]'), 401, 400],
       ['a body past the limit', httpText('POST', REVOKE, user, `{"reason":"${'x'.repeat(70_000)}"}`), 401, 413],
+      ['an extra header with malformed percent-encoding (finding 2)', httpText('POST', REVOKE, { ...user, 'X-Remote-Extra-%FF': 'x' }, '{}'), 401, 400],
+      ['an upgrade with such an extra header', upgradeText(ATTACH, { ...user, 'X-Remote-Extra-%ZZ': 'x' }), 401, 400],
       ['a subresource named after an Object property', httpText('POST', `${BASE}/namespaces/shop/execsessions/dbg/constructor`, user, '{}'), 401, 404],
     ];
     for (const [name, payload, refused, proxied] of cases) {

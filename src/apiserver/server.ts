@@ -128,8 +128,13 @@ export class ApiServer {
   private authenticate(req: IncomingMessage): Caller | ApiError {
     const problem = frontProxyProblem(req.socket as TLSSocket, this.requestHeader);
     if (problem) return new ApiError(401, 'Unauthorized', problem);
-    const caller = callerFrom(req.headers, req.headersDistinct, this.requestHeader);
-    return caller ?? new ApiError(401, 'Unauthorized', 'the front proxy forwarded no user name');
+    try {
+      const caller = callerFrom(req.headers, req.headersDistinct, this.requestHeader);
+      return caller ?? new ApiError(401, 'Unauthorized', 'the front proxy forwarded no user name');
+    } catch (e) {
+      // A forwarded header that cannot be read (malformed extra key): 400, never a throw out of the handler.
+      return e instanceof ApiError ? e : new ApiError(400, 'BadRequest', `the forwarded identity cannot be read: ${String(e)}`);
+    }
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
