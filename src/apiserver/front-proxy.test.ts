@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { callerFrom, extraKey, parseRequestHeaderConfig } from './front-proxy.js';
+import { parseRequestHeaderConfig } from '../k8s/request-header.js';
+import { callerFrom, extraKey } from './front-proxy.js';
 import { ApiError } from './types.js';
 
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
-describe('front-proxy trust', () => {
-  it('reads the cluster\'s requestheader settings, with the standard headers as defaults', () => {
-    const cfg = parseRequestHeaderConfig({ 'requestheader-client-ca-file': CA, 'requestheader-allowed-names': '["front-proxy-client"]' });
-    assert.deepEqual(cfg, { clientCA: CA, allowedNames: ['front-proxy-client'], usernameHeaders: ['X-Remote-User'], groupHeaders: ['X-Remote-Group'], extraHeaderPrefixes: ['X-Remote-Extra-'] });
-  });
-
-  it('has no trust without a requestheader CA', () => {
-    assert.equal(parseRequestHeaderConfig(undefined), undefined);
-    assert.equal(parseRequestHeaderConfig({ 'client-ca-file': CA }), undefined);
-  });
-
+describe('the caller forwarded by the front proxy', () => {
   it('takes the caller from the forwarded headers, every group and decoded extras', () => {
     const cfg = parseRequestHeaderConfig({ 'requestheader-client-ca-file': CA })!;
     const headers = { 'x-remote-user': 'alice', 'x-remote-group': 'developers, system:authenticated' };

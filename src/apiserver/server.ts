@@ -18,7 +18,8 @@ import { guardRequests, guardServer, guardUpgrades, refuseUpgrade, sendJson, sta
 import type { WebhookCerts } from '../admission/certs.js';
 import type { Attacher } from './attach.js';
 import { chooseProtocol, PROTOCOLS } from './channels.js';
-import { callerFrom, frontProxyProblem, type RequestHeaderConfig } from './front-proxy.js';
+import type { RequestHeaderConfig } from '../k8s/request-header.js';
+import { callerFrom, frontProxyProblem } from './front-proxy.js';
 import { ApiError, SUBRESOURCE_GROUP, SUBRESOURCE_VERSION, type Action, type ActionContext, type Caller } from './types.js';
 
 const BASE = `/apis/${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}`;
