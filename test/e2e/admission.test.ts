@@ -1,12 +1,16 @@
 /**
  * The admission webhook on the real API server: the requester stamp comes from
- * authentication, never from the object; bad specs and changes to the target are
+ * authentication, never from the object; the webhook's port answers only
+ * kube-apiserver's client certificate; bad specs and changes to the target are
  * refused at admission; a session that bypassed the webhook is refused by the
  * controller; and with the webhook down, nothing is created (fail closed).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { HOST_IP } from '../cluster/config.js';
+import { clusterPair, mintClient } from '../support/cluster-certs.js';
 import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
+import { httpText, rawExchange } from '../support/raw-tls.js';
 import { OperatorProcess, installCrds } from '../support/operator.js';
 import { runTargetPod } from '../support/pods.js';
 import { createSession, getSession, waitForPhase } from '../support/sessions.js';
@@ -47,6 +51,46 @@ describe('admission webhook', () => {
     assert.ok(s.spec.requester?.signature);
     const { session } = await waitForPhase(ns.name, 'forged', ['Succeeded']);
     assert.match(session.status?.result?.stdout ?? '', /uid=1000\(alice\)/);
+  });
+
+  it('signs no stamp for a review posted straight to its port: it answers kube-apiserver\'s client certificate only', async () => {
+    const port = operator.webhookPort;
+    assert.ok(port > 0, operator.log());
+    // What anyone who reaches the port could post: a review claiming system:masters.
+    const review = JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+      request: {
+        uid: 'e2e-forged-review', operation: 'CREATE', namespace: ns.name, name: 'forged-review',
+        userInfo: { username: 'anyone', groups: ['system:masters', 'system:authenticated'] },
+        object: { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { name: 'forged-review', namespace: ns.name }, spec: { podName: 'target', user: 'root' } },
+      },
+    });
+    const post = httpText('POST', '/mutate', { 'Content-Type': 'application/json' }, review);
+    const at = { host: HOST_IP, port };
+
+    const anonymous = await rawExchange(at, post);
+    assert.equal(anonymous.status, 401, anonymous.text);
+    assert.match(anonymous.text, /no client certificate: the execsession admission webhook answers kube-apiserver only/);
+    assert.doesNotMatch(anonymous.text, /"patch"|signature/);
+
+    // A user certificate kube-apiserver itself would accept is not kube-apiserver.
+    const user = await rawExchange({ ...at, client: await mintClient('ca', 'anyone', ['system:masters']) }, post);
+    assert.equal(user.status, 401, user.text);
+    assert.match(user.text, /not signed by a trusted CA/);
+
+    // Signed by the requestheader CA, but not a name kube-apiserver's certificate has.
+    const intruder = await rawExchange({ ...at, client: await mintClient('front-proxy-ca', 'intruder') }, post);
+    assert.equal(intruder.status, 403, intruder.text);
+    assert.match(intruder.text, /CN \\"intruder\\" is not one of the allowed names \(front-proxy-client\)/);
+
+    // The certificate kube-apiserver presents (the local cluster's admission configuration) is answered.
+    const apiserver = await rawExchange({ ...at, client: clusterPair('front-proxy-client') }, post);
+    assert.equal(apiserver.status, 200, apiserver.text);
+    assert.match(apiserver.text, /"uid":"e2e-forged-review"/);
+
+    const health = await rawExchange(at, httpText('GET', '/healthz'));
+    assert.equal(health.status, 200, 'the readiness probe needs no certificate');
+    assert.match(operator.log(200), /"webhook request refused"/);
   });
 
   it('refuses a malformed spec at admission, saying what is wrong', async () => {
