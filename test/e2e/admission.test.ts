@@ -2,11 +2,13 @@
  * The admission webhook on the real API server: the requester stamp comes from
  * authentication, never from the object; the webhook's port answers only
  * kube-apiserver's client certificate; bad specs and changes to the target are
- * refused at admission; a session that bypassed the webhook is refused by the
- * controller; and with the webhook down, nothing is created (fail closed).
+ * refused at admission; a session that bypassed the webhook, or carries a stamp
+ * copied from an earlier one, is refused by the controller; and with the webhook
+ * down, nothing is created (fail closed).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HOST_IP } from '../cluster/config.js';
 import { clusterPair, mintClient } from '../support/cluster-certs.js';
 import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
@@ -119,6 +121,34 @@ describe('admission webhook', () => {
       assert.equal(session.status?.helperPod, undefined, 'no helper was ever created');
       const events = await kubectlOk(['-n', ns.name, 'get', 'events', '--field-selector', 'involvedObject.name=unsigned', '-o', 'jsonpath={.items[*].reason}']);
       assert.match(events, /Unsigned/);
+    } finally {
+      // A restarted operator registers its webhook again.
+      await operator.stop();
+      operator = new OperatorProcess();
+      await operator.start();
+    }
+  });
+
+  it('refuses, in the controller, a stamp copied onto a re-created session (finding 4)', async () => {
+    await createSession(ns.name, 'replayed', { podName: 'target', user: 'alice', tty: false, command: ['id'] }, alice);
+    await waitForPhase(ns.name, 'replayed', ['Succeeded']);
+    const first = await getSession(ns.name, 'replayed');
+    const stampedAt = Date.parse(first.spec.requester?.stampedAt ?? '');
+    assert.ok(Number.isFinite(stampedAt), JSON.stringify(first.spec.requester));
+    // The operator removes its finalizer once the session is cleaned up.
+    await kubectlOk(['-n', ns.name, 'delete', 'execsession', 'replayed', '--wait=true', '--timeout=60s']);
+    // Past the window in which a stamp may precede its session's creation (STAMP_MAX_AGE_MS, 30 s).
+    await sleep(Math.max(0, stampedAt + 33_000 - Date.now()));
+    await kubectlOk(['delete', 'mutatingwebhookconfiguration,validatingwebhookconfiguration', 'execsession.dev']);
+    try {
+      // The same namespace, name and target, with alice's signed stamp: only the time gives it away.
+      const body = { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { name: 'replayed', namespace: ns.name }, spec: first.spec };
+      await kubectlOk(['create', '-f', '-'], { input: JSON.stringify(body) });
+      const { session } = await waitForPhase(ns.name, 'replayed', ['Denied']);
+      assert.deepEqual(session.spec.requester, first.spec.requester, 'the copied stamp was stored as it was');
+      assert.equal(session.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'StampReplayed');
+      assert.match(session.status?.message ?? '', /^the requester stamp was issued at \S+, \d+s before the session was created .*create it again through the API server, with the execsession admission webhook in place/);
+      assert.equal(session.status?.helperPod, undefined, 'no helper was ever created');
     } finally {
       // A restarted operator registers its webhook again.
       await operator.stop();
