@@ -192,6 +192,10 @@ export class ApiServer {
       this.deps.log.info({ session: `${m[1]}/${m[2]}`, user: caller.username, reason: err.reason }, 'attach refused');
       return refuseUpgrade(socket, err.code, statusBody(err.code, err.reason, err.message));
     }
+    // The reserved attach slot goes back if the socket closes before the attach starts
+    // (the client left during the inspection, or the handshake fails); start() takes it over.
+    if (socket.destroyed) return plan.release();
+    socket.once('close', plan.release);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.deps.attacher.start(plan, ws));
   }
 }
