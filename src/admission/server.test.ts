@@ -5,7 +5,9 @@ import { testCa, testLeaf, type TestCa } from '../../test/support/test-pki.js';
 import { mutate } from './review.js';
 import { WebhookServer } from './server.js';
 
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+/** Errors the server logged: a malformed request is the client's problem, never one of these. */
+const errors: object[] = [];
+const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (o: object) => void errors.push(o) };
 const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
 
 /** What an attacker would post: a review claiming system:masters. */
@@ -90,6 +92,7 @@ describe('the webhook server answers kube-apiserver only', () => {
       ['a review without uid', post('{"request":{"userInfo":{}}}'), 401, 400],
       ['a review without userInfo', post('{"request":{"uid":"x"}}'), 401, 400],
       ['a body past the limit', post(`{"x":"${'a'.repeat((3 << 20) + 10)}"}`), 401, 413],
+      ['a body whose chunked framing breaks', 'POST /mutate HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 401, 400],
     ];
     for (const [name, payload, refused, answered] of cases) {
       for (const [as, target] of [['without a certificate', anonymous], ['as kube-apiserver', apiserver]] as const) {
@@ -110,5 +113,8 @@ describe('the webhook server answers kube-apiserver only', () => {
     }
   });
 
-  it('let nothing escape a handler', () => assert.deepEqual(rejections, []));
+  it('let nothing escape a handler, and logged no error', () => {
+    assert.deepEqual(rejections, []);
+    assert.deepEqual(errors, []);
+  });
 });

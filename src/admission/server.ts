@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../controller/types.js';
-import { readBoundedBody } from '../http/body.js';
+import { RequestAborted, readBoundedBody } from '../http/body.js';
 import { clientCertProblem } from '../http/client-cert.js';
 import { pathOf } from '../http/request-target.js';
 import { guardRequests, guardServer, sendJson, statusBody } from '../http/respond.js';
@@ -114,6 +114,7 @@ export class WebhookServer {
       sendJson(res, 200, { apiVersion: review.apiVersion ?? 'admission.k8s.io/v1', kind: 'AdmissionReview', response });
     } catch (e) {
       if (e instanceof Refusal) return sendJson(res, e.code, statusBody(e.code, e.reason, e.message));
+      if (e instanceof RequestAborted) return this.log.debug({ err: e.message, path: path.slice(0, 200) }, 'webhook request aborted by the client');
       this.log.error({ err: String(e), path: path.slice(0, 200) }, 'admission review failed');
       sendJson(res, 500, statusBody(500, 'InternalError', 'admission review failed; see the operator\'s log'));
     }

@@ -9,7 +9,9 @@ import { ApiError, SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from './types.js';
 const BASE = `/apis/${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}`;
 const ATTACH = `${BASE}/namespaces/shop/execsessions/dbg/attach`;
 const REVOKE = `${BASE}/namespaces/shop/execsessions/dbg/revoke`;
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+/** Errors the server logged: a malformed request is the client's problem, never one of these. */
+const errors: object[] = [];
+const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (o: object) => void errors.push(o) };
 
 /** A server whose attacher and actions answer without a cluster. */
 async function startServer(clientCA: string, serving: TestPair & { ca: string }): Promise<{ server: ApiServer; port: number }> {
@@ -78,6 +80,7 @@ describe('the aggregated API server, given what no HTTP client sends', () => {
       ['a body past the limit', httpText('POST', REVOKE, user, `{"reason":"${'x'.repeat(70_000)}"}`), 401, 413],
       ['an extra header with malformed percent-encoding (finding 2)', httpText('POST', REVOKE, { ...user, 'X-Remote-Extra-%FF': 'x' }, '{}'), 401, 400],
       ['an upgrade with such an extra header', upgradeText(ATTACH, { ...user, 'X-Remote-Extra-%ZZ': 'x' }), 401, 400],
+      ['a body whose chunked framing breaks', `POST ${REVOKE} HTTP/1.1\r\nHost: a\r\nX-Remote-User: alice\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`, 401, 400],
       ['a subresource named after an Object property', httpText('POST', `${BASE}/namespaces/shop/execsessions/dbg/constructor`, user, '{}'), 401, 404],
     ];
     for (const [name, payload, refused, proxied] of cases) {
@@ -92,5 +95,6 @@ describe('the aggregated API server, given what no HTTP client sends', () => {
     const a = await rawExchange(anonymous, httpText('GET', '/healthz'));
     assert.equal(a.status, 200, a.text);
     assert.deepEqual(rejections, []);
+    assert.deepEqual(errors, []);
   });
 });

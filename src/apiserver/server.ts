@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../controller/types.js';
-import { readBoundedBody } from '../http/body.js';
+import { RequestAborted, readBoundedBody } from '../http/body.js';
 import { pathOf, splitTarget } from '../http/request-target.js';
 import { guardRequests, guardServer, guardUpgrades, refuseUpgrade, sendJson, statusBody } from '../http/respond.js';
 import type { WebhookCerts } from '../admission/certs.js';
@@ -155,6 +155,7 @@ export class ApiServer {
       this.deps.afterAction?.(sub ?? '', ctx);
       sendJson(res, 200, session);
     } catch (e) {
+      if (e instanceof RequestAborted) return this.deps.log.debug({ err: e.message, path: path.slice(0, 200) }, 'request aborted by the client');
       const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', `${sub ?? 'request'} failed: ${e instanceof Error ? e.message : String(e)}`);
       if (err.code >= 500) this.deps.log.error({ err: String(e), path }, 'aggregated API request failed');
       sendJson(res, err.code, statusBody(err.code, err.reason, err.message));

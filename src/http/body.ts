@@ -1,6 +1,9 @@
 /** Reading request bodies with a size bound, for the operator's HTTPS servers. */
 import type { IncomingMessage } from 'node:http';
 
+/** The client went away (or broke the body's framing) before the body was read: there is no one to answer. */
+export class RequestAborted extends Error {}
+
 /**
  * The whole body, or `tooLarge()` as the rejection as soon as it grows past
  * `max` bytes. Nothing more is read then; the answer (sendJson in respond.ts)
@@ -22,6 +25,6 @@ export function readBoundedBody(req: IncomingMessage, max: number, tooLarge: () 
     };
     req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('error', (e) => reject(new RequestAborted(`the request body could not be read: ${e.message}`)));
   });
 }

@@ -8,7 +8,7 @@ import { connect } from 'node:tls';
 
 /** What came back. */
 export interface RawAnswer {
-  /** The HTTP status code, or undefined when no status line came back. */
+  /** The HTTP status code of the final response (after any 100 Continue), or undefined when none came back. */
   status: number | undefined;
   text: string;
   /** The socket error, if the connection failed (e.g. refused at the TLS handshake). */
@@ -25,8 +25,20 @@ export interface RawTarget {
   client?: { cert: string; key: string };
 }
 
+/** The text without interim (1xx) responses, such as 100 Continue, before the final one. */
+function finalResponse(text: string): string {
+  let rest = text;
+  while (/^HTTP\/1\.[01] 1\d\d /.test(rest)) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) return '';
+    rest = rest.slice(end + 4);
+  }
+  return rest;
+}
+
 /** Whether `text` holds one whole response: a head, and as much body as its Content-Length says. */
-function complete(text: string): boolean {
+function complete(all: string): boolean {
+  const text = finalResponse(all);
   const end = text.indexOf('\r\n\r\n');
   if (end < 0) return false;
   const length = /\r\ncontent-length:\s*(\d+)/i.exec(text.slice(0, end))?.[1];
@@ -48,7 +60,7 @@ export function rawExchange(target: RawTarget, payload: string | Buffer | (strin
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
+      const status = /^HTTP\/1\.[01] (\d{3})/.exec(finalResponse(text))?.[1];
       resolve({ status: status ? Number(status) : undefined, text, timedOut, ...(error ? { error } : {}) });
     };
     const timer = setTimeout(() => finish(true), timeoutMs);
@@ -78,5 +90,21 @@ export function upgradeText(target: string, headers: Record<string, string> = {}
   return httpText('GET', target, {
     Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
     'Sec-WebSocket-Protocol': 'v5.channel.k8s.io', ...headers,
+  });
+}
+
+/** Connects, writes `payload`, and closes the connection `afterMs` later without waiting for an answer (a client that leaves). */
+export function sendAndLeave(target: RawTarget, payload: string | Buffer, afterMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: target.host, port: target.port, rejectUnauthorized: false, ...(target.client ?? {}) });
+    socket.on('error', () => undefined);
+    socket.once('secureConnect', () => {
+      socket.write(payload);
+      setTimeout(() => {
+        socket.destroy();
+        resolve();
+      }, afterMs);
+    });
+    socket.once('close', () => resolve());
   });
 }
