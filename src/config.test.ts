@@ -10,6 +10,7 @@ const DEFAULTS: Comparable = {
   webhook: {
     namespace: 'execsession-system', secretName: 'execsession-operator', certSecret: '', certRefreshMs: 60_000, listenHost: '0.0.0.0', listenPort: 9443,
     endpoint: { service: { namespace: 'execsession-system', name: 'execsession-webhook', port: 443 } },
+    client: { caFile: '' },
   },
   api: {
     listenHost: '0.0.0.0', listenPort: 8443, service: { namespace: 'execsession-system', name: 'execsession-api' }, publicServer: '',
@@ -71,6 +72,20 @@ describe('webhook flags', () => {
   });
 });
 
+describe('webhook client flags', () => {
+  it('trust the cluster\'s requestheader CA and allowed names by default', () => {
+    assert.deepEqual(loadConfig([], {}).webhook.client, { caFile: '' });
+  });
+  it('take a CA file and a comma-separated list of names', () => {
+    assert.deepEqual(loadConfig(['--webhook-client-ca', '/etc/ca.pem', '--webhook-client-names', 'kube-apiserver, front-proxy-client,'], {}).webhook.client,
+      { caFile: '/etc/ca.pem', names: ['kube-apiserver', 'front-proxy-client'] });
+  });
+  it('an empty list of names, by flag or environment, accepts any certificate of the CA', () => {
+    assert.deepEqual(loadConfig(['--webhook-client-names='], {}).webhook.client, { caFile: '', names: [] });
+    assert.deepEqual(loadConfig([], { EXECSESSION_WEBHOOK_CLIENT_NAMES: '' }).webhook.client, { caFile: '', names: [] });
+  });
+});
+
 describe('certificate flags', () => {
   it('self-managed by default, re-read every minute when from a Secret', () => {
     const w = loadConfig([], {}).webhook;
@@ -127,6 +142,8 @@ const FLAGS: [string, string, string, (c: OperatorConfig) => unknown, unknown][]
   ['webhook-secret', 'EXECSESSION_WEBHOOK_SECRET', 'my-operator', (c) => c.webhook.secretName, 'my-operator'],
   ['cert-secret', 'EXECSESSION_CERT_SECRET', 'execsession-serving', (c) => c.webhook.certSecret, 'execsession-serving'],
   ['cert-refresh', 'EXECSESSION_CERT_REFRESH', '2s', (c) => c.webhook.certRefreshMs, 2_000],
+  ['webhook-client-ca', 'EXECSESSION_WEBHOOK_CLIENT_CA', '/etc/ca.pem', (c) => c.webhook.client.caFile, '/etc/ca.pem'],
+  ['webhook-client-names', 'EXECSESSION_WEBHOOK_CLIENT_NAMES', 'front-proxy-client', (c) => c.webhook.client.names, ['front-proxy-client']],
 ];
 
 describe('loadConfig reads every flag', () => {

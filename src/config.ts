@@ -24,6 +24,8 @@ const FLAGS = {
   'webhook-listen': { default: '0.0.0.0:9443', help: 'address the admission webhook listens on (HOST:PORT; port 0 picks a free one)' },
   'webhook-url': { default: '', help: 'URL kube-apiserver calls the webhook at (default: https://LISTEN-HOST:PORT when the listen host is an address, else --webhook-service)' },
   'webhook-service': { default: '', help: 'Service kube-apiserver calls the webhook through, NAMESPACE/NAME[:PORT] (default: NAMESPACE/execsession-webhook:443 when listening on all addresses)' },
+  'webhook-client-ca': { default: '', help: 'PEM file of the CA(s) a client certificate must chain to for the webhook to answer: it serves kube-apiserver only, which must present one (config/README.md, "Only kube-apiserver calls the webhook") (default: the requestheader client CA the cluster publishes in ConfigMap kube-system/extension-apiserver-authentication, which signs kube-apiserver\'s front-proxy client certificate)' },
+  'webhook-client-names': { default: '', help: 'comma-separated common names a webhook client certificate may carry; set to an empty value to accept any certificate of that CA (default: requestheader-allowed-names from ConfigMap kube-system/extension-apiserver-authentication)' },
   'webhook-secret': { default: 'execsession-operator', help: 'Secret (in --namespace) holding the stamp-signing key and, without --cert-secret, the certificates the operator issues itself' },
   'cert-secret': { default: '', help: 'Secret (in --namespace) with tls.crt, tls.key and ca.crt that someone else keeps, e.g. cert-manager (config/cert-manager): the webhook and the aggregated API serve it, the operator never writes it (default: the operator issues and renews its own certificates)' },
   'cert-refresh': { default: '1m', help: 'how often --cert-secret is read again, so that a renewal is served and registered without a restart' },
@@ -103,13 +105,19 @@ function certConfig(get: (f: Flag) => string): Pick<WebhookConfig, 'secretName' 
   return { secretName: get('webhook-secret'), certSecret, certRefreshMs };
 }
 
-/** How the webhook listens and how kube-apiserver reaches it. */
-function webhookConfig(get: (f: Flag) => string): WebhookConfig {
+/** Which client certificates the webhook accepts; names undefined: the cluster's requestheader allowed names. */
+function webhookClient(get: (f: Flag) => string, given: (f: Flag) => string | undefined): WebhookConfig['client'] {
+  const names = given('webhook-client-names');
+  return { caFile: get('webhook-client-ca'), ...(names === undefined ? {} : { names: names.split(',').map((n) => n.trim()).filter(Boolean) }) };
+}
+
+/** How the webhook listens, how kube-apiserver reaches it, and whom it answers. */
+function webhookConfig(get: (f: Flag) => string, given: (f: Flag) => string | undefined): WebhookConfig {
   const [namespace, listen, url, service] = [get('namespace'), get('webhook-listen'), get('webhook-url'), get('webhook-service')];
   const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d+)$/.exec(listen);
   if (!m) throw new ConfigError(`--webhook-listen must be HOST:PORT, got "${listen}"`);
   const listenHost = (m[1] ?? '').replace(/^\[|\]$/g, '');
-  const base = { namespace, ...certConfig(get), listenHost, listenPort: Number(m[2]) };
+  const base = { namespace, ...certConfig(get), listenHost, listenPort: Number(m[2]), client: webhookClient(get, given) };
   if (url) {
     if (!/^https:\/\/[^/]+$/.test(url)) throw new ConfigError(`--webhook-url must be https://HOST[:PORT] without a path, got "${url}"`);
     return { ...base, endpoint: { url } };
@@ -150,7 +158,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
   }
   if (parsed.values.help) throw new ConfigError(usage());
   const values = parsed.values as Record<string, string | boolean | undefined>;
-  const get = (f: Flag): string => (values[f] as string | undefined) ?? env[`EXECSESSION_${f.toUpperCase().replace(/-/g, '_')}`] ?? FLAGS[f].default;
+  // A flag, else its environment variable; undefined when neither is set (where empty and unset differ).
+  const given = (f: Flag): string | undefined => (values[f] as string | undefined) ?? env[`EXECSESSION_${f.toUpperCase().replace(/-/g, '_')}`];
+  const get = (f: Flag): string => given(f) ?? FLAGS[f].default;
   const leaderElect = get('leader-elect');
   if (!['true', 'false'].includes(leaderElect)) throw new ConfigError(`--leader-elect must be true or false, got "${leaderElect}"`);
   const backend = get('backend');
@@ -158,7 +168,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
   if (!get('runtime-config-path').includes('{id}')) throw new ConfigError('--runtime-config-path must contain {id}, which stands for the container ID');
   return {
     kubeconfig: get('kubeconfig') || env.KUBECONFIG || '',
-    webhook: webhookConfig(get),
+    webhook: webhookConfig(get, given),
     api: apiConfig(get('namespace'), get),
     controller: {
       namespace: get('namespace'),

@@ -5,6 +5,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { CertSecretError } from './admission/cert-secret.js';
+import { ClientTrustError } from './admission/client-trust.js';
 import { Webhook } from './admission/webhook.js';
 import { AggregatedApi, apiServiceDnsName } from './apiserver/aggregated.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -53,8 +54,8 @@ main().catch((e: unknown) => {
     process.stderr.write(`${e.message}\n`);
     process.exit(2);
   }
-  // The message says which Secret and what to do; a stack trace would bury it.
-  if (e instanceof CertSecretError) {
+  // The message says which Secret or CA and what to do; a stack trace would bury it.
+  if (e instanceof CertSecretError || e instanceof ClientTrustError) {
     process.stderr.write(`execsession operator: ${e.message}\n`);
     process.exit(1);
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { canonicalJson, makeStamp, verifyStamp } from './stamp.js';
+import { STAMP_MAX_AGE_MS, STAMP_MAX_SKEW_MS, canonicalJson, checkStampTime, makeStamp, verifySessionStamp, verifyStamp } from './stamp.js';
 
 const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
 const SPEC = { podName: 'web', user: 'alice', ttl: '15m', command: ['id'], tty: false };
@@ -76,5 +76,52 @@ describe('requester stamp of a delegated session (spec.onBehalfOf)', () => {
   it('refuses a subject added to a session stamped without one', () => {
     const plain = makeStamp(KEY, { namespace: 'shop', name: 'debug', spec: SPEC }, ALICE, NOW);
     assert.equal(verifyStamp(KEY, 'shop', 'debug', { ...DELEGATED, requester: plain })?.reason, 'BadSignature');
+  });
+});
+
+describe('the stamp is tied to the create request it was issued for (finding 4)', () => {
+  // NOW is 10:00:00.123Z: the stamp says 10:00:00Z, as the webhook writes it.
+  const stamp = makeStamp(KEY, { namespace: 'shop', name: 'debug', spec: SPEC }, ALICE, NOW);
+  const session = (created: string | Date | undefined): Parameters<typeof verifySessionStamp>[1] => ({
+    metadata: { namespace: 'shop', name: 'debug', ...(created === undefined ? {} : { creationTimestamp: created }) },
+    spec: { ...SPEC, requester: stamp },
+  });
+
+  const held: [string, string | Date][] = [
+    ['created in the same second', '2026-11-22T10:00:00Z'],
+    ['created a second later (rounding)', '2026-11-22T10:00:01Z'],
+    ['created after slow validating webhooks', '2026-11-22T10:00:25Z'],
+    [`created ${STAMP_MAX_AGE_MS / 1000}s later, the limit`, '2026-11-22T10:00:30Z'],
+    ['created a little before the stamp (kube-apiserver\'s clock behind)', '2026-11-22T09:59:56Z'],
+    ['a creationTimestamp deserialised to a Date', new Date('2026-11-22T10:00:02Z')],
+  ];
+  for (const [name, created] of held) {
+    it(`holds when ${name}`, () => assert.equal(verifySessionStamp(KEY, session(created)), undefined));
+  }
+
+  const replayed: [string, string | undefined, RegExp][] = [
+    ['re-created 31s after the stamp', '2026-11-22T10:00:31Z', /issued at 2026-11-22T10:00:00Z, 31s before the session was created \(2026-11-22T10:00:31Z\); a stamp holds only for the create request it was issued for \(within 30s\)/],
+    ['re-created a day later', '2026-11-23T10:00:00Z', /86400s before the session was created/],
+    ['created well before the stamp was issued', '2026-11-22T09:59:50Z', /10s after the session was created .*synchronise them/],
+    ['without a creationTimestamp', undefined, /cannot be tied to this session's creation/],
+  ];
+  for (const [name, created, message] of replayed) {
+    it(`refuses a stamp ${name}, saying what to do`, () => {
+      const p = verifySessionStamp(KEY, session(created));
+      assert.equal(p?.reason, 'StampReplayed');
+      assert.match(p?.message ?? '', message);
+      assert.match(p?.message ?? '', /create it again through the API server, with the execsession admission webhook in place/);
+    });
+  }
+
+  it('checks the signature first: a forged time is a bad signature, not a replay', () => {
+    const forged = { ...session('2026-11-23T10:00:00Z'), spec: { ...SPEC, requester: { ...stamp, stampedAt: '2026-11-23T10:00:00Z' } } };
+    assert.equal(verifySessionStamp(KEY, forged)?.reason, 'BadSignature');
+  });
+
+  it('has a window that a create through the webhooks fits (each webhook times out at 10 s)', () => {
+    assert.ok(STAMP_MAX_AGE_MS >= 2 * 10_000 + 5_000);
+    assert.ok(STAMP_MAX_SKEW_MS < STAMP_MAX_AGE_MS);
+    assert.equal(checkStampTime('2026-11-22T10:00:00Z', '2026-11-22T10:00:05Z'), undefined);
   });
 });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { connect } from 'node:tls';
 import type { V1MutatingWebhookConfiguration, V1Secret } from '@kubernetes/client-node';
+import { testCa, type TestCa } from '../../test/support/test-pki.js';
 import type { Kube } from '../k8s/kube.js';
 import { issueWebhookCerts, type WebhookCerts } from './certs.js';
 import { Webhook, certNames, dialedNames } from './webhook.js';
@@ -27,6 +28,11 @@ describe('serving certificate names', () => {
 });
 
 describe('the webhook with --cert-secret', () => {
+  let clientCa: TestCa;
+  before(async () => {
+    clientCa = await testCa('front-proxy-ca');
+  });
+
   /** Secrets in memory, and every registration's caBundle (decoded). */
   function fakeKube(secrets: Map<string, V1Secret>, registered: string[]): Kube {
     return {
@@ -35,6 +41,7 @@ describe('the webhook with --cert-secret', () => {
         secrets.set(s.metadata?.name ?? '', s);
         return s;
       },
+      getConfigMap: async () => ({ data: { 'requestheader-client-ca-file': clientCa.cert, 'requestheader-allowed-names': '["front-proxy-client"]' } }),
       applyWebhookConfigurations: async (m: V1MutatingWebhookConfiguration) => {
         registered.push(Buffer.from(m.webhooks?.[0]?.clientConfig.caBundle ?? '', 'base64').toString('utf8'));
       },
@@ -72,7 +79,7 @@ describe('the webhook with --cert-secret', () => {
     t.mock.timers.enable({ apis: ['setInterval'] });
     const webhook = new Webhook(fakeKube(secrets, registered), {
       namespace: 'execsession-system', secretName: 'execsession-operator', certSecret: 'execsession-serving', certRefreshMs: 60_000,
-      listenHost: '127.0.0.1', listenPort: 0, endpoint: { url: 'https://127.0.0.1' },
+      listenHost: '127.0.0.1', listenPort: 0, endpoint: { url: 'https://127.0.0.1' }, client: { caFile: '' },
     }, log);
     const refreshed: string[] = [];
     webhook.onRefresh = (c) => refreshed.push(c.ca);

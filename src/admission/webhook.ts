@@ -1,8 +1,9 @@
 /**
  * Runs the admission webhook inside the operator: loads its certificates and the
- * stamp key (src/admission/cert-source.ts), serves reviews over HTTPS, keeps both
- * webhook configurations registered with the current CA, and serves renewed
- * certificates (its own, or those in --cert-secret) without a restart.
+ * stamp key (src/admission/cert-source.ts) and whom to answer (kube-apiserver,
+ * by its client certificate: src/admission/client-trust.ts), serves reviews over
+ * HTTPS, keeps both webhook configurations registered with the current CA, and
+ * serves renewed certificates (its own, or those in --cert-secret) without a restart.
  */
 import { isIP } from 'node:net';
 import type { Logger } from '../controller/types.js';
@@ -13,6 +14,7 @@ import { Authorizer, describeAllowed } from '../authz/authorizer.js';
 import { mutate, requesterOf, validate, type AdmissionRequest, type AdmissionResponse } from './review.js';
 import { sameCerts } from './cert-secret.js';
 import { certsFromSecret, selfManagedCerts, type CertSource, type DialedNames } from './cert-source.js';
+import { loadWebhookClientTrust, type WebhookClientConfig } from './client-trust.js';
 import type { OperatorSecrets } from './secret.js';
 import { WebhookServer } from './server.js';
 
@@ -31,10 +33,15 @@ export interface WebhookConfig {
   endpoint: { url?: string; service?: { namespace: string; name: string; port: number } };
   /** Further names kube-apiserver dials with the same certificate: the aggregated API's Service (NAME.NAMESPACE.svc). */
   extraDnsNames?: string[];
+  /** Which client certificates the webhook answers (kube-apiserver's). */
+  client: WebhookClientConfig;
 }
 
 /** The configurations are re-applied this often even without a change: someone may have deleted or edited them. */
 const REREGISTER_MS = 60 * 60 * 1000;
+
+/** The trusted client CA is read again this often, so a rotated requestheader CA is followed (as the aggregated API does). */
+const TRUST_REFRESH_MS = 10 * 60 * 1000;
 
 /** The names kube-apiserver verifies the serving certificate against, for an endpoint and further Service names. */
 export function dialedNames(e: WebhookEndpoint, extraDnsNames: string[] = []): DialedNames {
@@ -52,6 +59,7 @@ export function certNames(e: WebhookEndpoint, extraDnsNames: string[] = []): Dia
 export class Webhook {
   private server: WebhookServer | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private trustTimer: NodeJS.Timeout | undefined;
   private secrets: OperatorSecrets | undefined;
   private refreshes = 0;
 
@@ -82,7 +90,8 @@ export class Webhook {
 
   /** Serves and registers; resolves once kube-apiserver can call us. */
   async start(): Promise<void> {
-    const server = new WebhookServer({ '/mutate': (r) => mutate(r, this.stampKey, new Date()), '/validate': (r) => this.admit(r) }, this.log);
+    const trust = await loadWebhookClientTrust(this.kube, this.cfg.client);
+    const server = new WebhookServer({ '/mutate': (r) => mutate(r, this.stampKey, new Date()), '/validate': (r) => this.admit(r) }, trust, this.log);
     // Certificate names never include the port, so certificates can be loaded before listening.
     const provisional = this.endpoint(this.cfg.listenPort);
     this.secrets = await this.source.load(this.certRequest(provisional));
@@ -91,9 +100,20 @@ export class Webhook {
     const endpoint = this.endpoint(port);
     this.warnIfRefused(endpoint, this.secrets.certs);
     await this.register(endpoint);
-    this.log.info({ endpoint: 'url' in endpoint ? endpoint.url : `service ${endpoint.service.namespace}/${endpoint.service.name}`, port, certificates: this.source.description }, 'admission webhook registered');
+    this.log.info({ endpoint: 'url' in endpoint ? endpoint.url : `service ${endpoint.service.namespace}/${endpoint.service.name}`, port, certificates: this.source.description, clients: trust.description }, 'admission webhook registered');
     this.timer = setInterval(() => void this.refresh(endpoint), this.source.refreshMs);
     this.timer.unref();
+    this.trustTimer = setInterval(() => void this.refreshTrust(), TRUST_REFRESH_MS);
+    this.trustTimer.unref();
+  }
+
+  /** Reads the trusted client CA and names again; on failure the ones loaded before stay in use. */
+  private async refreshTrust(): Promise<void> {
+    try {
+      this.server?.updateTrust(await loadWebhookClientTrust(this.kube, this.cfg.client));
+    } catch (err) {
+      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not read the webhook\'s client CA again; still checking clients against the one loaded before, will retry');
+    }
   }
 
   /**
@@ -116,6 +136,7 @@ export class Webhook {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.trustTimer) clearInterval(this.trustTimer);
     await this.server?.close();
   }
 

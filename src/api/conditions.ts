@@ -37,6 +37,8 @@ export const Reason = {
   Unsigned: 'Unsigned',
   /** The requester stamp does not verify: the session changed after admission. */
   BadSignature: 'BadSignature',
+  /** The requester stamp was issued for an earlier create request: copied onto a re-created session. */
+  StampReplayed: 'StampReplayed',
   /** The policy requires approvals that have not all been given yet. */
   WaitingForApproval: 'WaitingForApproval',
   /** Enough approvers approved. */

@@ -48,6 +48,11 @@ export interface AttachPlan {
   tty: boolean;
   stdin: boolean;
   expiresAt: number;
+  /**
+   * Gives back the attach slot prepare reserved, once: called when the attach
+   * starts (the slot becomes a live attach) and on every way it can fail before.
+   */
+  release: () => void;
 }
 
 /** A terminal size, as the resize channel carries it. */
@@ -297,6 +302,8 @@ class Attachment {
 
 export class Attacher {
   private readonly live = new Map<string, Set<Attachment>>();
+  /** Attach slots taken by attaches being prepared (not live yet), by session. */
+  private readonly reserved = new Map<string, number>();
   private poller: NodeJS.Timeout | undefined;
 
   constructor(readonly kube: Kube, private readonly helpers: HelperClient, readonly cfg: AttachConfig, readonly log: Logger, private readonly now: () => Date = () => new Date()) {}
@@ -312,9 +319,36 @@ export class Attacher {
     const problem = notAttachable(s, this.now());
     if (problem) throw problem;
     const key = `${namespace}/${name}`;
-    if ((this.live.get(key)?.size ?? 0) >= this.cfg.limitPerSession) {
+    // Checked and taken in one synchronous step, before the inspection's await:
+    // attaches prepared side by side all count against the limit.
+    const release = this.reserve(key);
+    try {
+      return { ...(await this.plan(s, caller, key, query)), release };
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  /** Takes an attach slot of a session, or refuses with 429; returns its release (idempotent). */
+  private reserve(key: string): () => void {
+    if (this.count(key) >= this.cfg.limitPerSession) {
       throw new ApiError(429, 'TooManyAttaches', `execsession ${key} already has ${this.cfg.limitPerSession} attaches, the limit; detach one first`);
     }
+    this.reserved.set(key, (this.reserved.get(key) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      const left = (this.reserved.get(key) ?? 1) - 1;
+      if (left > 0) this.reserved.set(key, left);
+      else this.reserved.delete(key);
+    };
+  }
+
+  /** What the attach runs, and the helper argv that runs it, for a session the caller may attach to. */
+  private async plan(s: ExecSession, caller: Caller, key: string, query: URLSearchParams): Promise<Omit<AttachPlan, 'release'>> {
+    const { namespace = '', name = '' } = s.metadata;
     const { command, tty, stdin, user } = processOf(s, key, query);
     const st = s.status ?? {};
     if (!st.helperPod || !st.containerID || !st.backend) throw new ApiError(500, 'InternalError', 'the session is Ready but status lacks its helper pod, container ID or backend');
@@ -334,8 +368,9 @@ export class Attacher {
     };
   }
 
-  /** Starts relaying an accepted WebSocket. */
+  /** Starts relaying an accepted WebSocket: its reserved slot becomes a live attach. */
   start(plan: AttachPlan, client: WebSocket): void {
+    plan.release();
     const a = new Attachment(plan, client, this);
     const set = this.live.get(plan.key) ?? new Set();
     set.add(a);
@@ -366,9 +401,9 @@ export class Attacher {
     for (const a of this.live.get(key) ?? []) a.scheduleExpiry(expiresAt);
   }
 
-  /** How many attaches this replica serves for a session. */
+  /** How many attaches this replica serves, or is preparing, for a session. */
   count(key: string): number {
-    return this.live.get(key)?.size ?? 0;
+    return (this.live.get(key)?.size ?? 0) + (this.reserved.get(key) ?? 0);
   }
 
   /** Why the session behind an attach has ended, if it has. */

@@ -5,7 +5,7 @@
  * beyond the reason and the duration.
  */
 import { kubeTime } from '../api/conditions.js';
-import { formatDuration, parseDuration } from '../api/duration.js';
+import { MAX_DURATION_MS, formatDuration, parseDuration } from '../api/duration.js';
 import { sessionSubject } from '../api/subject.js';
 import { isTerminalPhase, type ExecSession } from '../api/types.js';
 import { Authorizer, authzRequestOf } from '../authz/authorizer.js';
@@ -55,6 +55,18 @@ function byOf(body: Record<string, unknown>): number {
   }
 }
 
+/**
+ * A session lasts at most MAX_DURATION_MS (168h) from its start, whatever its
+ * policy says: an extension past that is a bad request (400), named as such,
+ * before any policy is asked (which could not even read such a duration).
+ */
+function checkLifetime(lifetimeMs: number, currentMs: number, byMs: number, where: string): void {
+  if (lifetimeMs <= MAX_DURATION_MS) return;
+  const room = MAX_DURATION_MS - currentMs;
+  const instead = room >= 1000 ? `extend by at most ${formatDuration(Math.floor(room / 1000) * 1000)}` : 'it cannot be extended further; create a new session';
+  throw new ApiError(400, 'BadRequest', `by: extending ${where} by ${formatDuration(byMs)} would make it last ${formatDuration(lifetimeMs)} from its start, and a session lasts at most 168h (7 days); ${instead}`);
+}
+
 /** Whether the policy allows the session to last `lifetime` in all; throws the denial. */
 async function authorizeLifetime(ctx: ActionContext, s: ExecSession, lifetime: string, where: string): Promise<void> {
   const u = s.status?.user;
@@ -85,7 +97,9 @@ export async function extend(ctx: ActionContext, helpers: HelperClient): Promise
     throw new ApiError(403, 'NotOwner', `only ${subject} (the session's subject) or its requester may extend ${where}`);
   }
   const next = new Date(expiresAt + byMs);
-  await authorizeLifetime(ctx, s, formatDuration(next.getTime() - Date.parse(st.startedAt)), where);
+  const lifetimeMs = next.getTime() - Date.parse(st.startedAt);
+  checkLifetime(lifetimeMs, expiresAt - Date.parse(st.startedAt), byMs, where);
+  await authorizeLifetime(ctx, s, formatDuration(lifetimeMs), where);
   // The helper pod's kubelet deadline was fixed at its start (from the policy's ttl.max then) and cannot grow.
   const deadline = await helperDeadline(ctx, st.helperPod);
   if (next.getTime() > deadline) {

@@ -7,16 +7,19 @@
  */
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
-import { STATUS_CODES } from 'node:http';
 import type { Logger } from '../controller/types.js';
-import { readBoundedBody } from '../http/body.js';
+import { RequestAborted, readBoundedBody } from '../http/body.js';
+import { pathOf, splitTarget } from '../http/request-target.js';
+import { guardRequests, guardServer, guardUpgrades, refuseUpgrade, sendJson, statusBody } from '../http/respond.js';
 import type { WebhookCerts } from '../admission/certs.js';
 import type { Attacher } from './attach.js';
 import { chooseProtocol, PROTOCOLS } from './channels.js';
-import { callerFrom, frontProxyProblem, type RequestHeaderConfig } from './front-proxy.js';
+import type { RequestHeaderConfig } from '../k8s/request-header.js';
+import { callerFrom, frontProxyProblem } from './front-proxy.js';
 import { ApiError, SUBRESOURCE_GROUP, SUBRESOURCE_VERSION, type Action, type ActionContext, type Caller } from './types.js';
 
 const BASE = `/apis/${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}`;
@@ -49,24 +52,10 @@ function nameOf(m: RegExpExecArray | null): { namespace: string; name: string } 
   return { namespace: m?.[1] ?? '', name: m?.[2] ?? '' };
 }
 
-/** The discovery documents by path. */
-const DISCOVERY: Record<string, () => object> = { [`/apis/${SUBRESOURCE_GROUP}`]: groupDocument, [BASE]: resourceList };
+/** The discovery documents by path (a Map: a path such as `__proto__` must find nothing). */
+const DISCOVERY = new Map<string, () => object>([[`/apis/${SUBRESOURCE_GROUP}`, groupDocument], [BASE, resourceList]]);
 
-/** A metav1.Status failure. */
-export function statusBody(code: number, reason: string, message: string): object {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
-}
-
-function sendJson(res: ServerResponse, code: number, body: unknown): void {
-  res.writeHead(code, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-/** Answers an upgrade request that is refused, on the raw socket. */
-function refuseUpgrade(socket: Socket, code: number, body: object): void {
-  const json = JSON.stringify(body);
-  socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
-}
+const HEALTH = ['/healthz', '/readyz', '/livez'];
 
 /** The JSON object a POST carries ({} when empty). */
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -103,13 +92,16 @@ export class ApiServer {
 
   /** Listens on host:port (port 0 picks one); resolves with the port. */
   async listen(host: string, port: number, certs: WebhookCerts): Promise<number> {
-    const server = createServer(this.tlsOptions(certs), (req, res) => void this.handle(req, res));
-    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => void this.upgrade(req, socket, head));
+    const log = this.deps.log;
+    // Every request and upgrade is guarded: whatever one of them throws is answered, never ends the process.
+    const server = createServer(this.tlsOptions(certs), guardRequests((req, res) => this.handle(req, res), log));
+    server.on('upgrade', guardUpgrades((req, socket, head) => this.upgrade(req, socket, head), log));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
+    guardServer(server, log, 'aggregated API');
     return (server.address() as AddressInfo).port;
   }
 
@@ -130,20 +122,28 @@ export class ApiServer {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  /** The forwarded caller, or the reason the request is not from the front proxy. */
+  /**
+   * The forwarded caller, or the reason the request is not from the front proxy.
+   * It reads only the TLS socket and the headers; the request target is parsed after it.
+   */
   private authenticate(req: IncomingMessage): Caller | ApiError {
     const problem = frontProxyProblem(req.socket as TLSSocket, this.requestHeader);
     if (problem) return new ApiError(401, 'Unauthorized', problem);
-    const caller = callerFrom(req.headers, req.headersDistinct, this.requestHeader);
-    return caller ?? new ApiError(401, 'Unauthorized', 'the front proxy forwarded no user name');
+    try {
+      const caller = callerFrom(req.headers, req.headersDistinct, this.requestHeader);
+      return caller ?? new ApiError(401, 'Unauthorized', 'the front proxy forwarded no user name');
+    } catch (e) {
+      // A forwarded header that cannot be read (malformed extra key): 400, never a throw out of the handler.
+      return e instanceof ApiError ? e : new ApiError(400, 'BadRequest', `the forwarded identity cannot be read: ${String(e)}`);
+    }
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '').split('?')[0] ?? '';
-    if (req.method === 'GET' && ['/healthz', '/readyz', '/livez'].includes(path)) return sendJson(res, 200, { ok: true });
+    const path = pathOf(req.url);
+    if (req.method === 'GET' && HEALTH.includes(path)) return sendJson(res, 200, { ok: true });
     const caller = this.authenticate(req);
     if (caller instanceof ApiError) return sendJson(res, caller.code, statusBody(caller.code, caller.reason, caller.message));
-    const discovery = req.method === 'GET' ? DISCOVERY[path] : undefined;
+    const discovery = req.method === 'GET' ? DISCOVERY.get(path) : undefined;
     if (discovery) return sendJson(res, 200, discovery());
     const m = PATH.exec(path);
     const sub = m?.[3];
@@ -155,6 +155,7 @@ export class ApiServer {
       this.deps.afterAction?.(sub ?? '', ctx);
       sendJson(res, 200, session);
     } catch (e) {
+      if (e instanceof RequestAborted) return this.deps.log.debug({ err: e.message, path: path.slice(0, 200) }, 'request aborted by the client');
       const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', `${sub ?? 'request'} failed: ${e instanceof Error ? e.message : String(e)}`);
       if (err.code >= 500) this.deps.log.error({ err: String(e), path }, 'aggregated API request failed');
       sendJson(res, err.code, statusBody(err.code, err.reason, err.message));
@@ -163,34 +164,39 @@ export class ApiServer {
 
   /** The action for a POST path, or the error that says what is wrong with the request. */
   private route(m: RegExpExecArray | null, method: string, path: string): Action {
-    if (!m) throw new ApiError(404, 'NotFound', `no such path ${path}; see ${BASE}`);
+    if (!m) throw new ApiError(404, 'NotFound', `no such path ${path.slice(0, 200)}; see ${BASE}`);
     const sub = m[3] ?? '';
     if (sub === 'attach') throw new ApiError(400, 'BadRequest', `attach is a WebSocket (${PROTOCOLS.join(' or ')}); use: kubectl execsession attach ${m[2]} -n ${m[1]}`);
-    const action = this.deps.actions[sub];
+    // Own properties only: `constructor` matches the path pattern too.
+    const action = Object.hasOwn(this.deps.actions, sub) ? this.deps.actions[sub] : undefined;
     if (!action) throw new ApiError(404, 'NotFound', `no subresource ${sub}; there are ${SUBRESOURCES.map((s) => s.name).join(', ')}`);
     if (method !== 'POST') throw new ApiError(405, 'MethodNotAllowed', `${sub} takes POST`);
     return action;
   }
 
-  private async upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
-    socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'https://localhost');
+  /** An attach WebSocket: authenticated first, from the socket and headers alone, then the target is read. */
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const caller = this.authenticate(req);
     if (caller instanceof ApiError) return refuseUpgrade(socket, caller.code, statusBody(caller.code, caller.reason, caller.message));
-    const m = PATH.exec(url.pathname);
-    if (!m || m[3] !== 'attach') return refuseUpgrade(socket, 404, statusBody(404, 'NotFound', `only .../execsessions/NAME/attach takes a WebSocket, not ${url.pathname}`));
+    const { path, query } = splitTarget(req.url);
+    const m = PATH.exec(path);
+    if (!m || m[3] !== 'attach') return refuseUpgrade(socket, 404, statusBody(404, 'NotFound', `only .../execsessions/NAME/attach takes a WebSocket, not ${path.slice(0, 200)}`));
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!chooseProtocol(offered)) {
       return refuseUpgrade(socket, 400, statusBody(400, 'BadRequest', `offer one of the subprotocols ${PROTOCOLS.join(', ')}`));
     }
     let plan;
     try {
-      plan = await this.deps.attacher.prepare(caller, m[1] ?? '', m[2] ?? '', url.searchParams);
+      plan = await this.deps.attacher.prepare(caller, m[1] ?? '', m[2] ?? '', query);
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', e instanceof Error ? e.message : String(e));
       this.deps.log.info({ session: `${m[1]}/${m[2]}`, user: caller.username, reason: err.reason }, 'attach refused');
       return refuseUpgrade(socket, err.code, statusBody(err.code, err.reason, err.message));
     }
+    // The reserved attach slot goes back if the socket closes before the attach starts
+    // (the client left during the inspection, or the handshake fails); start() takes it over.
+    if (socket.destroyed) return plan.release();
+    socket.once('close', plan.release);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.deps.attacher.start(plan, ws));
   }
 }

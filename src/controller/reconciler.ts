@@ -4,7 +4,7 @@
  * after a crash, a restart or a replayed event. Time comes from status
  * (startedAt, expiresAt), never from timers alone.
  */
-import { verifyStamp } from '../admission/stamp.js';
+import { verifySessionStamp } from '../admission/stamp.js';
 import { describeApprovers } from '../approval/approvals.js';
 import { Authorizer, authzRequestOf, describePolicy } from '../authz/authorizer.js';
 import type { Allowed, Decision, ResolvedIdentity } from '../policy/types.js';
@@ -100,7 +100,8 @@ export class Reconciler {
   /** Checks the stamp and the target and creates the helper pod; expiry is fixed here, once. */
   private async start(s: ExecSession): Promise<Outcome> {
     const ns = s.metadata.namespace ?? '';
-    const unsigned = verifyStamp(this.cfg.stampKey(), ns, s.metadata.name ?? '', s.spec);
+    // Signed by the webhook, for this session, and issued for the request that created it (not replayed).
+    const unsigned = verifySessionStamp(this.cfg.stampKey(), s);
     if (unsigned) return this.ending.end(s, 'Denied', unsigned.reason, unsigned.message);
     // Policies and RBAC may have changed since admission: decide again before anything runs.
     const authz = await this.authorize(s);

@@ -1,8 +1,11 @@
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HELPER_SCRIPT, helperArgv } from './helper-script.js';
+import { parseSections, text } from './sections.js';
 
 describe('helperArgv', () => {
   const cases: [string, string, string[]][] = [
@@ -68,4 +71,55 @@ describe('HELPER_SCRIPT parses (sh -n)', () => {
       assert.notEqual(r.status, 0);
     });
   }
+});
+
+/** Runs the script with its state and host directories moved under `root` (as a test may: not root, no /host). */
+function runMoved(root: string, args: string[]): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  const script = HELPER_SCRIPT.replace('\nS=/tmp/execsession\n', `\nS=${join(root, 'state')}\n`).replace('\nH=/host\n', `\nH=${join(root, 'host')}\n`);
+  assert.notEqual(script, HELPER_SCRIPT);
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', script, 'execsession-helper', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err }));
+  });
+}
+
+describe('HELPER_SCRIPT run side by side (finding 7)', () => {
+  let root: string;
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'execsession-helper-script-'));
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('keeps the output of concurrent runs apart: each writes its scratch files in a directory of its own', async () => {
+    // Job names of different lengths: each run's error section has its own length.
+    const names = Array.from({ length: 20 }, (_, i) => `job-${'x'.repeat(i)}`);
+    const runs = await Promise.all(names.map((n) => runMoved(root, ['wait', n, '0'])));
+    runs.forEach((r, i) => {
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(text(parseSections(r.stdout), 'error'), `job ${names[i]} was never started`);
+    });
+    assert.deepEqual(readdirSync(join(root, 'state')), [], 'every scratch directory is removed at exit');
+  });
+
+  it('inspects side by side without mixing the runtime\'s answers', async () => {
+    const ids = ['0123456789ab', 'abcdef0123456789abcdef', '0a1b2c3d4e5f60718293a4b5c6d7e8f9'];
+    for (const id of ids) {
+      mkdirSync(join(root, 'host', 'run', id), { recursive: true });
+      writeFileSync(join(root, 'host', 'run', id, 'config.json'), `{"id":"${id}"}`);
+    }
+    const runs = await Promise.all(ids.map((id) => runMoved(root, ['inspect', id, `/run/${id}/config.json`, '/run/runc'])));
+    runs.forEach((r, i) => {
+      assert.equal(r.code, 0, r.stderr);
+      const s = parseSections(r.stdout);
+      assert.equal(text(s, 'config'), `{"id":"${ids[i]}"}`);
+      // No runc under the moved host: its error is reported, then no process is found.
+      assert.ok(s.has('state.error'));
+      assert.equal(text(s, 'error'), `no process of container ${ids[i]} found on this node`);
+    });
+    assert.deepEqual(readdirSync(join(root, 'state')), []);
+  });
 });

@@ -31,9 +31,19 @@ H=/host
 # install guide puts runc, /usr/local/bin where builds from source land.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
+T=
 mkdir -p "$S"
 
 fail() { echo "execsession-helper: $*" >&2; exit 2; }
+
+# scratch: a temporary directory of this run alone, in $T, removed when it exits.
+# Several execs of the helper run at once (attaches side by side each inspect),
+# so nothing one of them writes for itself may live at a shared path under $S.
+scratch() {
+  [ -n "$T" ] && return 0
+  T=$(mktemp -d "$S/run.XXXXXX") || fail "cannot create a scratch directory under $S"
+  trap 'rm -rf "$T"' EXIT
+}
 
 # emit NAME FILE: a length-prefixed section, so file contents can never fake another section.
 emit() {
@@ -45,8 +55,9 @@ emit() {
 
 # emit_text NAME TEXT
 emit_text() {
-  printf '%s' "$2" > "$S/.emit"
-  emit "$1" "$S/.emit"
+  scratch
+  printf '%s' "$2" > "$T/.emit"
+  emit "$1" "$T/.emit"
 }
 
 serve() {
@@ -69,8 +80,8 @@ read_file() {
   if [ -L "$2" ] || [ -L "$(dirname "$2")" ]; then
     emit_text "$1.error" "symlink"
   elif [ -f "$2" ]; then
-    head -c 1048576 "$2" > "$S/$1"
-    emit "$1" "$S/$1"
+    head -c 1048576 "$2" > "$T/$1"
+    emit "$1" "$T/$1"
   fi
 }
 
@@ -88,14 +99,15 @@ find_init() {
 inspect() {
   cid=$1 config=$2 runc_root=$3
   case "$cid" in *[!0-9a-f]*|'') fail "bad container id";; esac
+  scratch
   pid=
   if [ -f "$H$config" ]; then
     emit config "$H$config"
-    if chroot "$H" runc --root "$runc_root" state "$cid" > "$S/state" 2> "$S/state.err"; then
-      emit state "$S/state"
-      pid=$(sed -n 's/^[[:space:]]*"pid":[[:space:]]*\([0-9]*\).*/\1/p' "$S/state" | head -n 1)
+    if chroot "$H" runc --root "$runc_root" state "$cid" > "$T/state" 2> "$T/state.err"; then
+      emit state "$T/state"
+      pid=$(sed -n 's/^[[:space:]]*"pid":[[:space:]]*\([0-9]*\).*/\1/p' "$T/state" | head -n 1)
     else
-      emit state.error "$S/state.err"
+      emit state.error "$T/state.err"
     fi
   fi
   [ -n "$pid" ] || pid=$(find_init "$cid") || { emit_text error "no process of container $cid found on this node"; return 0; }
@@ -103,26 +115,27 @@ inspect() {
   read_file passwd "/proc/$pid/root/etc/passwd"
   read_file group "/proc/$pid/root/etc/group"
   emit_text userns "$(readlink "/proc/$pid/ns/user") $(readlink /proc/self/ns/user)"
-  head -c 262144 "/proc/$pid/environ" > "$S/environ"
-  emit environ "$S/environ"
+  head -c 262144 "/proc/$pid/environ" > "$T/environ"
+  emit environ "$T/environ"
   emit cgroup "/proc/$pid/cgroup"
   emit uid_map "/proc/$pid/uid_map"
   emit gid_map "/proc/$pid/gid_map"
-  grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' "/proc/$pid/status" > "$S/status"
-  emit status "$S/status"
+  grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' "/proc/$pid/status" > "$T/status"
+  emit status "$T/status"
   if [ -f "$H/sys/fs/cgroup/cgroup.controllers" ]; then emit_text cgroupfs v2; else emit_text cgroupfs v1; fi
   # With a sub-cgroup name, prepare it in the same exec: one round trip fewer per session.
   if [ "$#" -ge 4 ]; then
-    prepare "$pid" "$4" > "$S/prepared"
-    emit prepared "$S/prepared"
+    prepare "$pid" "$4" > "$T/prepared"
+    emit prepared "$T/prepared"
   fi
 }
 
 prepare() {
   pid=$1 sub=$2
   case "$sub" in execsession-*) ;; *) fail "bad sub-cgroup name";; esac
-  : > "$S/cgroups.new"
-  cut -d: -f3- "/proc/$pid/cgroup" | sort -u > "$S/cgpaths"
+  scratch
+  : > "$T/cgroups.new"
+  cut -d: -f3- "/proc/$pid/cgroup" | sort -u > "$T/cgpaths"
   while IFS= read -r path; do
     for root in "$H/sys/fs/cgroup" "$H"/sys/fs/cgroup/*; do
       dir="$root$path"
@@ -132,11 +145,13 @@ prepare() {
       for f in cpuset.cpus cpuset.mems; do
         [ -f "$dir/$f" ] && cat "$dir/$f" > "$dir/$sub/$f"
       done
-      echo "$dir/$sub" >> "$S/cgroups.new"
+      echo "$dir/$sub" >> "$T/cgroups.new"
     done
-  done < "$S/cgpaths"
-  sort -u "$S/cgroups.new" > "$S/cgroups"
-  [ -s "$S/cgroups" ] || fail "no cgroup of process $pid found under /sys/fs/cgroup"
+  done < "$T/cgpaths"
+  sort -u "$T/cgroups.new" > "$T/cgroups"
+  [ -s "$T/cgroups" ] || fail "no cgroup of process $pid found under /sys/fs/cgroup"
+  # Replaced in one rename: attach and cleanup read $S/cgroups at any time.
+  mv "$T/cgroups" "$S/cgroups"
   echo "$pid" > "$S/target.pid"
   cat "$S/cgroups"
 }
@@ -227,7 +242,8 @@ attach() {
 
 set_deadline() {
   case "$1" in *[!0-9]*|'') fail "bad deadline";; esac
-  echo "$1" > "$S/deadline.new" && mv "$S/deadline.new" "$S/deadline"
+  scratch
+  echo "$1" > "$T/deadline" && mv "$T/deadline" "$S/deadline"
 }
 
 wait_job() {

@@ -1,12 +1,18 @@
 /**
  * The admission webhook on the real API server: the requester stamp comes from
- * authentication, never from the object; bad specs and changes to the target are
- * refused at admission; a session that bypassed the webhook is refused by the
- * controller; and with the webhook down, nothing is created (fail closed).
+ * authentication, never from the object; the webhook's port answers only
+ * kube-apiserver's client certificate; bad specs and changes to the target are
+ * refused at admission; a session that bypassed the webhook, or carries a stamp
+ * copied from an earlier one, is refused by the controller; and with the webhook
+ * down, nothing is created (fail closed).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HOST_IP } from '../cluster/config.js';
+import { clusterPair, mintClient } from '../support/cluster-certs.js';
 import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
+import { httpText, rawExchange } from '../support/raw-tls.js';
 import { OperatorProcess, installCrds } from '../support/operator.js';
 import { runTargetPod } from '../support/pods.js';
 import { createSession, getSession, waitForPhase } from '../support/sessions.js';
@@ -49,6 +55,46 @@ describe('admission webhook', () => {
     assert.match(session.status?.result?.stdout ?? '', /uid=1000\(alice\)/);
   });
 
+  it('signs no stamp for a review posted straight to its port: it answers kube-apiserver\'s client certificate only', async () => {
+    const port = operator.webhookPort;
+    assert.ok(port > 0, operator.log());
+    // What anyone who reaches the port could post: a review claiming system:masters.
+    const review = JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
+      request: {
+        uid: 'e2e-forged-review', operation: 'CREATE', namespace: ns.name, name: 'forged-review',
+        userInfo: { username: 'anyone', groups: ['system:masters', 'system:authenticated'] },
+        object: { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { name: 'forged-review', namespace: ns.name }, spec: { podName: 'target', user: 'root' } },
+      },
+    });
+    const post = httpText('POST', '/mutate', { 'Content-Type': 'application/json' }, review);
+    const at = { host: HOST_IP, port };
+
+    const anonymous = await rawExchange(at, post);
+    assert.equal(anonymous.status, 401, anonymous.text);
+    assert.match(anonymous.text, /no client certificate: the execsession admission webhook answers kube-apiserver only/);
+    assert.doesNotMatch(anonymous.text, /"patch"|signature/);
+
+    // A user certificate kube-apiserver itself would accept is not kube-apiserver.
+    const user = await rawExchange({ ...at, client: await mintClient('ca', 'anyone', ['system:masters']) }, post);
+    assert.equal(user.status, 401, user.text);
+    assert.match(user.text, /not signed by a trusted CA/);
+
+    // Signed by the requestheader CA, but not a name kube-apiserver's certificate has.
+    const intruder = await rawExchange({ ...at, client: await mintClient('front-proxy-ca', 'intruder') }, post);
+    assert.equal(intruder.status, 403, intruder.text);
+    assert.match(intruder.text, /CN \\"intruder\\" is not one of the allowed names \(front-proxy-client\)/);
+
+    // The certificate kube-apiserver presents (the local cluster's admission configuration) is answered.
+    const apiserver = await rawExchange({ ...at, client: clusterPair('front-proxy-client') }, post);
+    assert.equal(apiserver.status, 200, apiserver.text);
+    assert.match(apiserver.text, /"uid":"e2e-forged-review"/);
+
+    const health = await rawExchange(at, httpText('GET', '/healthz'));
+    assert.equal(health.status, 200, 'the readiness probe needs no certificate');
+    assert.match(operator.log(200), /"webhook request refused"/);
+  });
+
   it('refuses a malformed spec at admission, saying what is wrong', async () => {
     // Both values pass the CRD's schema; only the webhook knows they cannot work.
     const body = { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { name: 'bad', namespace: ns.name }, spec: { podName: 'target', user: '99999999999', tty: false } };
@@ -75,6 +121,34 @@ describe('admission webhook', () => {
       assert.equal(session.status?.helperPod, undefined, 'no helper was ever created');
       const events = await kubectlOk(['-n', ns.name, 'get', 'events', '--field-selector', 'involvedObject.name=unsigned', '-o', 'jsonpath={.items[*].reason}']);
       assert.match(events, /Unsigned/);
+    } finally {
+      // A restarted operator registers its webhook again.
+      await operator.stop();
+      operator = new OperatorProcess();
+      await operator.start();
+    }
+  });
+
+  it('refuses, in the controller, a stamp copied onto a re-created session (finding 4)', async () => {
+    await createSession(ns.name, 'replayed', { podName: 'target', user: 'alice', tty: false, command: ['id'] }, alice);
+    await waitForPhase(ns.name, 'replayed', ['Succeeded']);
+    const first = await getSession(ns.name, 'replayed');
+    const stampedAt = Date.parse(first.spec.requester?.stampedAt ?? '');
+    assert.ok(Number.isFinite(stampedAt), JSON.stringify(first.spec.requester));
+    // The operator removes its finalizer once the session is cleaned up.
+    await kubectlOk(['-n', ns.name, 'delete', 'execsession', 'replayed', '--wait=true', '--timeout=60s']);
+    // Past the window in which a stamp may precede its session's creation (STAMP_MAX_AGE_MS, 30 s).
+    await sleep(Math.max(0, stampedAt + 33_000 - Date.now()));
+    await kubectlOk(['delete', 'mutatingwebhookconfiguration,validatingwebhookconfiguration', 'execsession.dev']);
+    try {
+      // The same namespace, name and target, with alice's signed stamp: only the time gives it away.
+      const body = { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { name: 'replayed', namespace: ns.name }, spec: first.spec };
+      await kubectlOk(['create', '-f', '-'], { input: JSON.stringify(body) });
+      const { session } = await waitForPhase(ns.name, 'replayed', ['Denied']);
+      assert.deepEqual(session.spec.requester, first.spec.requester, 'the copied stamp was stored as it was');
+      assert.equal(session.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'StampReplayed');
+      assert.match(session.status?.message ?? '', /^the requester stamp was issued at \S+, \d+s before the session was created .*create it again through the API server, with the execsession admission webhook in place/);
+      assert.equal(session.status?.helperPod, undefined, 'no helper was ever created');
     } finally {
       // A restarted operator registers its webhook again.
       await operator.stop();

@@ -161,6 +161,15 @@ describe('attach', () => {
     const tooLong = await kubectl(['create', '--raw', subresource('alice', 'extend'), '-f', '-'], { kubeconfig: alice, input: '{"by":"2h"}' });
     assert.notEqual(tooLong.code, 0);
     assert.match(tooLong.stderr, /TtlTooLong|1h/);
+    // Past what any session may last (finding 9): a 400 naming the field and the limit, not a 500.
+    const pastMax = await kubectl(['create', '--raw', subresource('alice', 'extend'), '-f', '-'], { kubeconfig: alice, input: '{"by":"168h"}' });
+    assert.notEqual(pastMax.code, 0);
+    assert.match(pastMax.stderr, /BadRequest/);
+    assert.match(pastMax.stderr, /by: extending execsession \S+\/alice by 168h would make it last \S+ from its start, and a session lasts at most 168h \(7 days\)/);
+    assert.doesNotMatch(pastMax.stderr, /InternalError|invalid duration/);
+    const malformed = await kubectl(['create', '--raw', subresource('alice', 'extend'), '-f', '-'], { kubeconfig: alice, input: '{"by":"169h"}' });
+    assert.match(malformed.stderr, /BadRequest/);
+    assert.match(malformed.stderr, /by: invalid duration "169h": must be at most 168h/);
   });
 
   it('disconnects an attached client at expiry, within a second, and refuses later attaches naming the time', async () => {

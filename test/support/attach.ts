@@ -37,21 +37,29 @@ export interface AttachOptions {
   /** Keep stdout text (default true; false only counts bytes). */
   keep?: boolean;
   protocols?: string[];
+  /** Further query parameters, sent as given (e.g. a malformed value). */
+  query?: Record<string, string>;
 }
 
-/** Attaches to a session as the kubeconfig's user. */
-export async function attach(kubeconfig: string, namespace: string, name: string, o: AttachOptions = {}): Promise<Attached> {
+/** Starts the attach WebSocket handshake as the kubeconfig's user, without waiting for it. */
+export async function openAttachSocket(kubeconfig: string, namespace: string, name: string, o: AttachOptions = {}): Promise<WebSocket> {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const q = new URLSearchParams();
   if (o.tty !== undefined) q.set('tty', String(o.tty));
   if (o.stdin !== undefined) q.set('stdin', String(o.stdin));
   for (const c of o.command ?? []) q.append('command', c);
+  for (const [k, v] of Object.entries(o.query ?? {})) q.append(k, v);
   const server = (kc.getCurrentCluster()?.server ?? '').replace(/^http/, 'ws');
   const url = `${server}/apis/${API_GROUP_VERSION}/namespaces/${namespace}/execsessions/${name}/attach?${q.toString()}`;
   const opts: WebSocket.ClientOptions = {};
   await kc.applyToHTTPSOptions(opts);
-  const ws = new WebSocket(url, o.protocols ?? [...PROTOCOLS], opts);
+  return new WebSocket(url, o.protocols ?? [...PROTOCOLS], opts);
+}
+
+/** Attaches to a session as the kubeconfig's user. */
+export async function attach(kubeconfig: string, namespace: string, name: string, o: AttachOptions = {}): Promise<Attached> {
+  const ws = await openAttachSocket(kubeconfig, namespace, name, o);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('unexpected-response', (_req, res) => {

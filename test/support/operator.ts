@@ -115,6 +115,11 @@ export class OperatorProcess {
     return Number(/"port":(\d+)[^\n]*"aggregated API registered"/.exec(this.output)?.[1]);
   }
 
+  /** The port the admission webhook listens on, from the operator's log. */
+  get webhookPort(): number {
+    return Number(/"port":(\d+)[^\n]*"admission webhook registered"/.exec(this.output)?.[1]);
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }
