@@ -14,6 +14,12 @@ describe('validateCreate', () => {
   const bad: Array<[string, object, RegExp]> = [
     ['a malformed user', { ...OK, user: 'a:b:c' }, /spec\.user: .*<name\|uid>\[:<group\|gid>\]/],
     ['an empty user', { ...OK, user: '' }, /spec\.user/],
+    ['a user with a shell metacharacter', { ...OK, user: 'alice;id' }, /^spec\.user: invalid user spec "alice;id": the user name "alice;id" contains ";"/],
+    ['a command substitution as user', { ...OK, user: '$(id)' }, /^spec\.user: .*contains "\$"/],
+    ['backquotes as user', { ...OK, user: '`id`' }, /^spec\.user: .*contains "`"/],
+    ['a path as user', { ...OK, user: '../etc/passwd' }, /^spec\.user: .*contains "\/"/],
+    ['a group with a metacharacter', { ...OK, user: 'alice:ops&' }, /^spec\.user: .*the group name "ops&" contains "&"/],
+    ['a user name of 33 characters', { ...OK, user: 'a'.repeat(33) }, /^spec\.user: .*33 characters long, the limit is 32/],
     ['a bad ttl', { ...OK, ttl: '10 minutes' }, /spec\.ttl: .*"10 minutes"/],
     ['a zero ttl', { ...OK, ttl: '0s' }, /spec\.ttl/],
     ['a container name with capitals', { ...OK, container: 'App' }, /spec\.container: "App" is not a container name/],
