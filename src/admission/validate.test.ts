@@ -41,8 +41,16 @@ describe('validateCreate', () => {
 
 describe('validateUpdate', () => {
   const before = { ...OK, command: ['id'], tty: false, requester: { username: 'alice', groups: ['developers'], stampedAt: 'x', signature: 's' } };
-  it('allows changing nothing that matters (reason)', () => {
-    assert.deepEqual(validateUpdate(before, { ...before, reason: 'now with a reason' }), []);
+  it('allows an update that changes nothing in spec (labels, annotations, finalizers)', () => {
+    assert.deepEqual(validateUpdate({ ...before, reason: 'INC-1' }, { ...before, reason: 'INC-1' }), []);
+  });
+  it('refuses adding, changing or removing spec.reason, kept for the record', () => {
+    const message = [/^spec\.reason is kept for the record and cannot be changed once the session exists; give further reasons with revoke, approve or deny \(--reason\)/];
+    for (const [from, to] of [[undefined, 'added later'], ['INC-1', 'INC-2'], ['INC-1', undefined]] as const) {
+      const problems = validateUpdate({ ...before, reason: from }, { ...before, reason: to });
+      assert.equal(problems.length, 1, `${from} -> ${to}`);
+      assert.match(problems[0] ?? '', message[0]!);
+    }
   });
   for (const [field, value] of [['podName', 'db'], ['container', 'sidecar'], ['user', 'root'], ['command', ['sh']], ['tty', true], ['ttl', '24h']] as const) {
     it(`refuses a change of spec.${field}`, () => {
@@ -55,7 +63,7 @@ describe('validateUpdate', () => {
     assert.deepEqual(validateUpdate(before, delegated), message);
     assert.deepEqual(validateUpdate(delegated, { ...delegated, onBehalfOf: { username: 'bob' } }), message);
     assert.deepEqual(validateUpdate(delegated, before), message);
-    assert.deepEqual(validateUpdate(delegated, { ...delegated, reason: 'r' }), []);
+    assert.deepEqual(validateUpdate(delegated, { ...delegated }), []);
   });
   it('refuses a change of the stamp, and its removal', () => {
     assert.match(validateUpdate(before, { ...before, requester: { ...before.requester, username: 'bob' } }).join(), /stamped by the admission webhook/);

@@ -11,8 +11,11 @@ import { canonicalJson } from './stamp.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Fields that identify who asked and what they may enter: fixed once created. */
-export const IMMUTABLE_FIELDS = ['requester', 'onBehalfOf', 'podName', 'container', 'user', 'command', 'tty', 'ttl'] as const;
+/**
+ * Fields fixed once created: who asked and what they may enter, and why they
+ * said they needed it (spec.reason is the record approvers and auditors read).
+ */
+export const IMMUTABLE_FIELDS = ['requester', 'onBehalfOf', 'podName', 'container', 'user', 'command', 'tty', 'ttl', 'reason'] as const;
 
 type Spec = ExecSessionSpec & { requester?: unknown };
 
@@ -62,15 +65,18 @@ function onBehalfOfProblems(o: { username: string; groups?: string[] }): string[
   return problems;
 }
 
-/** Problems with an update: any change to the stamp or the target. */
+/** Why a changed field may not change. */
+function immutableProblem(f: (typeof IMMUTABLE_FIELDS)[number]): string {
+  if (f === 'requester') return 'spec.requester is stamped by the admission webhook and cannot be changed';
+  if (f === 'reason') return 'spec.reason is kept for the record and cannot be changed once the session exists; give further reasons with revoke, approve or deny (--reason), or create a new ExecSession';
+  return `spec.${f} cannot be changed once the session exists; create a new ExecSession instead`;
+}
+
+/** Problems with an update: any change to the stamp, the target or the reason. */
 export function validateUpdate(oldSpec: Spec, newSpec: Spec): string[] {
   const problems: string[] = [];
   for (const f of IMMUTABLE_FIELDS) {
-    if (canonicalJson(oldSpec[f] ?? null) !== canonicalJson(newSpec[f] ?? null)) {
-      problems.push(f === 'requester'
-        ? 'spec.requester is stamped by the admission webhook and cannot be changed'
-        : `spec.${f} cannot be changed once the session exists; create a new ExecSession instead`);
-    }
+    if (canonicalJson(oldSpec[f] ?? null) !== canonicalJson(newSpec[f] ?? null)) problems.push(immutableProblem(f));
   }
   return problems;
 }

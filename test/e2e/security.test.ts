@@ -53,4 +53,21 @@ describe('security', () => {
       assert.notEqual((await kubectl(['-n', ns.name, 'get', 'execsession', name])).code, 0, `${user}: the session exists`);
     }
   });
+
+  it('keeps spec.reason as written: no update, patch or removal', async () => {
+    await kubectlOk(['create', '-f', '-'], { input: sessionManifest(ns.name, 'reasoned', { podName: 'target', user: 'alice', reason: 'INC-1 stuck queue' }), kubeconfig: alice });
+    for (const patch of ['{"spec":{"reason":"nothing to see here"}}', '{"spec":{"reason":null}}']) {
+      const r = await kubectl(['-n', ns.name, 'patch', 'execsession', 'reasoned', '--type=merge', '-p', patch], { kubeconfig: alice });
+      assert.notEqual(r.code, 0, patch);
+      assert.match(r.stderr, /spec\.reason is kept for the record and cannot be changed/, patch);
+    }
+    // A whole-object update (kubectl replace, a PUT) goes through the same check.
+    const s = JSON.parse(await kubectlOk(['-n', ns.name, 'get', 'execsession', 'reasoned', '-o', 'json'])) as { spec: { reason?: string } };
+    s.spec.reason = 'rewritten';
+    const put = await kubectl(['replace', '-f', '-'], { input: JSON.stringify(s), kubeconfig: alice });
+    assert.notEqual(put.code, 0);
+    assert.match(put.stderr, /spec\.reason is kept for the record/);
+    assert.equal(await kubectlOk(['-n', ns.name, 'get', 'execsession', 'reasoned', '-o', 'jsonpath={.spec.reason}']), 'INC-1 stuck queue');
+    await kubectlOk(['-n', ns.name, 'delete', 'execsession', 'reasoned', '--wait=false']);
+  });
 });
