@@ -9,6 +9,9 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ExecSessionSpec } from '../api/types.js';
+import { canonicalJson } from '../signing/hmac.js';
+
+export { canonicalJson } from '../signing/hmac.js';
 
 /** The authenticated identity of a request (authentication.k8s.io UserInfo). */
 export interface Requester {
@@ -30,16 +33,6 @@ export interface Stamp extends Requester {
 export interface StampProblem {
   reason: 'Unsigned' | 'BadSignature';
   message: string;
-}
-
-/** JSON with object keys sorted at every depth: one byte string per value. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** The bytes a stamp's signature covers. */
