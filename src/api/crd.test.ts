@@ -7,7 +7,7 @@ import { Reason } from './conditions.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { KNOWN_KEYS, loadCrd } from '../../test/support/crd-schema.js';
 import { MAX_NAME_LENGTH, UserSpecError, parseUserSpec } from '../exec/user-spec.js';
-import { API_VERSION, APPROVAL_DECISIONS, BACKENDS, GROUP, KIND, PHASES, PLURAL, type ApprovalRecord, type OnBehalfOf } from './types.js';
+import { API_VERSION, APPROVAL_DECISIONS, BACKENDS, GROUP, KIND, PHASES, PLURAL, type ApprovalRecord, type ExecSessionStatus, type OnBehalfOf } from './types.js';
 
 /** `k` names every key of T, no more (satisfies) and no fewer (the conditional type); checked by tsc. */
 type Exact<T, K extends readonly PropertyKey[]> = Exclude<keyof T, K[number]> extends never ? K : { missing: Exclude<keyof T, K[number]> };
@@ -142,6 +142,13 @@ describe('CRD and types.ts agree', () => {
     assert.deepEqual(Object.keys(at('spec.onBehalfOf').properties ?? {}).sort(), keys<OnBehalfOf>()(['username', 'groups']));
     assert.deepEqual(at('spec.onBehalfOf').required, ['username']);
     assert.equal(at('spec.onBehalfOf.username').minLength, 1);
+  });
+
+  it('on status: the same fields as ExecSessionStatus, seal included', () => {
+    assert.deepEqual(Object.keys(at('status').properties ?? {}).sort(), keys<ExecSessionStatus>()([
+      'phase', 'conditions', 'observedGeneration', 'node', 'container', 'containerID', 'runtime', 'backend', 'user', 'helperPod',
+      'attach', 'revocation', 'startedAt', 'expiresAt', 'endedAt', 'result', 'approvals', 'message', 'seal',
+    ]));
   });
 
   it('on status.approvals: the same fields, the decision enum, the required fields', () => {

@@ -15,6 +15,7 @@ import { jobFor, type BackendName } from '../exec/backend.js';
 import type { HelperClient, HelperRef } from '../exec/helper-client.js';
 import type { ResolvedUser } from '../exec/resolve-user.js';
 import { apiMessage, type Kube } from '../k8s/kube.js';
+import { sealProblem } from '../signing/seal.js';
 import { Channel, exitCodeOf, exitStatus, failureStatus, frame, parseResize, parseStatus, PROTOCOL_V5, type ExecStatus } from './channels.js';
 import { ApiError, type Caller } from './types.js';
 
@@ -295,11 +296,24 @@ class Attachment {
   }
 }
 
+/** What an Attacher verifies status with, and its clock (a seam for tests). */
+export interface AttachKeys {
+  sealKey: () => Buffer;
+  now?: () => Date;
+}
+
 export class Attacher {
   private readonly live = new Map<string, Set<Attachment>>();
   private poller: NodeJS.Timeout | undefined;
 
-  constructor(readonly kube: Kube, private readonly helpers: HelperClient, readonly cfg: AttachConfig, readonly log: Logger, private readonly now: () => Date = () => new Date()) {}
+  private readonly sealKey: () => Buffer;
+  private readonly now: () => Date;
+
+  /** `keys.sealKey` verifies status.seal: an attach runs only on status the operator wrote. */
+  constructor(readonly kube: Kube, private readonly helpers: HelperClient, readonly cfg: AttachConfig, readonly log: Logger, keys: AttachKeys) {
+    this.sealKey = keys.sealKey;
+    this.now = keys.now ?? (() => new Date());
+  }
 
   /** Checks the caller and the session and works out what to run; throws ApiError. */
   async prepare(caller: Caller, namespace: string, name: string, query: URLSearchParams): Promise<AttachPlan> {
@@ -309,7 +323,7 @@ export class Attacher {
     if (!subject.username || subject.username !== caller.username) {
       throw new ApiError(403, 'NotSubject', `only ${subject.username || 'the session\'s subject'} may attach to execsession ${namespace}/${name}; ${caller.username} can create a session of their own: kubectl execsession create ${s.spec.podName} -u ${s.spec.user} -n ${namespace}`);
     }
-    const problem = notAttachable(s, this.now());
+    const problem = notAttachable(s, this.now()) ?? this.tampered(s);
     if (problem) throw problem;
     const key = `${namespace}/${name}`;
     if ((this.live.get(key)?.size ?? 0) >= this.cfg.limitPerSession) {
@@ -379,8 +393,15 @@ export class Attacher {
   /** Why `s`, as just read, no longer takes the attach of `plan`, if it does not. */
   private endOf(plan: AttachPlan, s: ExecSession | undefined): ExecStatus | undefined {
     if (!s || s.metadata.uid !== plan.uid) return failureStatus('Ended', `session ${plan.key} was deleted`, 410);
-    const e = notAttachable(s, this.now());
+    const e = notAttachable(s, this.now()) ?? this.tampered(s);
     return e ? failureStatus(e.reason, e.message, e.code) : undefined;
+  }
+
+  /** A live session whose status someone else wrote: nothing in it (user, container, helper, expiry) is used. */
+  private tampered(s: ExecSession): ApiError | undefined {
+    const problem = sealProblem(this.sealKey(), s);
+    if (!problem) return undefined;
+    return new ApiError(403, 'StatusTampered', `execsession ${s.metadata.namespace}/${s.metadata.name} cannot be attached to: ${problem}; the operator ends it. Create a new session`);
   }
 
   /** Stops every attach (operator shutdown). */
@@ -407,9 +428,10 @@ export class Attacher {
       if (!plan) continue;
       try {
         const s = await this.kube.getSession(plan.namespace, plan.name);
-        const expiresAt = Date.parse(s?.status?.expiresAt ?? '');
-        if (s && Number.isFinite(expiresAt) && expiresAt !== plan.expiresAt) this.updateExpiry(key, expiresAt);
         const ended = this.endOf(plan, s);
+        const expiresAt = Date.parse(s?.status?.expiresAt ?? '');
+        // A moved expiry counts only from a status that verifies (an extend).
+        if (s && ended?.reason !== 'StatusTampered' && Number.isFinite(expiresAt) && expiresAt !== plan.expiresAt) this.updateExpiry(key, expiresAt);
         // Expiry is the timer's job, to the second; everything else ends here.
         if (ended && ended.reason !== 'Expired') this.endSession(key, ended, ended.message ?? 'the session has ended');
       } catch (e) {

@@ -17,6 +17,7 @@ import { helperPod, helperPodName } from '../exec/helper-pod.js';
 import { InspectError } from '../exec/inspect.js';
 import { ResolveUserError, resolveUser, type ResolvedUser } from '../exec/resolve-user.js';
 import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
+import { sealProblem, sealedPatch } from '../signing/seal.js';
 import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from '../apiserver/types.js';
 import type { Outcome } from './queue.js';
 import { decideApproval } from './approval-gate.js';
@@ -75,6 +76,12 @@ export class Reconciler {
     if (revoked?.at) {
       return this.ending.end(s, 'Terminated', Reason.Revoked, `revoked by ${revoked.username} at ${revoked.at}${revoked.reason ? `: ${revoked.reason}` : ''}`);
     }
+    // Before anything in status is acted on (expiry included): it must be what the operator wrote.
+    const tampered = sealProblem(this.cfg.stampKey(), s);
+    if (tampered) {
+      const message = `${tampered}; the session was ended rather than run on it. Check who may patch execsessions/status (docs/policy.md), and create a new session`;
+      return this.ending.end(s, 'Failed', Reason.StatusTampered, message);
+    }
     if (remainingMs(s.status?.expiresAt, this.now()) <= 0) {
       return this.ending.end(s, 'Expired', Reason.TtlElapsed, `the session's ttl elapsed at ${s.status?.expiresAt}`);
     }
@@ -97,6 +104,22 @@ export class Reconciler {
     }
   }
 
+  /** The session's helper pod: its name follows from the session's uid, never from status. */
+  private helperRef(s: ExecSession): HelperRef {
+    return { namespace: this.cfg.namespace, name: helperPodName(s.metadata.uid ?? '') };
+  }
+
+  /**
+   * When the session started: now, or when its helper pod was created if one
+   * exists already (a crash before status was written, or a status someone reset),
+   * so that expiry never moves later than the first start.
+   */
+  private async startTime(ref: HelperRef, now: Date): Promise<Date> {
+    const existing = await this.kube.getPod(ref.namespace, ref.name);
+    const born = new Date(existing?.metadata?.creationTimestamp ?? Number.NaN).getTime();
+    return Number.isFinite(born) && born < now.getTime() ? new Date(born) : now;
+  }
+
   /** Checks the stamp and the target and creates the helper pod; expiry is fixed here, once. */
   private async start(s: ExecSession): Promise<Outcome> {
     const ns = s.metadata.namespace ?? '';
@@ -116,8 +139,8 @@ export class Reconciler {
       await this.report(s, { phase, message: d.message }, { type: ConditionType.Ready, status: 'False', reason: d.reason, message: d.message });
       return { requeueAfterMs: d.afterMs };
     }
-    const now = this.now();
-    const expiresAt = expiryFor(now, d.ttlMs);
+    let now = this.now();
+    let expiresAt = expiryFor(now, d.ttlMs);
     const helper = helperPod({
       session: { name: s.metadata.name ?? '', namespace: ns, uid: s.metadata.uid ?? '' },
       namespace: this.cfg.namespace, nodeName: d.node, image: this.cfg.helperImage, imagePullPolicy: this.cfg.helperPullPolicy,
@@ -130,6 +153,8 @@ export class Reconciler {
         const message = `the helper pod was rejected: ${apiMessage(e)}. The helper needs a privileged, hostPID pod in namespace ${this.cfg.namespace}; exempt it from policy engines there`;
         return this.ending.end(s, 'Failed', Reason.HelperRejected, message);
       }
+      now = await this.startTime(this.helperRef(s), now);
+      expiresAt = expiryFor(now, d.ttlMs);
     }
     const message = `helper pod ${this.cfg.namespace}/${helper.metadata?.name} created on node ${d.node}`;
     await this.report(s, {
@@ -143,7 +168,7 @@ export class Reconciler {
 
   /** Once the helper runs: inspect the target, resolve the user, prepare, and go live. */
   private async whenHelperRuns(s: ExecSession): Promise<Outcome> {
-    const ref = s.status?.helperPod ?? { namespace: this.cfg.namespace, name: helperPodName(s.metadata.uid ?? '') };
+    const ref = this.helperRef(s);
     const pod = await this.kube.getPod(ref.namespace, ref.name);
     if (!pod) return this.start(s);
     const d = decideHelper(pod, Date.parse(s.status?.startedAt ?? '') || this.now().getTime(), this.now(), this.cfg.startTimeoutMs);
@@ -239,8 +264,8 @@ export class Reconciler {
 
   /** A non-interactive job: wait for it, then record its result. */
   private async whileJobRuns(s: ExecSession): Promise<Outcome> {
-    const ref = s.status?.helperPod;
-    if (!ref || !(await this.helperRunning(ref))) return this.ending.end(s, 'Failed', Reason.HelperRejected, 'the helper pod is gone while the command ran');
+    const ref = this.helperRef(s);
+    if (!(await this.helperRunning(ref))) return this.ending.end(s, 'Failed', Reason.HelperRejected, 'the helper pod is gone while the command ran');
     const seconds = Math.max(1, Math.min(5, Math.floor(remainingMs(s.status?.expiresAt, this.now()) / 1000)));
     const r = await this.helpers.waitJob(ref, 'command', seconds, this.cfg.outputLimit);
     if (!r) return { requeueAfterMs: 0 };
@@ -252,8 +277,7 @@ export class Reconciler {
 
   /** A live interactive session: it ends at expiry, or when its helper or target is gone. */
   private async whileLive(s: ExecSession): Promise<Outcome> {
-    const ref = s.status?.helperPod;
-    if (!ref || !(await this.helperRunning(ref))) {
+    if (!(await this.helperRunning(this.helperRef(s)))) {
       return this.ending.end(s, 'Failed', Reason.HelperRejected, 'the helper pod is gone (deleted or evicted); create a new session');
     }
     const pod = await this.kube.getPod(s.metadata.namespace ?? '', s.spec.podName);
@@ -269,14 +293,20 @@ export class Reconciler {
     return pod?.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp;
   }
 
-  /** Writes status fields and conditions, only when something changed. */
+  /**
+   * Writes status fields and conditions, only when something changed, sealed
+   * when the status holds what the operator acts on: then with the
+   * resourceVersion it was read at, so a write in between conflicts (and the
+   * reconcile runs again) instead of being sealed over unseen.
+   */
   private async report(s: ExecSession, fields: Partial<ExecSessionStatus>, ...conditions: Parameters<typeof setCondition>[1][]): Promise<void> {
     let conds = s.status?.conditions;
     for (const c of conditions) conds = setCondition(conds, c, s.metadata.generation ?? 0, this.now());
     const next = { ...fields, conditions: conds, observedGeneration: s.metadata.generation };
     const changed = Object.entries(next).some(([k, v]) => JSON.stringify((s.status as Record<string, unknown> | undefined)?.[k]) !== JSON.stringify(v));
     if (!changed) return;
-    const updated = await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', next);
+    const sealed = sealedPatch(this.cfg.stampKey(), s, next);
+    const updated = await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', sealed, sealed.seal ? s.metadata.resourceVersion : undefined);
     if (fields.phase && fields.phase !== s.status?.phase) {
       const since = Date.now() - Date.parse(String(s.metadata.creationTimestamp ?? ''));
       this.log.info({ session: `${s.metadata.namespace}/${s.metadata.name}`, phase: fields.phase, sinceCreatedMs: since }, 'phase changed');

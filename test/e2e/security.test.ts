@@ -8,9 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
-import { OperatorProcess, installCrds } from '../support/operator.js';
+import { KubeClient } from '../../src/k8s/kube.js';
+import { AttachRefused, attach } from '../support/attach.js';
+import { grant, kubeConfig, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
+import { OperatorProcess, grantSubresources, installCrds, waitForApi } from '../support/operator.js';
 import { runTargetPod } from '../support/pods.js';
+import { containerProcesses, createSession, waitForPhase } from '../support/sessions.js';
 
 /** An ExecSession manifest, as kubectl create takes it. */
 function sessionManifest(namespace: string, name: string, spec: object): string {
@@ -21,6 +24,7 @@ describe('security', () => {
   let ns: Awaited<ReturnType<typeof tempNamespace>>;
   let operator: OperatorProcess;
   let alice: string;
+  let eve: string;
 
   before(async () => {
     requireCluster();
@@ -34,9 +38,24 @@ describe('security', () => {
       apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecPolicy', metadata: { name: 'developers', namespace: ns.name },
       spec: { subjects: [{ kind: 'Group', name: 'developers' }], users: { allowedNames: ['*'] }, ttl: { max: '1h' } },
     }) });
+    // eve may write ExecSession status here, and nothing else: as a controller or a careless binding would.
+    await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
+      apiVersion: 'v1', kind: 'List', items: [
+        { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'status-writer', namespace: ns.name }, rules: [{ apiGroups: ['execsession.dev'], resources: ['execsessions/status'], verbs: ['get', 'patch', 'update'] }] },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'status-writer', namespace: ns.name },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'status-writer' },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'eve' }],
+        },
+      ],
+    }) });
     alice = await userKubeconfig('alice', ['developers']);
+    eve = await userKubeconfig('eve');
     operator = new OperatorProcess();
     await operator.start();
+    await waitForApi();
+    // kubectl create role checks resources against discovery, which the API joins only once the operator runs.
+    await grantSubresources(ns.name, 'attach', ['attach'], ['create', 'get'], ['alice']);
   });
 
   after(async () => {
@@ -69,5 +88,31 @@ describe('security', () => {
     assert.match(put.stderr, /spec\.reason is kept for the record/);
     assert.equal(await kubectlOk(['-n', ns.name, 'get', 'execsession', 'reasoned', '-o', 'jsonpath={.spec.reason}']), 'INC-1 stuck queue');
     await kubectlOk(['-n', ns.name, 'delete', 'execsession', 'reasoned', '--wait=false']);
+  });
+
+  it('acts on nothing someone else wrote into status: uid 0 in status.user is refused, and the session ends StatusTampered', async () => {
+    await createSession(ns.name, 'as-alice', { podName: 'target', user: 'alice', ttl: '30m' }, alice);
+    const { session } = await waitForPhase(ns.name, 'as-alice', ['Ready']);
+    assert.equal(session.status?.user?.uid, 1000);
+    assert.ok(session.status?.seal, 'a Ready session carries the operator\'s seal');
+    // The attack: eve, who may patch execsessions/status, makes alice's session root.
+    await new KubeClient(kubeConfig(eve)).patchSessionStatus(ns.name, 'as-alice', {
+      user: { uid: 0, gid: 0, groups: [0], name: 'root', home: '/root', shell: '/bin/sh', root: true, rootGroup: true },
+    });
+    const r = await attach(alice, ns.name, 'as-alice', { command: ['id'], tty: false, stdin: false }).then(async (a) => {
+      await a.done;
+      return `attach ran: ${a.stdout()}`;
+    }, (e: unknown) => e);
+    assert.ok(r instanceof AttachRefused, String(r));
+    // Refused by attach itself (403), or already ended by the controller (410, its message saying why).
+    assert.ok([403, 410].includes(r.code), r.body);
+    assert.match(r.body, /StatusTampered|status\.seal does not match/);
+    const { session: ended } = await waitForPhase(ns.name, 'as-alice', ['Failed']);
+    assert.equal(ended.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'StatusTampered');
+    assert.match(ended.status?.message ?? '', /written by someone other than the execsession operator/);
+    const events = await kubectlOk(['-n', ns.name, 'get', 'events', '--field-selector', 'involvedObject.name=as-alice', '-o', 'jsonpath={.items[*].reason}']);
+    assert.match(events, /StatusTampered/);
+    // Nothing runs as root in the target (its own processes run as uid 1001).
+    assert.deepEqual((await containerProcesses(ns.name, 'target')).filter((p) => /^\d+\s+root\s/.test(p)), []);
   });
 });

@@ -5,7 +5,7 @@
  * function, recorded events. Anything else throws, so a test notices when the
  * code under test starts to need more.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { ApiException } from '@kubernetes/client-node';
 import type { ExecSession, ExecSessionStatus } from '../../src/api/types.js';
 import type { AccessSubject, Kube, SessionEvent } from '../../src/k8s/kube.js';
@@ -21,6 +21,7 @@ export interface ReviewCall {
 export class FakeCluster {
   sessions = new Map<string, ExecSession>();
   pods = new Map<string, V1Pod>();
+  nodes = new Map<string, V1Node>();
   policies: PolicyEntry[] = [];
   namespaceLabels: Record<string, string> = {};
   events: SessionEvent[] = [];
@@ -52,6 +53,14 @@ export class FakeCluster {
       getSession: async (ns, name) => structuredClone(this.sessions.get(`${ns}/${name}`)),
       patchSessionStatus: async (ns, name, status, resourceVersion) => this.patchStatus(ns, name, status, resourceVersion),
       getPod: async (ns, name) => structuredClone(this.pods.get(`${ns}/${name}`)),
+      getNode: async (name) => structuredClone(this.nodes.get(name)),
+      deletePod: async (ns, name) => void this.pods.delete(`${ns}/${name}`),
+      createPod: async (pod) => {
+        const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+        if (this.pods.has(key)) throw new ApiException(409, 'conflict', { message: `pods "${pod.metadata?.name}" already exists` }, {});
+        this.pods.set(key, structuredClone(pod));
+        return structuredClone(pod);
+      },
       subjectAccessReview: async (who, attrs) => {
         this.reviews.push({ who, attrs });
         return { allowed: this.allow(who) };
