@@ -106,3 +106,22 @@ describe('Reconciler and the status seal', () => {
     assert.equal(sealProblem(KEY, s), undefined);
   });
 });
+
+describe('Reconciler and the operator\'s own namespace', () => {
+  it('denies a signed, allowed session into a helper pod in the operator\'s namespace, before any helper is made', async () => {
+    const c = new FakeCluster();
+    c.pods.set(HELPER, running('execsession-system', 'execsession-u1'));
+    c.policies = [{ kind: 'ClusterExecPolicy', policy: { apiVersion: 'execsession.dev/v1alpha1', kind: 'ClusterExecPolicy', metadata: { name: 'everything' }, spec: { subjects: [{ kind: 'Group', name: 'system:masters' }], users: { allowedNames: ['*'], allowRoot: true, allowRootGroup: true } } } }];
+    const spec = { podName: 'execsession-u1', user: 'root', ttl: '15m', tty: true };
+    const meta = { ...META, namespace: 'execsession-system', name: 'into-helper', uid: 'u2' };
+    const requester = makeStamp(KEY, { namespace: 'execsession-system', name: 'into-helper', spec }, { username: 'admin', groups: ['system:masters'] }, NOW);
+    c.addSession({ apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: meta, spec: { ...spec, requester } });
+    await reconciler(c).reconcile('execsession-system/into-helper');
+    const s = c.sessions.get('execsession-system/into-helper')!;
+    assert.equal(s.status?.phase, 'Denied');
+    assert.equal(readyReason(s), 'OperatorNamespace');
+    assert.match(s.status?.message ?? '', /^namespace execsession-system is the execsession operator's own/);
+    assert.deepEqual([...c.pods.keys()], [HELPER], 'no helper pod was created');
+    assert.deepEqual(c.events.map((e) => [e.type, e.reason]), [['Warning', 'OperatorNamespace']]);
+  });
+});

@@ -7,6 +7,7 @@
 import { verifyStamp } from '../admission/stamp.js';
 import { describeApprovers } from '../approval/approvals.js';
 import { Authorizer, authzRequestOf, describePolicy } from '../authz/authorizer.js';
+import { protectedTarget } from '../authz/protected-target.js';
 import type { Allowed, Decision, ResolvedIdentity } from '../policy/types.js';
 import { ConditionType, Reason, kubeTime, setCondition } from '../api/conditions.js';
 import { formatDuration } from '../api/duration.js';
@@ -76,6 +77,9 @@ export class Reconciler {
     if (revoked?.at) {
       return this.ending.end(s, 'Terminated', Reason.Revoked, `revoked by ${revoked.username} at ${revoked.at}${revoked.reason ? `: ${revoked.reason}` : ''}`);
     }
+    // Whatever the stamp, RBAC and policies say (and for sessions admitted before this check existed).
+    const guarded = protectedTarget(namespace, this.cfg.namespace);
+    if (guarded) return this.ending.end(s, 'Denied', guarded.reason, guarded.message);
     // Before anything in status is acted on (expiry included): it must be what the operator wrote.
     const tampered = sealProblem(this.cfg.stampKey(), s);
     if (tampered) {

@@ -11,9 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { KubeClient } from '../../src/k8s/kube.js';
 import { AttachRefused, attach } from '../support/attach.js';
 import { grant, kubeConfig, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
-import { OperatorProcess, grantSubresources, installCrds, waitForApi } from '../support/operator.js';
+import { OPERATOR_NAMESPACE, OperatorProcess, grantSubresources, installCrds, waitForApi } from '../support/operator.js';
 import { runTargetPod } from '../support/pods.js';
-import { containerProcesses, createSession, waitForPhase } from '../support/sessions.js';
+import { containerProcesses, createSession, getSession, waitForPhase } from '../support/sessions.js';
 
 /** An ExecSession manifest, as kubectl create takes it. */
 function sessionManifest(namespace: string, name: string, spec: object): string {
@@ -114,5 +114,34 @@ describe('security', () => {
     assert.match(events, /StatusTampered/);
     // Nothing runs as root in the target (its own processes run as uid 1001).
     assert.deepEqual((await containerProcesses(ns.name, 'target')).filter((p) => /^\d+\s+root\s/.test(p)), []);
+  });
+
+  it('refuses sessions into the operator\'s namespace (a live helper pod, as root, under a policy that allows anything), at admission and in the controller', async () => {
+    await createSession(ns.name, 'live', { podName: 'target', user: 'alice', ttl: '30m' }, alice);
+    await waitForPhase(ns.name, 'live', ['Ready']);
+    const helper = (await getSession(ns.name, 'live')).status?.helperPod?.name ?? '';
+    assert.match(helper, /^execsession-/);
+    // The admin, whom the suites' ClusterExecPolicy e2e-admin lets become anyone (root included) anywhere.
+    const intoHelper = sessionManifest(OPERATOR_NAMESPACE, 'into-helper', { podName: helper, user: 'root', tty: false, command: ['cat', '/host/etc/shadow'] });
+    const r = await kubectl(['create', '-f', '-'], { input: intoHelper });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`OperatorNamespace: namespace ${OPERATOR_NAMESPACE} is the execsession operator's own`));
+    assert.notEqual((await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'execsession', 'into-helper'])).code, 0);
+    // Without the webhook (removed, or an older operator admitted it), the controller refuses it before anything else.
+    await kubectlOk(['delete', 'mutatingwebhookconfiguration,validatingwebhookconfiguration', 'execsession.dev']);
+    try {
+      await kubectlOk(['create', '-f', '-'], { input: intoHelper });
+      const { session } = await waitForPhase(OPERATOR_NAMESPACE, 'into-helper', ['Denied']);
+      assert.equal(session.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'OperatorNamespace');
+      assert.match(session.status?.message ?? '', /is the execsession operator's own/);
+      assert.equal(session.status?.result, undefined, 'nothing ran');
+      assert.notEqual((await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pod', `execsession-${session.metadata.uid}`])).code, 0, 'no helper pod was made for it');
+    } finally {
+      // A restarted operator registers its webhook again.
+      await operator.stop();
+      operator = new OperatorProcess();
+      await operator.start();
+      await kubectl(['-n', OPERATOR_NAMESPACE, 'delete', 'execsession', 'into-helper', '--wait=false']);
+    }
   });
 });
