@@ -25,6 +25,8 @@ describe('validateCreate', () => {
     ['a container name with capitals', { ...OK, container: 'App' }, /spec\.container: "App" is not a container name/],
     ['an empty command', { ...OK, command: [] }, /spec\.command: give at least the program/],
     ['an empty program', { ...OK, command: [''] }, /spec\.command\[0\]/],
+    ['a command of 160 kB', { ...OK, command: Array.from({ length: 20 }, () => 'x'.repeat(8000)) }, /^spec\.command: 160020 bytes in all, the limit is 65536 \(64 KiB/],
+    ['a command of 257 arguments', { ...OK, command: Array.from({ length: 257 }, () => 'a') }, /^spec\.command: 257 arguments, the limit is 256/],
     ['tty false without a command', { ...OK, tty: false }, /tty: false runs one command/],
     ['onBehalfOf without a user name', { ...OK, onBehalfOf: { username: '' } }, /spec\.onBehalfOf\.username: name the user/],
     ['onBehalfOf asserting system:masters', { ...OK, onBehalfOf: { username: 'alice', groups: ['developers', 'system:masters'] } }, /spec\.onBehalfOf\.groups: "system:masters" is a Kubernetes system group/],

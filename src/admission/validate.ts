@@ -4,6 +4,7 @@
  * and on UPDATE that the stamp and the target never change. Each problem says
  * what is wrong and what to do instead.
  */
+import { commandTooLarge } from '../api/command-limits.js';
 import { parseDuration } from '../api/duration.js';
 import type { ExecSessionSpec } from '../api/types.js';
 import { UserSpecError, parseUserSpec } from '../exec/user-spec.js';
@@ -41,6 +42,8 @@ export function validateCreate(spec: Spec): string[] {
   if (spec.command !== undefined) {
     if (spec.command.length === 0) problems.push('spec.command: give at least the program, e.g. ["id"], or leave it out for the user\'s login shell');
     if (spec.command[0] === '') problems.push('spec.command[0]: the program must not be empty');
+    const tooLarge = commandTooLarge(spec.command, 'spec.command');
+    if (tooLarge) problems.push(tooLarge);
   }
   if (spec.onBehalfOf !== undefined) problems.push(...onBehalfOfProblems(spec.onBehalfOf));
   if (spec.tty === false && !spec.command?.length) {

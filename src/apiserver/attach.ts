@@ -8,6 +8,7 @@
  * session's expiry or revocation with a last message, whichever replica serves it.
  */
 import type WebSocket from 'ws';
+import { commandTooLarge } from '../api/command-limits.js';
 import { sessionSubject } from '../api/subject.js';
 import { isTerminalPhase, type ExecSession } from '../api/types.js';
 import type { Logger } from '../controller/types.js';
@@ -96,6 +97,8 @@ export function notAttachable(s: ExecSession, now: Date): ApiError | undefined {
 /** What an attach runs: the session's command, else the requested one, else the user's shell. */
 function processOf(s: ExecSession, key: string, query: URLSearchParams): { command: string[]; tty: boolean; stdin: boolean; user: ResolvedUser } {
   const requested = query.getAll('command');
+  const tooLarge = commandTooLarge(requested, 'command');
+  if (tooLarge) throw new ApiError(400, 'CommandTooLarge', tooLarge);
   const fixed = s.spec.command ?? [];
   if (fixed.length > 0 && requested.length > 0 && !sameArgv(fixed, requested)) {
     throw new ApiError(400, 'CommandFixed', `execsession ${key} runs ${JSON.stringify(fixed)} only (spec.command); attach without a command`);

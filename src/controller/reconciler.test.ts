@@ -125,3 +125,59 @@ describe('Reconciler and the operator\'s own namespace', () => {
     assert.deepEqual(c.events.map((e) => [e.type, e.reason]), [['Warning', 'OperatorNamespace']]);
   });
 });
+
+/** The helper's `inspect` output for a running containerd container whose process has `env`. */
+function inspectOutput(env: string[]): Buffer {
+  const sections: Record<string, string> = {
+    config: JSON.stringify({ process: { user: { uid: 1001, gid: 1001 }, args: ['sleep', 'infinity'], cwd: '/', env } }),
+    state: '{"pid":4242}', pid: '4242',
+    passwd: 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n', group: 'root:x:0:\nalice:x:1000:\n',
+    userns: 'user:[1] user:[1]', environ: env.join('\0'), cgroup: '0::/kubepods/x\n', status: 'CapBnd:\t00000000a80425fb\nNoNewPrivs:\t0\nSeccomp:\t2\n', cgroupfs: 'v2', prepared: '',
+  };
+  return Buffer.concat(Object.entries(sections).map(([k, v]) => Buffer.concat([Buffer.from(`${k} ${Buffer.byteLength(v)}\n`), Buffer.from(v)])));
+}
+
+describe('Reconciler and processes too large to exec', () => {
+  /** A session whose helper runs, for a target with `env`; records the helper sub-commands run. */
+  function starting(env: string[], spec: { tty: boolean; command?: string[] }): { c: FakeCluster; ran: string[] } {
+    const status: ExecSessionStatus = { phase: 'Starting', node: 'node-1', container: 'app', containerID: 'abc123abc123', runtime: 'containerd', helperPod: READY.helperPod, startedAt: '2026-11-22T10:04:00Z', expiresAt: '2026-11-22T10:19:00Z' };
+    const c = cluster({}, status);
+    const s = stored(c);
+    s.spec = { ...s.spec, ...spec };
+    s.spec.requester = makeStamp(KEY, { namespace: NS, name: 'dbg', spec: s.spec }, { username: 'alice', groups: ['developers'] }, new Date('2026-11-22T10:00:00Z'));
+    c.policies = [{ kind: 'ExecPolicy', policy: { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecPolicy', metadata: { name: 'dev', namespace: NS }, spec: { subjects: [{ kind: 'Group', name: 'developers' }], users: { allowedNames: ['*'] }, ttl: { max: '1h' } } } }];
+    const ran: string[] = [];
+    c.onExec = (_ns, _pod, argv) => {
+      ran.push(argv[4] ?? '');
+      if (argv[4] === 'inspect') return { exitCode: 0, stdout: inspectOutput(env), stderr: Buffer.alloc(0) };
+      if (argv[4] === 'start') return { exitCode: 126, stdout: Buffer.alloc(0), stderr: Buffer.from('OCI runtime exec failed: exec failed: unable to start container process: exec: "/bin/sh": argument list too long: unknown') };
+      return { exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
+    };
+    return { c, ran };
+  }
+
+  it('fails a one-shot command into a target with a 140 kB environment, saying why, instead of retrying', async () => {
+    const { c, ran } = starting(['PATH=/bin', `BIG=${'x'.repeat(140_000)}`], { tty: false, command: ['id'] });
+    await reconciler(c).reconcile(`${NS}/dbg`);
+    const s = stored(c);
+    assert.equal(s.status?.phase, 'Failed');
+    assert.equal(readyReason(s), 'ArgumentListTooLong');
+    assert.match(s.status?.message ?? '', /^the session's process cannot start in container "app" of pod shop\/web: one argument of the exec that starts it would take \d+ bytes, above the kernel's limit of 131072 for one argument \("argument list too long", E2BIG\): the container's environment takes 14\d{4} bytes and the command 3\./);
+    assert.deepEqual(ran, ['inspect', 'cleanup'], 'the job was never started; the session was cleaned up');
+  });
+
+  it('fails an interactive session into such a target before it is offered to attach', async () => {
+    const { c } = starting([`BIG=${'x'.repeat(140_000)}`], { tty: true });
+    await reconciler(c).reconcile(`${NS}/dbg`);
+    assert.equal(readyReason(stored(c)), 'ArgumentListTooLong');
+  });
+
+  it('fails the session when the helper itself reports E2BIG, rather than retrying with backoff', async () => {
+    const { c, ran } = starting(['PATH=/bin', `MID=${'x'.repeat(100_000)}`], { tty: false, command: ['id'] });
+    await reconciler(c).reconcile(`${NS}/dbg`);
+    const s = stored(c);
+    assert.deepEqual(ran, ['inspect', 'start', 'cleanup']);
+    assert.equal(readyReason(s), 'ArgumentListTooLong');
+    assert.match(s.status?.message ?? '', /^the helper could not start the session's process in pod shop\/web: helper start failed \(exit 126\): .*argument list too long.*; shorten spec\.command/);
+  });
+});

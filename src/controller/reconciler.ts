@@ -12,10 +12,11 @@ import type { Allowed, Decision, ResolvedIdentity } from '../policy/types.js';
 import { ConditionType, Reason, kubeTime, setCondition } from '../api/conditions.js';
 import { formatDuration } from '../api/duration.js';
 import { isTerminalPhase, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
+import { argvTooLong, describeTooLong, isArgListTooLong, stringsBytes } from '../exec/arg-limits.js';
 import { chooseBackend, jobFor, type BackendName, type SessionCommand } from '../exec/backend.js';
 import { HelperClient, type HelperRef } from '../exec/helper-client.js';
 import { helperPod, helperPodName } from '../exec/helper-pod.js';
-import { InspectError } from '../exec/inspect.js';
+import { InspectError, type Inspection } from '../exec/inspect.js';
 import { ResolveUserError, resolveUser, type ResolvedUser } from '../exec/resolve-user.js';
 import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
 import { sealProblem, sealedPatch } from '../signing/seal.js';
@@ -45,6 +46,15 @@ export function attachInfo(server: string, s: ExecSession): NonNullable<ExecSess
   return {
     url: `${server}/apis/${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}/namespaces/${ns}/execsessions/${name}/attach`,
     command: `kubectl execsession attach ${name} -n ${ns}`,
+  };
+}
+
+/** The session's process: its command (else the user's login shell, as an attach without one runs) and terminal. */
+function sessionCommand(s: ExecSession, backend: BackendName, inspection: Inspection, user: ResolvedUser): SessionCommand {
+  const oneShot = s.spec.tty === false && Boolean(s.spec.command?.length);
+  return {
+    backend, inspection, user, command: s.spec.command?.length ? s.spec.command : [user.shell || '/bin/sh'],
+    tty: oneShot ? false : s.spec.tty ?? true, containerID: s.status?.containerID ?? '', sessionUid: s.metadata.uid ?? '',
   };
 }
 
@@ -89,7 +99,13 @@ export class Reconciler {
     if (remainingMs(s.status?.expiresAt, this.now()) <= 0) {
       return this.ending.end(s, 'Expired', Reason.TtlElapsed, `the session's ttl elapsed at ${s.status?.expiresAt}`);
     }
-    return this.byPhase(s, phase);
+    return this.byPhase(s, phase).catch((e: unknown) => {
+      // E2BIG never gets better by retrying: say so instead of retrying for ever.
+      if (!isArgListTooLong(e)) throw e;
+      const message = `the helper could not start the session's process in pod ${namespace}/${s.spec.podName}: ${e instanceof Error ? e.message : String(e)}. ` +
+        'Its command and the container\'s environment are too large to exec together; shorten spec.command, or the container\'s environment, and create a new session';
+      return this.ending.end(s, 'Failed', Reason.ArgumentListTooLong, message);
+    });
   }
 
   private byPhase(s: ExecSession, phase: Phase | undefined): Promise<Outcome> {
@@ -237,11 +253,31 @@ export class Reconciler {
       const message = `${where}: ${chosen.error}. Check the operator's --runtime-config-path and --runtime-root for this node's runtime (${s.status?.runtime}), or use --backend=auto`;
       return this.ending.end(s, 'Failed', Reason.RuntimeNotFound, message);
     }
-    if (s.spec.tty === false && s.spec.command?.length) {
-      const cmd = { backend: chosen.backend, inspection, user, command: s.spec.command, tty: false, containerID: s.status?.containerID ?? '', sessionUid: s.metadata.uid ?? '' };
-      return this.startJob(s, ref, cmd);
-    }
+    const oneShot = s.spec.tty === false && Boolean(s.spec.command?.length);
+    const cmd = sessionCommand(s, chosen.backend, inspection, user);
+    const tooLong = this.tooLongToExec(cmd, oneShot);
+    if (tooLong) return this.ending.end(s, 'Failed', Reason.ArgumentListTooLong, `the session's process cannot start in ${where}: ${tooLong}`);
+    if (oneShot) return this.startJob(s, ref, cmd);
     return this.goLive(s, ref, user, chosen.backend);
+  }
+
+  /**
+   * Why the session's process can never be exec'd (its command and the
+   * container's environment above the kernel's limits), or undefined: checked
+   * before a job starts or a session is offered to attach.
+   */
+  private tooLongToExec(cmd: SessionCommand, oneShot: boolean): string | undefined {
+    let argv: string[];
+    try {
+      argv = oneShot ? this.helpers.startArgv(jobFor(cmd, 'command', this.cfg.outputLimit)) : this.helpers.attachArgv(jobFor(cmd, 'attach', 0));
+    } catch {
+      // A process that cannot be built fails where it starts, with its own message.
+      return undefined;
+    }
+    const r = argvTooLong(argv);
+    if (!r) return undefined;
+    const env = cmd.backend === 'runtime' ? cmd.inspection.process?.env ?? [] : cmd.inspection.environ;
+    return describeTooLong(r, { envBytes: stringsBytes(env), commandBytes: stringsBytes(cmd.command) });
   }
 
   /** Starts a non-interactive command (tty: false with a command): it runs once. */

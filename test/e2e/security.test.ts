@@ -12,7 +12,7 @@ import { KubeClient } from '../../src/k8s/kube.js';
 import { AttachRefused, attach } from '../support/attach.js';
 import { grant, kubeConfig, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
 import { OPERATOR_NAMESPACE, OperatorProcess, grantSubresources, installCrds, waitForApi } from '../support/operator.js';
-import { runTargetPod } from '../support/pods.js';
+import { runTargetPod, targetPod } from '../support/pods.js';
 import { containerProcesses, createSession, getSession, waitForPhase } from '../support/sessions.js';
 
 /** An ExecSession manifest, as kubectl create takes it. */
@@ -142,6 +142,33 @@ describe('security', () => {
       operator = new OperatorProcess();
       await operator.start();
       await kubectl(['-n', OPERATOR_NAMESPACE, 'delete', 'execsession', 'into-helper', '--wait=false']);
+    }
+  });
+
+  it('refuses a command too large to exec at admission, with the limit', async () => {
+    // 20 arguments of 8000 bytes: each within the CRD's maxLength, 160 kB in all.
+    const command = Array.from({ length: 20 }, () => 'x'.repeat(8000));
+    const r = await kubectl(['create', '-f', '-'], { input: sessionManifest(ns.name, 'huge-command', { podName: 'target', user: 'alice', tty: false, command }), kubeconfig: alice });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /spec\.command: 160020 bytes in all, the limit is 65536/);
+    assert.notEqual((await kubectl(['-n', ns.name, 'get', 'execsession', 'huge-command'])).code, 0);
+  });
+
+  it('fails, with a reason, a session into a target whose environment is too large to exec, instead of starting for ever', async () => {
+    // 140 kB of environment in two variables: each below the kernel's 128 KiB per string, so the target itself starts.
+    const pod = targetPod('big-env', ns.name) as { spec: { containers: { env?: { name: string; value: string }[] }[] } };
+    pod.spec.containers[0]!.env = [{ name: 'BIG_A', value: 'a'.repeat(70_000) }, { name: 'BIG_B', value: 'b'.repeat(70_000) }];
+    await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(pod) });
+    await kubectlOk(['-n', ns.name, 'wait', '--for=condition=Ready', 'pod/big-env', '--timeout=90s'], { timeoutMs: 100_000 });
+    const sessions: [string, { tty: boolean; command?: string[] }][] = [['big-env-run', { tty: false, command: ['id'] }], ['big-env-shell', { tty: true }]];
+    for (const [name, spec] of sessions) {
+      const started = Date.now();
+      await createSession(ns.name, name, { podName: 'big-env', user: 'alice', ...spec }, alice);
+      const { session } = await waitForPhase(ns.name, name, ['Failed'], 45_000);
+      assert.equal(session.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'ArgumentListTooLong', session.status?.message);
+      assert.match(session.status?.message ?? '', /argument list too long", E2BIG\): the container's environment takes 14\d{4} bytes/);
+      assert.equal(session.status?.result, undefined, 'nothing ran');
+      assert.ok(Date.now() - started < 30_000, `${name} took ${Date.now() - started} ms to fail`);
     }
   });
 });

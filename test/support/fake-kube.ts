@@ -8,7 +8,7 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { ApiException } from '@kubernetes/client-node';
 import type { ExecSession, ExecSessionStatus } from '../../src/api/types.js';
-import type { AccessSubject, Kube, SessionEvent } from '../../src/k8s/kube.js';
+import type { AccessSubject, ExecResult, Kube, SessionEvent } from '../../src/k8s/kube.js';
 import type { PolicyEntry } from '../../src/policy/types.js';
 
 /** A SubjectAccessReview as the fake saw it. */
@@ -28,6 +28,10 @@ export class FakeCluster {
   reviews: ReviewCall[] = [];
   /** Who may create pods/exec: by default everyone. */
   allow: (who: AccessSubject) => boolean = () => true;
+  /** Answers exec into a pod (the helper's sub-commands); by default there is none. */
+  onExec: (namespace: string, pod: string, argv: string[]) => ExecResult = () => {
+    throw new Error('FakeCluster: Kube.exec is not faked');
+  };
   /** Called before each status patch is applied (e.g. to change the session in between, for a conflict). */
   beforePatch: () => void = () => undefined;
   private version = 1;
@@ -54,6 +58,7 @@ export class FakeCluster {
       patchSessionStatus: async (ns, name, status, resourceVersion) => this.patchStatus(ns, name, status, resourceVersion),
       getPod: async (ns, name) => structuredClone(this.pods.get(`${ns}/${name}`)),
       getNode: async (name) => structuredClone(this.nodes.get(name)),
+      exec: async (ns, pod, _container, argv) => this.onExec(ns, pod, argv),
       deletePod: async (ns, name) => void this.pods.delete(`${ns}/${name}`),
       createPod: async (pod) => {
         const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
