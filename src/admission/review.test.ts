@@ -59,8 +59,14 @@ describe('validating webhook', () => {
     const res = validate(review({ operation: 'UPDATE', oldObject: { spec: { podName: 'web', user: 'alice' } }, object: { spec: { podName: 'web', user: 'root' } } }));
     assert.match(res.status?.message ?? '', /spec\.user cannot be changed/);
   });
-  it('allows a good CREATE and an UPDATE that changes only the reason', () => {
+  it('allows a good CREATE and an UPDATE that leaves spec alone', () => {
     assert.equal(validate(review()).allowed, true);
-    assert.equal(validate(review({ operation: 'UPDATE', oldObject: { spec: { podName: 'web', user: 'alice' } }, object: { spec: { podName: 'web', user: 'alice', reason: 'why' } } })).allowed, true);
+    const spec = { podName: 'web', user: 'alice', reason: 'why' };
+    assert.equal(validate(review({ operation: 'UPDATE', oldObject: { spec }, object: { spec: { ...spec } } })).allowed, true);
+  });
+  it('refuses an UPDATE of spec.reason, kept for the record', () => {
+    const r = validate(review({ operation: 'UPDATE', oldObject: { spec: { podName: 'web', user: 'alice', reason: 'INC-1' } }, object: { spec: { podName: 'web', user: 'alice', reason: 'nothing to see' } } }));
+    assert.equal(r.allowed, false);
+    assert.match(r.status?.message ?? '', /^spec\.reason is kept for the record and cannot be changed/);
   });
 });

@@ -8,10 +8,13 @@
  * while the webhook was bypassed carries no valid stamp. The signed issue time
  * must fall just before the session's creation (checkStampTime), so an old stamp
  * copied onto a re-created session of the same name and target does not hold
- * either (docs/adr/0013-requester-stamp-threat-model.md).
+ * either (docs/adr/0015-requester-stamp-threat-model.md).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ExecSessionSpec } from '../api/types.js';
+import { canonicalJson } from '../signing/hmac.js';
+
+export { canonicalJson } from '../signing/hmac.js';
 
 /** The authenticated identity of a request (authentication.k8s.io UserInfo). */
 export interface Requester {
@@ -87,16 +90,6 @@ export function checkStampTime(stampedAt: string, creationTimestamp: string | Da
     };
   }
   return undefined;
-}
-
-/** JSON with object keys sorted at every depth: one byte string per value. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** The bytes a stamp's signature covers. */

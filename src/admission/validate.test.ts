@@ -14,11 +14,19 @@ describe('validateCreate', () => {
   const bad: Array<[string, object, RegExp]> = [
     ['a malformed user', { ...OK, user: 'a:b:c' }, /spec\.user: .*<name\|uid>\[:<group\|gid>\]/],
     ['an empty user', { ...OK, user: '' }, /spec\.user/],
+    ['a user with a shell metacharacter', { ...OK, user: 'alice;id' }, /^spec\.user: invalid user spec "alice;id": the user name "alice;id" contains ";"/],
+    ['a command substitution as user', { ...OK, user: '$(id)' }, /^spec\.user: .*contains "\$"/],
+    ['backquotes as user', { ...OK, user: '`id`' }, /^spec\.user: .*contains "`"/],
+    ['a path as user', { ...OK, user: '../etc/passwd' }, /^spec\.user: .*contains "\/"/],
+    ['a group with a metacharacter', { ...OK, user: 'alice:ops&' }, /^spec\.user: .*the group name "ops&" contains "&"/],
+    ['a user name of 33 characters', { ...OK, user: 'a'.repeat(33) }, /^spec\.user: .*33 characters long, the limit is 32/],
     ['a bad ttl', { ...OK, ttl: '10 minutes' }, /spec\.ttl: .*"10 minutes"/],
     ['a zero ttl', { ...OK, ttl: '0s' }, /spec\.ttl/],
     ['a container name with capitals', { ...OK, container: 'App' }, /spec\.container: "App" is not a container name/],
     ['an empty command', { ...OK, command: [] }, /spec\.command: give at least the program/],
     ['an empty program', { ...OK, command: [''] }, /spec\.command\[0\]/],
+    ['a command of 160 kB', { ...OK, command: Array.from({ length: 20 }, () => 'x'.repeat(8000)) }, /^spec\.command: 160020 bytes in all, the limit is 65536 \(64 KiB/],
+    ['a command of 257 arguments', { ...OK, command: Array.from({ length: 257 }, () => 'a') }, /^spec\.command: 257 arguments, the limit is 256/],
     ['tty false without a command', { ...OK, tty: false }, /tty: false runs one command/],
     ['onBehalfOf without a user name', { ...OK, onBehalfOf: { username: '' } }, /spec\.onBehalfOf\.username: name the user/],
     ['onBehalfOf asserting system:masters', { ...OK, onBehalfOf: { username: 'alice', groups: ['developers', 'system:masters'] } }, /spec\.onBehalfOf\.groups: "system:masters" is a Kubernetes system group/],
@@ -35,8 +43,16 @@ describe('validateCreate', () => {
 
 describe('validateUpdate', () => {
   const before = { ...OK, command: ['id'], tty: false, requester: { username: 'alice', groups: ['developers'], stampedAt: 'x', signature: 's' } };
-  it('allows changing nothing that matters (reason)', () => {
-    assert.deepEqual(validateUpdate(before, { ...before, reason: 'now with a reason' }), []);
+  it('allows an update that changes nothing in spec (labels, annotations, finalizers)', () => {
+    assert.deepEqual(validateUpdate({ ...before, reason: 'INC-1' }, { ...before, reason: 'INC-1' }), []);
+  });
+  it('refuses adding, changing or removing spec.reason, kept for the record', () => {
+    const message = [/^spec\.reason is kept for the record and cannot be changed once the session exists; give further reasons with revoke, approve or deny \(--reason\)/];
+    for (const [from, to] of [[undefined, 'added later'], ['INC-1', 'INC-2'], ['INC-1', undefined]] as const) {
+      const problems = validateUpdate({ ...before, reason: from }, { ...before, reason: to });
+      assert.equal(problems.length, 1, `${from} -> ${to}`);
+      assert.match(problems[0] ?? '', message[0]!);
+    }
   });
   for (const [field, value] of [['podName', 'db'], ['container', 'sidecar'], ['user', 'root'], ['command', ['sh']], ['tty', true], ['ttl', '24h']] as const) {
     it(`refuses a change of spec.${field}`, () => {
@@ -49,7 +65,7 @@ describe('validateUpdate', () => {
     assert.deepEqual(validateUpdate(before, delegated), message);
     assert.deepEqual(validateUpdate(delegated, { ...delegated, onBehalfOf: { username: 'bob' } }), message);
     assert.deepEqual(validateUpdate(delegated, before), message);
-    assert.deepEqual(validateUpdate(delegated, { ...delegated, reason: 'r' }), []);
+    assert.deepEqual(validateUpdate(delegated, { ...delegated }), []);
   });
   it('refuses a change of the stamp, and its removal', () => {
     assert.match(validateUpdate(before, { ...before, requester: { ...before.requester, username: 'bob' } }).join(), /stamped by the admission webhook/);

@@ -4,15 +4,19 @@
  * and on UPDATE that the stamp and the target never change. Each problem says
  * what is wrong and what to do instead.
  */
+import { commandTooLarge } from '../api/command-limits.js';
 import { parseDuration } from '../api/duration.js';
 import type { ExecSessionSpec } from '../api/types.js';
 import { UserSpecError, parseUserSpec } from '../exec/user-spec.js';
-import { canonicalJson } from './stamp.js';
+import { canonicalJson } from '../signing/hmac.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Fields that identify who asked and what they may enter: fixed once created. */
-export const IMMUTABLE_FIELDS = ['requester', 'onBehalfOf', 'podName', 'container', 'user', 'command', 'tty', 'ttl'] as const;
+/**
+ * Fields fixed once created: who asked and what they may enter, and why they
+ * said they needed it (spec.reason is the record approvers and auditors read).
+ */
+export const IMMUTABLE_FIELDS = ['requester', 'onBehalfOf', 'podName', 'container', 'user', 'command', 'tty', 'ttl', 'reason'] as const;
 
 type Spec = ExecSessionSpec & { requester?: unknown };
 
@@ -38,6 +42,8 @@ export function validateCreate(spec: Spec): string[] {
   if (spec.command !== undefined) {
     if (spec.command.length === 0) problems.push('spec.command: give at least the program, e.g. ["id"], or leave it out for the user\'s login shell');
     if (spec.command[0] === '') problems.push('spec.command[0]: the program must not be empty');
+    const tooLarge = commandTooLarge(spec.command, 'spec.command');
+    if (tooLarge) problems.push(tooLarge);
   }
   if (spec.onBehalfOf !== undefined) problems.push(...onBehalfOfProblems(spec.onBehalfOf));
   if (spec.tty === false && !spec.command?.length) {
@@ -62,15 +68,18 @@ function onBehalfOfProblems(o: { username: string; groups?: string[] }): string[
   return problems;
 }
 
-/** Problems with an update: any change to the stamp or the target. */
+/** Why a changed field may not change. */
+function immutableProblem(f: (typeof IMMUTABLE_FIELDS)[number]): string {
+  if (f === 'requester') return 'spec.requester is stamped by the admission webhook and cannot be changed';
+  if (f === 'reason') return 'spec.reason is kept for the record and cannot be changed once the session exists; give further reasons with revoke, approve or deny (--reason), or create a new ExecSession';
+  return `spec.${f} cannot be changed once the session exists; create a new ExecSession instead`;
+}
+
+/** Problems with an update: any change to the stamp, the target or the reason. */
 export function validateUpdate(oldSpec: Spec, newSpec: Spec): string[] {
   const problems: string[] = [];
   for (const f of IMMUTABLE_FIELDS) {
-    if (canonicalJson(oldSpec[f] ?? null) !== canonicalJson(newSpec[f] ?? null)) {
-      problems.push(f === 'requester'
-        ? 'spec.requester is stamped by the admission webhook and cannot be changed'
-        : `spec.${f} cannot be changed once the session exists; create a new ExecSession instead`);
-    }
+    if (canonicalJson(oldSpec[f] ?? null) !== canonicalJson(newSpec[f] ?? null)) problems.push(immutableProblem(f));
   }
   return problems;
 }

@@ -11,6 +11,7 @@ import type { Kube } from '../k8s/kube.js';
 import type { CertRequest } from './certs.js';
 import { webhookConfigurations, type WebhookEndpoint } from './registration.js';
 import { Authorizer, describeAllowed } from '../authz/authorizer.js';
+import { protectedTarget } from '../authz/protected-target.js';
 import { mutate, requesterOf, validate, type AdmissionRequest, type AdmissionResponse } from './review.js';
 import { sameCerts } from './cert-secret.js';
 import { certsFromSecret, selfManagedCerts, type CertSource, type DialedNames } from './cert-source.js';
@@ -117,14 +118,17 @@ export class Webhook {
   }
 
   /**
-   * Validating webhook: formats and immutability, then on CREATE both RBAC and
-   * policy. An allow names the policy (and the approvals it needs) in a warning,
-   * which `kubectl create` and `--dry-run=server` show; an error here fails the
-   * request (failurePolicy Fail).
+   * Validating webhook: formats and immutability, then on CREATE the operator's
+   * own namespace (never, whatever the policies), RBAC and policy. An allow
+   * names the policy (and the approvals it needs) in a warning, which `kubectl
+   * create` and `--dry-run=server` show; an error here fails the request
+   * (failurePolicy Fail).
    */
   private async admit(r: AdmissionRequest): Promise<AdmissionResponse> {
     const v = validate(r);
     if (!v.allowed || r.operation !== 'CREATE' || !r.object?.spec) return v;
+    const guarded = protectedTarget(r.namespace ?? '', this.cfg.namespace);
+    if (guarded) return { uid: r.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: `${guarded.reason}: ${guarded.message}` } };
     const requester = requesterOf(r);
     const d = await this.authorizer.authorize({ requester, namespace: r.namespace ?? '', spec: r.object.spec });
     if (!d.allowed) return { uid: r.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: `${d.reason}: ${d.message}` } };

@@ -51,6 +51,12 @@ export const Reason = {
   ApprovalRequired: 'ApprovalRequired',
   /** Someone ended the session early through the revoke subresource. */
   Revoked: 'Revoked',
+  /** The session's process is too large to exec (E2BIG): its command and the container's environment. */
+  ArgumentListTooLong: 'ArgumentListTooLong',
+  /** The target is in the operator's own namespace, where no session may go. */
+  OperatorNamespace: 'OperatorNamespace',
+  /** Someone other than the operator wrote a status field it acts on: status.seal does not verify. */
+  StatusTampered: 'StatusTampered',
 } as const;
 
 /** One of the {@link Reason} values. */

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { Reason } from './conditions.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { KNOWN_KEYS, loadCrd } from '../../test/support/crd-schema.js';
-import { API_VERSION, APPROVAL_DECISIONS, BACKENDS, GROUP, KIND, PHASES, PLURAL, type ApprovalRecord, type OnBehalfOf } from './types.js';
+import { MAX_NAME_LENGTH, UserSpecError, parseUserSpec } from '../exec/user-spec.js';
+import { API_VERSION, APPROVAL_DECISIONS, BACKENDS, GROUP, KIND, PHASES, PLURAL, type ApprovalRecord, type ExecSessionStatus, type OnBehalfOf } from './types.js';
 
 /** `k` names every key of T, no more (satisfies) and no fewer (the conditional type); checked by tsc. */
 type Exact<T, K extends readonly PropertyKey[]> = Exclude<keyof T, K[number]> extends never ? K : { missing: Exclude<keyof T, K[number]> };
@@ -93,8 +94,14 @@ describe('CRD schema', () => {
     for (const ok of ['web', 'web-7d9f8c6b5-x2x4k', 'a.b-c.d']) assert.match(ok, podName);
     for (const bad of ['Web', '-web', 'web-', 'a..b', 'a_b']) assert.doesNotMatch(bad, podName);
     const user = new RegExp(at('spec.user').pattern ?? '');
-    for (const ok of ['postgres', '1000', '1000:1000', 'www-data:adm']) assert.match(ok, user);
+    for (const ok of ['postgres', '1000', '1000:1000', 'www-data:adm', 'svc$', 'svc$:adm', '_apt']) assert.match(ok, user);
     for (const bad of ['', ':1000', '1000:', 'a:b:c', 'a b']) assert.doesNotMatch(bad, user);
+    // Shell metacharacters and paths: the same names parseUserSpec refuses (the webhook says why, in words).
+    for (const bad of ['alice;id', '$(id)', '`id`', '../etc/passwd', '-alice', 'alice:-ops', 'al$ice', 'alice:ops|x']) {
+      assert.doesNotMatch(bad, user, bad);
+      assert.throws(() => parseUserSpec(bad), UserSpecError, bad);
+    }
+    assert.equal(at('spec.user').maxLength, 2 * MAX_NAME_LENGTH + 1);
   });
 
   it('defaults tty to true and ttl to a duration parseDuration accepts', () => {
@@ -135,6 +142,13 @@ describe('CRD and types.ts agree', () => {
     assert.deepEqual(Object.keys(at('spec.onBehalfOf').properties ?? {}).sort(), keys<OnBehalfOf>()(['username', 'groups']));
     assert.deepEqual(at('spec.onBehalfOf').required, ['username']);
     assert.equal(at('spec.onBehalfOf.username').minLength, 1);
+  });
+
+  it('on status: the same fields as ExecSessionStatus, seal included', () => {
+    assert.deepEqual(Object.keys(at('status').properties ?? {}).sort(), keys<ExecSessionStatus>()([
+      'phase', 'conditions', 'observedGeneration', 'node', 'container', 'containerID', 'runtime', 'backend', 'user', 'helperPod',
+      'attach', 'revocation', 'startedAt', 'expiresAt', 'endedAt', 'result', 'approvals', 'message', 'seal',
+    ]));
   });
 
   it('on status.approvals: the same fields, the decision enum, the required fields', () => {

@@ -192,6 +192,11 @@ export interface ExecSessionStatus {
   /** Approvals and denials, in the order they were given. */
   approvals?: ApprovalRecord[];
   message?: string;
+  /**
+   * base64 HMAC-SHA256, under the operator's key, over the session's identity and
+   * the status fields the operator acts on (src/signing/seal.ts); written with them.
+   */
+  seal?: string;
 }
 
 /** A request to enter a running container as a chosen user for a limited time. */

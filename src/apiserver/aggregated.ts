@@ -50,7 +50,7 @@ export class AggregatedApi {
   async start(certs: WebhookCerts, stampKey: () => Buffer): Promise<number> {
     const requestHeader = await loadRequestHeaderConfig(this.kube);
     const helpers = new HelperClient(this.kube, this.runtimePaths);
-    const attacher = new Attacher(this.kube, helpers, this.cfg.attach, this.log);
+    const attacher = new Attacher(this.kube, helpers, this.cfg.attach, this.log, { sealKey: stampKey });
     const server = new ApiServer({
       attacher, stampKey, log: this.log,
       actions: { approve, deny, revoke, extend: (ctx) => extend(ctx, helpers) },

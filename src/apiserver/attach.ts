@@ -8,6 +8,7 @@
  * session's expiry or revocation with a last message, whichever replica serves it.
  */
 import type WebSocket from 'ws';
+import { commandTooLarge } from '../api/command-limits.js';
 import { sessionSubject } from '../api/subject.js';
 import { isTerminalPhase, type ExecSession } from '../api/types.js';
 import type { Logger } from '../controller/types.js';
@@ -15,6 +16,7 @@ import { jobFor, type BackendName } from '../exec/backend.js';
 import type { HelperClient, HelperRef } from '../exec/helper-client.js';
 import type { ResolvedUser } from '../exec/resolve-user.js';
 import { apiMessage, type Kube } from '../k8s/kube.js';
+import { sealProblem } from '../signing/seal.js';
 import { Channel, exitCodeOf, exitStatus, failureStatus, frame, parseResize, parseStatus, PROTOCOL_V5, type ExecStatus } from './channels.js';
 import { ApiError, type Caller } from './types.js';
 
@@ -100,6 +102,8 @@ export function notAttachable(s: ExecSession, now: Date): ApiError | undefined {
 /** What an attach runs: the session's command, else the requested one, else the user's shell. */
 function processOf(s: ExecSession, key: string, query: URLSearchParams): { command: string[]; tty: boolean; stdin: boolean; user: ResolvedUser } {
   const requested = query.getAll('command');
+  const tooLarge = commandTooLarge(requested, 'command');
+  if (tooLarge) throw new ApiError(400, 'CommandTooLarge', tooLarge);
   const fixed = s.spec.command ?? [];
   if (fixed.length > 0 && requested.length > 0 && !sameArgv(fixed, requested)) {
     throw new ApiError(400, 'CommandFixed', `execsession ${key} runs ${JSON.stringify(fixed)} only (spec.command); attach without a command`);
@@ -300,13 +304,26 @@ class Attachment {
   }
 }
 
+/** What an Attacher verifies status with, and its clock (a seam for tests). */
+export interface AttachKeys {
+  sealKey: () => Buffer;
+  now?: () => Date;
+}
+
 export class Attacher {
   private readonly live = new Map<string, Set<Attachment>>();
   /** Attach slots taken by attaches being prepared (not live yet), by session. */
   private readonly reserved = new Map<string, number>();
   private poller: NodeJS.Timeout | undefined;
 
-  constructor(readonly kube: Kube, private readonly helpers: HelperClient, readonly cfg: AttachConfig, readonly log: Logger, private readonly now: () => Date = () => new Date()) {}
+  private readonly sealKey: () => Buffer;
+  private readonly now: () => Date;
+
+  /** `keys.sealKey` verifies status.seal: an attach runs only on status the operator wrote. */
+  constructor(readonly kube: Kube, private readonly helpers: HelperClient, readonly cfg: AttachConfig, readonly log: Logger, keys: AttachKeys) {
+    this.sealKey = keys.sealKey;
+    this.now = keys.now ?? (() => new Date());
+  }
 
   /** Checks the caller and the session and works out what to run; throws ApiError. */
   async prepare(caller: Caller, namespace: string, name: string, query: URLSearchParams): Promise<AttachPlan> {
@@ -316,7 +333,7 @@ export class Attacher {
     if (!subject.username || subject.username !== caller.username) {
       throw new ApiError(403, 'NotSubject', `only ${subject.username || 'the session\'s subject'} may attach to execsession ${namespace}/${name}; ${caller.username} can create a session of their own: kubectl execsession create ${s.spec.podName} -u ${s.spec.user} -n ${namespace}`);
     }
-    const problem = notAttachable(s, this.now());
+    const problem = notAttachable(s, this.now()) ?? this.tampered(s);
     if (problem) throw problem;
     const key = `${namespace}/${name}`;
     // Checked and taken in one synchronous step, before the inspection's await:
@@ -414,8 +431,15 @@ export class Attacher {
   /** Why `s`, as just read, no longer takes the attach of `plan`, if it does not. */
   private endOf(plan: AttachPlan, s: ExecSession | undefined): ExecStatus | undefined {
     if (!s || s.metadata.uid !== plan.uid) return failureStatus('Ended', `session ${plan.key} was deleted`, 410);
-    const e = notAttachable(s, this.now());
+    const e = notAttachable(s, this.now()) ?? this.tampered(s);
     return e ? failureStatus(e.reason, e.message, e.code) : undefined;
+  }
+
+  /** A live session whose status someone else wrote: nothing in it (user, container, helper, expiry) is used. */
+  private tampered(s: ExecSession): ApiError | undefined {
+    const problem = sealProblem(this.sealKey(), s);
+    if (!problem) return undefined;
+    return new ApiError(403, 'StatusTampered', `execsession ${s.metadata.namespace}/${s.metadata.name} cannot be attached to: ${problem}; the operator ends it. Create a new session`);
   }
 
   /** Stops every attach (operator shutdown). */
@@ -442,9 +466,10 @@ export class Attacher {
       if (!plan) continue;
       try {
         const s = await this.kube.getSession(plan.namespace, plan.name);
-        const expiresAt = Date.parse(s?.status?.expiresAt ?? '');
-        if (s && Number.isFinite(expiresAt) && expiresAt !== plan.expiresAt) this.updateExpiry(key, expiresAt);
         const ended = this.endOf(plan, s);
+        const expiresAt = Date.parse(s?.status?.expiresAt ?? '');
+        // A moved expiry counts only from a status that verifies (an extend).
+        if (s && ended?.reason !== 'StatusTampered' && Number.isFinite(expiresAt) && expiresAt !== plan.expiresAt) this.updateExpiry(key, expiresAt);
         // Expiry is the timer's job, to the second; everything else ends here.
         if (ended && ended.reason !== 'Expired') this.endSession(key, ended, ended.message ?? 'the session has ended');
       } catch (e) {

@@ -10,6 +10,8 @@ import { sessionSubject } from '../api/subject.js';
 import { isTerminalPhase, type ExecSession } from '../api/types.js';
 import { Authorizer, authzRequestOf } from '../authz/authorizer.js';
 import type { HelperClient } from '../exec/helper-client.js';
+import { apiStatus } from '../k8s/kube.js';
+import { sealProblem, sealedPatch } from '../signing/seal.js';
 import { ApiError, MAX_REASON, reasonOf, type ActionContext } from './types.js';
 
 /** Status written by `revoke`; the controller then ends the session Terminated/Revoked. */
@@ -88,6 +90,9 @@ export async function extend(ctx: ActionContext, helpers: HelperClient): Promise
   const s = await load(ctx);
   const where = `execsession ${ctx.namespace}/${ctx.name}`;
   if (isTerminalPhase(s.status?.phase)) throw ended(s);
+  // startedAt, the user and the helper below must be the operator's own.
+  const tampered = sealProblem(ctx.stampKey, s);
+  if (tampered) throw new ApiError(409, 'StatusTampered', `cannot extend ${where}: ${tampered}; the operator ends it`);
   const st = s.status ?? {};
   if (!st.expiresAt || !st.startedAt || !st.helperPod) throw new ApiError(409, 'NotStarted', `${where} has not started yet (phase ${st.phase ?? 'Pending'}); its ttl counts from its start`);
   const expiresAt = Date.parse(st.expiresAt);
@@ -106,7 +111,11 @@ export async function extend(ctx: ActionContext, helpers: HelperClient): Promise
     throw new ApiError(403, 'BeyondHelperDeadline', `cannot extend ${where} past ${kubeTime(new Date(Math.max(deadline, expiresAt)))}, the longest its policy allowed when it started; create a new session`);
   }
   await helpers.setDeadline(st.helperPod, next);
-  const updated = await ctx.kube.patchSessionStatus(ctx.namespace, ctx.name, { expiresAt: kubeTime(next) });
+  const updated = await ctx.kube.patchSessionStatus(ctx.namespace, ctx.name, sealedPatch(ctx.stampKey, s, { expiresAt: kubeTime(next) }), s.metadata.resourceVersion)
+    .catch((e: unknown) => {
+      if (apiStatus(e) === 409) throw new ApiError(409, 'Conflict', `${where} changed while it was being extended; run the extend again`);
+      throw e;
+    });
   await ctx.kube.recordEvent(updated, { type: 'Normal', reason: 'Extended', message: `${ctx.caller.username} extended the session by ${formatDuration(byMs)}; it now expires at ${kubeTime(next)}` }).catch(() => undefined);
   return updated;
 }

@@ -6,11 +6,10 @@
  * from the session's subject or requester. Pure: keys, records and terms in,
  * answers out. See docs/adr/0009-approvals-signed-in-status.md.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { canonicalJson } from '../admission/stamp.js';
 import type { ApprovalDecision, ApprovalRecord, ExecSession } from '../api/types.js';
 import { matchesAnySubject } from '../policy/subjects.js';
 import type { Identity, Subject } from '../policy/types.js';
+import { signJson, verifyJson } from '../signing/hmac.js';
 
 /** The session an approval belongs to: a record never moves to another (uid included). */
 export interface SessionRef {
@@ -36,14 +35,10 @@ export interface ApproverProblem {
   message: string;
 }
 
-/** The bytes an approval's signature covers. */
-function signedContent(ref: SessionRef, r: Omit<ApprovalRecord, 'signature'>): string {
+/** What an approval's signature covers. */
+function signedContent(ref: SessionRef, r: Omit<ApprovalRecord, 'signature'>): object {
   const record = { decision: r.decision, username: r.username, groups: r.groups ?? [], at: r.at, reason: r.reason || undefined };
-  return canonicalJson({ v: 1, namespace: ref.namespace, name: ref.name, uid: ref.uid, approval: record });
-}
-
-function mac(key: Buffer, ref: SessionRef, r: Omit<ApprovalRecord, 'signature'>): Buffer {
-  return createHmac('sha256', key).update(signedContent(ref, r)).digest();
+  return { v: 1, namespace: ref.namespace, name: ref.name, uid: ref.uid, approval: record };
 }
 
 /** One decision to record: who decided what, when (RFC 3339), and why. */
@@ -57,16 +52,14 @@ export interface ApprovalInput {
 /** A signed record of the decision; an empty reason is left out (the API server reads "" as null). */
 export function signApproval(key: Buffer, ref: SessionRef, { decision, who, at, reason }: ApprovalInput): ApprovalRecord {
   const unsigned = { decision, username: who.username, groups: [...who.groups], at, ...(reason ? { reason } : {}) };
-  return { ...unsigned, signature: mac(key, ref, unsigned).toString('base64') };
+  return { ...unsigned, signature: signJson(key, signedContent(ref, unsigned)) };
 }
 
 /** True when the record was signed by `key` for this session and is unchanged. */
 export function verifyApproval(key: Buffer, ref: SessionRef, record: Partial<ApprovalRecord>): boolean {
   const { decision, username, at, signature } = record;
   if ((decision !== 'Approved' && decision !== 'Denied') || !username || !at || !signature) return false;
-  const expected = mac(key, ref, { decision, username, groups: record.groups, at, reason: record.reason });
-  const given = Buffer.from(signature, 'base64');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return verifyJson(key, signedContent(ref, { decision, username, groups: record.groups, at, reason: record.reason }), signature);
 }
 
 /** `group "approvers" or user "carol"`, for messages. */

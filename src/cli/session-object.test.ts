@@ -62,6 +62,7 @@ describe('buildSession', () => {
       [{ ttl: '5' }, /--ttl: invalid duration "5".*e\.g\. "30s"/],
       [{ ttl: '8d' }, /--ttl: invalid duration/],
       [{ user: ' ' }, /-u\/--user is empty.*-u postgres/],
+      [{ user: 'alice;id' }, /-u\/--user: invalid user spec "alice;id": the user name "alice;id" contains ";"/],
       [{ pod: 'Web_1' }, /invalid pod name "Web_1"/],
       [{ name: 'Bad Name' }, /invalid --name "Bad Name"/],
     ];

@@ -5,6 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { parseDuration } from '../api/duration.js';
 import { API_VERSION, KIND, type ExecSession } from '../api/types.js';
+import { UserSpecError, parseUserSpec } from '../exec/user-spec.js';
 import { UsageError } from './errors.js';
 
 /** `create`'s flags and operands, after parsing. */
@@ -54,6 +55,12 @@ function validate(args: CreateArgs): void {
     throw new UsageError(`invalid --name ${JSON.stringify(args.name)}: use lower-case letters, digits, "-" and ".", e.g. "debug-web"`);
   }
   if (!args.user.trim()) throw new UsageError('-u/--user is empty: name the user as docker exec -u does, e.g. "-u postgres" or "-u 1000:1000"');
+  try {
+    parseUserSpec(args.user);
+  } catch (e) {
+    if (!(e instanceof UserSpecError)) throw e;
+    throw new UsageError(`-u/--user: ${e.message}`);
+  }
   if (args.ttl !== undefined) {
     try {
       parseDuration(args.ttl);

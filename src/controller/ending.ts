@@ -73,8 +73,9 @@ export class Ending {
     return {};
   }
 
+  /** Ends the session's helper: named after the session's uid in the operator's namespace, never taken from status (which others can write). */
   private async removeHelper(s: ExecSession): Promise<void> {
-    const ref = s.status?.helperPod ?? { namespace: this.cfg.namespace, name: helperPodName(s.metadata.uid ?? '') };
+    const ref = { namespace: this.cfg.namespace, name: helperPodName(s.metadata.uid ?? '') };
     const pod = await this.kube.getPod(ref.namespace, ref.name);
     if (!pod) return;
     const killed = await this.helpers.retire(pod);

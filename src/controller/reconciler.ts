@@ -7,16 +7,19 @@
 import { verifySessionStamp } from '../admission/stamp.js';
 import { describeApprovers } from '../approval/approvals.js';
 import { Authorizer, authzRequestOf, describePolicy } from '../authz/authorizer.js';
+import { protectedTarget } from '../authz/protected-target.js';
 import type { Allowed, Decision, ResolvedIdentity } from '../policy/types.js';
 import { ConditionType, Reason, kubeTime, setCondition } from '../api/conditions.js';
 import { formatDuration } from '../api/duration.js';
 import { isTerminalPhase, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
+import { argvTooLong, describeTooLong, isArgListTooLong, stringsBytes } from '../exec/arg-limits.js';
 import { chooseBackend, jobFor, type BackendName, type SessionCommand } from '../exec/backend.js';
 import { HelperClient, type HelperRef } from '../exec/helper-client.js';
 import { helperPod, helperPodName } from '../exec/helper-pod.js';
-import { InspectError } from '../exec/inspect.js';
+import { InspectError, type Inspection } from '../exec/inspect.js';
 import { ResolveUserError, resolveUser, type ResolvedUser } from '../exec/resolve-user.js';
 import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
+import { sealProblem, sealedPatch } from '../signing/seal.js';
 import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from '../apiserver/types.js';
 import type { Outcome } from './queue.js';
 import { decideApproval } from './approval-gate.js';
@@ -43,6 +46,15 @@ export function attachInfo(server: string, s: ExecSession): NonNullable<ExecSess
   return {
     url: `${server}/apis/${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}/namespaces/${ns}/execsessions/${name}/attach`,
     command: `kubectl execsession attach ${name} -n ${ns}`,
+  };
+}
+
+/** The session's process: its command (else the user's login shell, as an attach without one runs) and terminal. */
+function sessionCommand(s: ExecSession, backend: BackendName, inspection: Inspection, user: ResolvedUser): SessionCommand {
+  const oneShot = s.spec.tty === false && Boolean(s.spec.command?.length);
+  return {
+    backend, inspection, user, command: s.spec.command?.length ? s.spec.command : [user.shell || '/bin/sh'],
+    tty: oneShot ? false : s.spec.tty ?? true, containerID: s.status?.containerID ?? '', sessionUid: s.metadata.uid ?? '',
   };
 }
 
@@ -75,10 +87,25 @@ export class Reconciler {
     if (revoked?.at) {
       return this.ending.end(s, 'Terminated', Reason.Revoked, `revoked by ${revoked.username} at ${revoked.at}${revoked.reason ? `: ${revoked.reason}` : ''}`);
     }
+    // Whatever the stamp, RBAC and policies say (and for sessions admitted before this check existed).
+    const guarded = protectedTarget(namespace, this.cfg.namespace);
+    if (guarded) return this.ending.end(s, 'Denied', guarded.reason, guarded.message);
+    // Before anything in status is acted on (expiry included): it must be what the operator wrote.
+    const tampered = sealProblem(this.cfg.stampKey(), s);
+    if (tampered) {
+      const message = `${tampered}; the session was ended rather than run on it. Check who may patch execsessions/status (docs/policy.md), and create a new session`;
+      return this.ending.end(s, 'Failed', Reason.StatusTampered, message);
+    }
     if (remainingMs(s.status?.expiresAt, this.now()) <= 0) {
       return this.ending.end(s, 'Expired', Reason.TtlElapsed, `the session's ttl elapsed at ${s.status?.expiresAt}`);
     }
-    return this.byPhase(s, phase);
+    return this.byPhase(s, phase).catch((e: unknown) => {
+      // E2BIG never gets better by retrying: say so instead of retrying for ever.
+      if (!isArgListTooLong(e)) throw e;
+      const message = `the helper could not start the session's process in pod ${namespace}/${s.spec.podName}: ${e instanceof Error ? e.message : String(e)}. ` +
+        'Its command and the container\'s environment are too large to exec together; shorten spec.command, or the container\'s environment, and create a new session';
+      return this.ending.end(s, 'Failed', Reason.ArgumentListTooLong, message);
+    });
   }
 
   private byPhase(s: ExecSession, phase: Phase | undefined): Promise<Outcome> {
@@ -95,6 +122,22 @@ export class Reconciler {
       default:
         return this.whileLive(s);
     }
+  }
+
+  /** The session's helper pod: its name follows from the session's uid, never from status. */
+  private helperRef(s: ExecSession): HelperRef {
+    return { namespace: this.cfg.namespace, name: helperPodName(s.metadata.uid ?? '') };
+  }
+
+  /**
+   * When the session started: now, or when its helper pod was created if one
+   * exists already (a crash before status was written, or a status someone reset),
+   * so that expiry never moves later than the first start.
+   */
+  private async startTime(ref: HelperRef, now: Date): Promise<Date> {
+    const existing = await this.kube.getPod(ref.namespace, ref.name);
+    const born = new Date(existing?.metadata?.creationTimestamp ?? Number.NaN).getTime();
+    return Number.isFinite(born) && born < now.getTime() ? new Date(born) : now;
   }
 
   /** Checks the stamp and the target and creates the helper pod; expiry is fixed here, once. */
@@ -117,8 +160,8 @@ export class Reconciler {
       await this.report(s, { phase, message: d.message }, { type: ConditionType.Ready, status: 'False', reason: d.reason, message: d.message });
       return { requeueAfterMs: d.afterMs };
     }
-    const now = this.now();
-    const expiresAt = expiryFor(now, d.ttlMs);
+    let now = this.now();
+    let expiresAt = expiryFor(now, d.ttlMs);
     const helper = helperPod({
       session: { name: s.metadata.name ?? '', namespace: ns, uid: s.metadata.uid ?? '' },
       namespace: this.cfg.namespace, nodeName: d.node, image: this.cfg.helperImage, imagePullPolicy: this.cfg.helperPullPolicy,
@@ -131,6 +174,8 @@ export class Reconciler {
         const message = `the helper pod was rejected: ${apiMessage(e)}. The helper needs a privileged, hostPID pod in namespace ${this.cfg.namespace}; exempt it from policy engines there`;
         return this.ending.end(s, 'Failed', Reason.HelperRejected, message);
       }
+      now = await this.startTime(this.helperRef(s), now);
+      expiresAt = expiryFor(now, d.ttlMs);
     }
     const message = `helper pod ${this.cfg.namespace}/${helper.metadata?.name} created on node ${d.node}`;
     await this.report(s, {
@@ -144,7 +189,7 @@ export class Reconciler {
 
   /** Once the helper runs: inspect the target, resolve the user, prepare, and go live. */
   private async whenHelperRuns(s: ExecSession): Promise<Outcome> {
-    const ref = s.status?.helperPod ?? { namespace: this.cfg.namespace, name: helperPodName(s.metadata.uid ?? '') };
+    const ref = this.helperRef(s);
     const pod = await this.kube.getPod(ref.namespace, ref.name);
     if (!pod) return this.start(s);
     const d = decideHelper(pod, Date.parse(s.status?.startedAt ?? '') || this.now().getTime(), this.now(), this.cfg.startTimeoutMs);
@@ -209,11 +254,31 @@ export class Reconciler {
       const message = `${where}: ${chosen.error}. Check the operator's --runtime-config-path and --runtime-root for this node's runtime (${s.status?.runtime}), or use --backend=auto`;
       return this.ending.end(s, 'Failed', Reason.RuntimeNotFound, message);
     }
-    if (s.spec.tty === false && s.spec.command?.length) {
-      const cmd = { backend: chosen.backend, inspection, user, command: s.spec.command, tty: false, containerID: s.status?.containerID ?? '', sessionUid: s.metadata.uid ?? '' };
-      return this.startJob(s, ref, cmd);
-    }
+    const oneShot = s.spec.tty === false && Boolean(s.spec.command?.length);
+    const cmd = sessionCommand(s, chosen.backend, inspection, user);
+    const tooLong = this.tooLongToExec(cmd, oneShot);
+    if (tooLong) return this.ending.end(s, 'Failed', Reason.ArgumentListTooLong, `the session's process cannot start in ${where}: ${tooLong}`);
+    if (oneShot) return this.startJob(s, ref, cmd);
     return this.goLive(s, ref, user, chosen.backend);
+  }
+
+  /**
+   * Why the session's process can never be exec'd (its command and the
+   * container's environment above the kernel's limits), or undefined: checked
+   * before a job starts or a session is offered to attach.
+   */
+  private tooLongToExec(cmd: SessionCommand, oneShot: boolean): string | undefined {
+    let argv: string[];
+    try {
+      argv = oneShot ? this.helpers.startArgv(jobFor(cmd, 'command', this.cfg.outputLimit)) : this.helpers.attachArgv(jobFor(cmd, 'attach', 0));
+    } catch {
+      // A process that cannot be built fails where it starts, with its own message.
+      return undefined;
+    }
+    const r = argvTooLong(argv);
+    if (!r) return undefined;
+    const env = cmd.backend === 'runtime' ? cmd.inspection.process?.env ?? [] : cmd.inspection.environ;
+    return describeTooLong(r, { envBytes: stringsBytes(env), commandBytes: stringsBytes(cmd.command) });
   }
 
   /** Starts a non-interactive command (tty: false with a command): it runs once. */
@@ -240,8 +305,8 @@ export class Reconciler {
 
   /** A non-interactive job: wait for it, then record its result. */
   private async whileJobRuns(s: ExecSession): Promise<Outcome> {
-    const ref = s.status?.helperPod;
-    if (!ref || !(await this.helperRunning(ref))) return this.ending.end(s, 'Failed', Reason.HelperRejected, 'the helper pod is gone while the command ran');
+    const ref = this.helperRef(s);
+    if (!(await this.helperRunning(ref))) return this.ending.end(s, 'Failed', Reason.HelperRejected, 'the helper pod is gone while the command ran');
     const seconds = Math.max(1, Math.min(5, Math.floor(remainingMs(s.status?.expiresAt, this.now()) / 1000)));
     const r = await this.helpers.waitJob(ref, 'command', seconds, this.cfg.outputLimit);
     if (!r) return { requeueAfterMs: 0 };
@@ -253,8 +318,7 @@ export class Reconciler {
 
   /** A live interactive session: it ends at expiry, or when its helper or target is gone. */
   private async whileLive(s: ExecSession): Promise<Outcome> {
-    const ref = s.status?.helperPod;
-    if (!ref || !(await this.helperRunning(ref))) {
+    if (!(await this.helperRunning(this.helperRef(s)))) {
       return this.ending.end(s, 'Failed', Reason.HelperRejected, 'the helper pod is gone (deleted or evicted); create a new session');
     }
     const pod = await this.kube.getPod(s.metadata.namespace ?? '', s.spec.podName);
@@ -270,14 +334,20 @@ export class Reconciler {
     return pod?.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp;
   }
 
-  /** Writes status fields and conditions, only when something changed. */
+  /**
+   * Writes status fields and conditions, only when something changed, sealed
+   * when the status holds what the operator acts on: then with the
+   * resourceVersion it was read at, so a write in between conflicts (and the
+   * reconcile runs again) instead of being sealed over unseen.
+   */
   private async report(s: ExecSession, fields: Partial<ExecSessionStatus>, ...conditions: Parameters<typeof setCondition>[1][]): Promise<void> {
     let conds = s.status?.conditions;
     for (const c of conditions) conds = setCondition(conds, c, s.metadata.generation ?? 0, this.now());
     const next = { ...fields, conditions: conds, observedGeneration: s.metadata.generation };
     const changed = Object.entries(next).some(([k, v]) => JSON.stringify((s.status as Record<string, unknown> | undefined)?.[k]) !== JSON.stringify(v));
     if (!changed) return;
-    const updated = await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', next);
+    const sealed = sealedPatch(this.cfg.stampKey(), s, next);
+    const updated = await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', sealed, sealed.seal ? s.metadata.resourceVersion : undefined);
     if (fields.phase && fields.phase !== s.status?.phase) {
       const since = Date.now() - Date.parse(String(s.metadata.creationTimestamp ?? ''));
       this.log.info({ session: `${s.metadata.namespace}/${s.metadata.name}`, phase: fields.phase, sinceCreatedMs: since }, 'phase changed');

@@ -81,7 +81,16 @@ export class HelperClient {
 
   /** Starts a job once (a second call with the same name does nothing). */
   async startJob(h: HelperRef, job: JobStart): Promise<void> {
-    await this.run(h, 'start', [job.name, String(job.limit), job.backend, ...this.processArgs(job)]);
+    await this.run(h, 'start', this.startArgs(job));
+  }
+
+  /** The helper argv that starts a job (for checking its size before it runs). */
+  startArgv(job: JobStart): string[] {
+    return helperArgv('start', ...this.startArgs(job));
+  }
+
+  private startArgs(job: JobStart): string[] {
+    return [job.name, String(job.limit), job.backend, ...this.processArgs(job)];
   }
 
   /** SPEC ARGS... of the helper's start and attach: what run_runtime or run_nsenter take. */

@@ -13,7 +13,11 @@ describe('parseUserSpec accepts docker specs', () => {
     ['2147483647:2147483647', { user: '2147483647', group: '2147483647' }],
     ['www-data', { user: 'www-data' }],
     ['svc_1.x$', { user: 'svc_1.x$' }],
-    ['a'.repeat(256), { user: 'a'.repeat(256) }],
+    ['Alice.Smith', { user: 'Alice.Smith' }],
+    ['_apt', { user: '_apt' }],
+    ['.hidden', { user: '.hidden' }],
+    ['a'.repeat(32), { user: 'a'.repeat(32) }],
+    ['www-data:adm', { user: 'www-data', group: 'adm' }],
   ];
   for (const [spec, want] of cases) {
     it(JSON.stringify(spec.length > 20 ? `${spec.slice(0, 20)}…` : spec), () => {
@@ -25,7 +29,6 @@ describe('parseUserSpec accepts docker specs', () => {
 describe('parseUserSpec rejects malformed specs', () => {
   const cases: [string, RegExp][] = [
     ['', /it is empty/],
-    ['a'.repeat(257), /257 characters long, the limit is 256/],
     ['alice bob', /whitespace/],
     [' alice', /whitespace/],
     ['alice\t', /whitespace/],
@@ -45,6 +48,25 @@ describe('parseUserSpec rejects malformed specs', () => {
     ['alice:12abc', /gid "12abc" is not a plain decimal/],
     ['2147483648', /uid 2147483648 is above the maximum 2147483647/],
     ['0:99999999999999999999', /gid 99999999999999999999 is above the maximum/],
+    // Shell metacharacters, paths and other strings no user name can be.
+    ['alice;id', /the user name "alice;id" contains ";"/],
+    ['$(id)', /the user name "\$\(id\)" contains "\$"/],
+    ['`id`', /the user name "`id`" contains "`"/],
+    ['../etc/passwd', /the user name "..\/etc\/passwd" contains "\/"/],
+    ['alice:ops|x', /the group name "ops\|x" contains "\|"/],
+    ['alice&', /contains "&"/],
+    ['al$ice', /contains "\$"/],
+    ['alice$$', /contains "\$"/],
+    ["o'brien", /contains "'"/],
+    ['al\\ice', /contains "\\\\"/],
+    ['élise', /contains "é"/],
+    ['alice\u{1F600}', /contains "\u{1F600}"/u],
+    ['-alice', /the user name "-alice" starts with '-'/],
+    ['alice:-ops', /the group name "-ops" starts with '-'/],
+    ['.', /the user name "\." is a path, not a name/],
+    ['alice:..', /the group name "\.\." is a path, not a name/],
+    ['a'.repeat(33), /the user name is 33 characters long, the limit is 32/],
+    ['a'.repeat(257), /257 characters long, the limit is 256/],
   ];
   for (const [spec, message] of cases) {
     it(JSON.stringify(spec.length > 20 ? `${spec.slice(0, 20)}…` : spec), () => {

@@ -5,7 +5,11 @@
  * a part as an id when Go's strconv.Atoi accepts it. We are stricter on
  * purpose: a spec decides who a person becomes inside a container, so anything
  * ambiguous (signs, hex, stray colons, invisible characters) is refused with
- * a message instead of being looked up as an odd name.
+ * a message instead of being looked up as an odd name. Names follow POSIX's
+ * portable user names, as useradd takes them: letters, digits, '.', '_' and
+ * '-' (not first), an optional '$' at the end (Samba machine accounts), at
+ * most 32 characters, never "." or "..". So `alice;id`, `$(id)` or
+ * `../etc/passwd` are refused as malformed before anything looks them up.
  */
 
 /** Format shown in every error, so the user sees what is expected. */
@@ -13,6 +17,12 @@ export const USER_SPEC_FORMAT = '<name|uid>[:<group|gid>]';
 
 /** Longest spec accepted; real names are ≤ 32 chars, this only stops garbage. */
 const MAX_SPEC_LENGTH = 256;
+
+/** Longest user or group name accepted (useradd's limit, and utmp's). */
+export const MAX_NAME_LENGTH = 32;
+
+/** A portable user or group name: POSIX's portable filename characters, '-' not first, an optional trailing '$'. */
+export const NAME_PATTERN = /^[A-Za-z0-9._][A-Za-z0-9._-]*\$?$/;
 
 /** Largest id docker accepts (moby/sys maxID: int32 for 32-bit compatibility). */
 export const MAX_ID = 2 ** 31 - 1;
@@ -50,14 +60,30 @@ export function numericId(part: string): number | undefined {
   return /^\d+$/.test(part) ? Number(part) : undefined;
 }
 
+/** Why `part` is not a portable name, or undefined when it is one. */
+function nameProblem(part: string, what: 'user' | 'group'): string | undefined {
+  if (part === '.' || part === '..') return `the ${what} name ${quote(part)} is a path, not a name`;
+  if (part.length > MAX_NAME_LENGTH) return `the ${what} name is ${part.length} characters long, the limit is ${MAX_NAME_LENGTH}`;
+  if (NAME_PATTERN.test(part)) return undefined;
+  if (part.startsWith('-')) return `the ${what} name ${quote(part)} starts with '-'`;
+  const chars = [...part];
+  const bad = chars.find((c, i) => !/[A-Za-z0-9._-]/.test(c) && !(c === '$' && i === chars.length - 1)) ?? chars[0] ?? '';
+  return `the ${what} name ${quote(part)} contains ${quote(bad)}: names are letters, digits, '.', '_' and '-', with an optional '$' at the end`;
+}
+
 /**
  * Validates one side of the spec. A part starting with a digit or a sign is
- * taken as meant to be a number, and must then be a plain decimal in range.
+ * taken as meant to be a number, and must then be a plain decimal in range;
+ * anything else must be a portable name.
  */
 function checkPart(spec: string, part: string, what: 'user' | 'group'): void {
   const idName = what === 'user' ? 'uid' : 'gid';
   if (part === '') throw new UserSpecError(spec, `the ${what} part is empty`);
-  if (!/^[+-]?\d/.test(part)) return;
+  if (!/^[+-]?\d/.test(part)) {
+    const problem = nameProblem(part, what);
+    if (problem) throw new UserSpecError(spec, problem);
+    return;
+  }
   if (part.startsWith('-')) throw new UserSpecError(spec, `${idName} ${part} is negative`);
   if (!/^\d+$/.test(part)) {
     throw new UserSpecError(spec, `${idName} ${JSON.stringify(part)} is not a plain decimal number`);
@@ -74,7 +100,8 @@ function checkPart(spec: string, part: string, what: 'user' | 'group'): void {
  * @returns the user part and, when present, the group part (both verbatim).
  * @throws {UserSpecError} when the spec is empty, longer than 256 characters,
  *   contains whitespace or control characters, has more than one ":", has an
- *   empty part, or has a negative, non-decimal or above-2^31-1 number.
+ *   empty part, has a negative, non-decimal or above-2^31-1 number, or a name
+ *   that is not a portable name of at most 32 characters.
  */
 export function parseUserSpec(spec: string): UserSpec {
   if (spec === '') throw new UserSpecError(spec, 'it is empty');

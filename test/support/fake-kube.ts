@@ -5,10 +5,10 @@
  * function, recorded events. Anything else throws, so a test notices when the
  * code under test starts to need more.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { ApiException } from '@kubernetes/client-node';
 import type { ExecSession, ExecSessionStatus } from '../../src/api/types.js';
-import type { AccessSubject, Kube, SessionEvent } from '../../src/k8s/kube.js';
+import type { AccessSubject, ExecResult, Kube, SessionEvent } from '../../src/k8s/kube.js';
 import type { PolicyEntry } from '../../src/policy/types.js';
 
 /** A SubjectAccessReview as the fake saw it. */
@@ -21,12 +21,17 @@ export interface ReviewCall {
 export class FakeCluster {
   sessions = new Map<string, ExecSession>();
   pods = new Map<string, V1Pod>();
+  nodes = new Map<string, V1Node>();
   policies: PolicyEntry[] = [];
   namespaceLabels: Record<string, string> = {};
   events: SessionEvent[] = [];
   reviews: ReviewCall[] = [];
   /** Who may create pods/exec: by default everyone. */
   allow: (who: AccessSubject) => boolean = () => true;
+  /** Answers exec into a pod (the helper's sub-commands); by default there is none. */
+  onExec: (namespace: string, pod: string, argv: string[]) => ExecResult = () => {
+    throw new Error('FakeCluster: Kube.exec is not faked');
+  };
   /** Called before each status patch is applied (e.g. to change the session in between, for a conflict). */
   beforePatch: () => void = () => undefined;
   private version = 1;
@@ -52,6 +57,15 @@ export class FakeCluster {
       getSession: async (ns, name) => structuredClone(this.sessions.get(`${ns}/${name}`)),
       patchSessionStatus: async (ns, name, status, resourceVersion) => this.patchStatus(ns, name, status, resourceVersion),
       getPod: async (ns, name) => structuredClone(this.pods.get(`${ns}/${name}`)),
+      getNode: async (name) => structuredClone(this.nodes.get(name)),
+      exec: async (ns, pod, _container, argv) => this.onExec(ns, pod, argv),
+      deletePod: async (ns, name) => void this.pods.delete(`${ns}/${name}`),
+      createPod: async (pod) => {
+        const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+        if (this.pods.has(key)) throw new ApiException(409, 'conflict', { message: `pods "${pod.metadata?.name}" already exists` }, {});
+        this.pods.set(key, structuredClone(pod));
+        return structuredClone(pod);
+      },
       subjectAccessReview: async (who, attrs) => {
         this.reviews.push({ who, attrs });
         return { allowed: this.allow(who) };

@@ -1,0 +1,183 @@
+// The controller acts only on a status it sealed: a rewritten status.user or
+// expiry ends the session StatusTampered, a helper reference in status is never
+// followed, and a status reset to Pending does not buy a later expiry.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { V1Pod } from '@kubernetes/client-node';
+import { FakeCluster } from '../../test/support/fake-kube.js';
+import { makeStamp } from '../admission/stamp.js';
+import type { ExecSession, ExecSessionStatus } from '../api/types.js';
+import { CONTAINERD_PATHS } from '../exec/helper-client.js';
+import type { PolicyEntry } from '../policy/types.js';
+import { sealOf, sealProblem } from '../signing/seal.js';
+import { FINALIZER, Reconciler } from './reconciler.js';
+import type { ControllerConfig } from './types.js';
+
+const KEY = Buffer.alloc(32, 5);
+const NS = 'shop';
+const NOW = new Date('2026-11-22T10:05:00Z');
+const META = { name: 'dbg', namespace: NS, uid: 'u1', generation: 1, finalizers: [FINALIZER], creationTimestamp: '2026-11-22T10:00:00Z' as never };
+const HELPER = 'execsession-system/execsession-u1';
+const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
+
+const CFG: ControllerConfig = {
+  namespace: 'execsession-system', helperImage: 'helper:test', helperPullPolicy: 'Never', runtimePaths: CONTAINERD_PATHS, backend: 'auto',
+  retentionMs: 3_600_000, startTimeoutMs: 120_000, outputLimit: 1024, stampKey: () => KEY,
+};
+
+const READY: ExecSessionStatus = {
+  phase: 'Ready', node: 'node-1', container: 'app', containerID: 'abc123abc123', runtime: 'containerd', backend: 'runtime',
+  user: { uid: 1000, gid: 1000, groups: [1000], name: 'alice', home: '/home/alice', shell: '/bin/sh', root: false, rootGroup: false },
+  helperPod: { namespace: 'execsession-system', name: 'execsession-u1' },
+  startedAt: '2026-11-22T10:00:00Z', expiresAt: '2026-11-22T10:15:00Z',
+};
+
+function running(namespace: string, name: string, extra: Partial<V1Pod> = {}): V1Pod {
+  return {
+    metadata: { name, namespace, creationTimestamp: '2026-11-22T10:00:00Z' as never },
+    spec: { nodeName: 'node-1', containers: [{ name: 'app' }] },
+    status: { phase: 'Running', containerStatuses: [{ name: 'app', image: 'i', imageID: '', ready: true, restartCount: 0, containerID: 'containerd://abc123abc123', state: { running: {} } }] },
+    ...extra,
+  };
+}
+
+/** A cluster with the target pod, the session's helper, and the session with `status` (sealed as READY, then `change` written over it). */
+function cluster(change: Partial<ExecSessionStatus> = {}, status: ExecSessionStatus = READY): FakeCluster {
+  const c = new FakeCluster();
+  c.pods.set(`${NS}/web`, running(NS, 'web'));
+  c.pods.set(HELPER, running('execsession-system', 'execsession-u1'));
+  const spec = { podName: 'web', user: 'alice', ttl: '15m', tty: true };
+  const requester = makeStamp(KEY, { namespace: NS, name: 'dbg', spec }, { username: 'alice', groups: ['developers'] }, new Date('2026-11-22T10:00:00Z'));
+  const session: ExecSession = { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: META, spec: { ...spec, requester }, status: { ...status, seal: sealOf(KEY, { metadata: META }, status), ...change } };
+  c.addSession(session);
+  return c;
+}
+
+const reconciler = (c: FakeCluster): Reconciler => new Reconciler(c.kube(), CFG, QUIET, () => NOW);
+const stored = (c: FakeCluster): ExecSession => c.sessions.get(`${NS}/dbg`)!;
+const readyReason = (s: ExecSession): string | undefined => s.status?.conditions?.find((x) => x.type === 'Ready')?.reason;
+
+describe('Reconciler and the status seal', () => {
+  it('leaves a Ready session with an intact seal as it is', async () => {
+    const c = cluster();
+    const out = await reconciler(c).reconcile(`${NS}/dbg`);
+    assert.equal(stored(c).status?.phase, 'Ready');
+    assert.ok((out.requeueAfterMs ?? 0) > 0);
+    assert.deepEqual(c.events, []);
+  });
+
+  it('ends a session whose status.user someone set to uid 0: Failed, StatusTampered, a Warning Event', async () => {
+    const c = cluster({ user: { ...READY.user!, uid: 0, gid: 0, name: 'root', root: true } });
+    await reconciler(c).reconcile(`${NS}/dbg`);
+    const s = stored(c);
+    assert.equal(s.status?.phase, 'Failed');
+    assert.equal(readyReason(s), 'StatusTampered');
+    assert.match(s.status?.message ?? '', /^its status was written by someone other than the execsession operator: status\.seal does not match .*; the session was ended rather than run on it/);
+    assert.deepEqual(c.events.map((e) => [e.type, e.reason]), [['Warning', 'StatusTampered']]);
+    assert.equal(c.pods.has(HELPER), false, 'its own helper is deleted');
+  });
+
+  it('does not take a later expiry written into status: the session ends instead of living on', async () => {
+    const c = cluster({ expiresAt: '2026-11-23T10:00:00Z' });
+    await reconciler(c).reconcile(`${NS}/dbg`);
+    assert.equal(readyReason(stored(c)), 'StatusTampered');
+  });
+
+  it('never follows status.helperPod: a pod named there is not touched when the session ends', async () => {
+    // The helper is gone; status points at someone else's pod. Touching it would exec into it (not faked: it would throw).
+    const c = cluster({ helperPod: { namespace: 'kube-system', name: 'kube-apiserver-node-1' } });
+    c.pods.delete(HELPER);
+    c.pods.set('kube-system/kube-apiserver-node-1', running('kube-system', 'kube-apiserver-node-1'));
+    await reconciler(c).reconcile(`${NS}/dbg`);
+    assert.equal(readyReason(stored(c)), 'StatusTampered');
+    assert.ok(c.pods.has('kube-system/kube-apiserver-node-1'));
+  });
+
+  it('takes a status reset to Pending as a restart: expiry counts from the existing helper, and the new status is sealed', async () => {
+    const policy: PolicyEntry = { kind: 'ExecPolicy', policy: { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecPolicy', metadata: { name: 'dev', namespace: NS }, spec: { subjects: [{ kind: 'Group', name: 'developers' }], users: { allowedNames: ['*'] }, ttl: { max: '1h' } } } };
+    const c = cluster({}, { phase: 'Pending' });
+    c.policies = [policy];
+    c.nodes.set('node-1', { metadata: { name: 'node-1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+    await reconciler(c).reconcile(`${NS}/dbg`);
+    const s = stored(c);
+    assert.equal(s.status?.phase, 'Starting');
+    assert.equal(s.status?.startedAt, '2026-11-22T10:00:00Z', 'the helper was created at 10:00, not now (10:05)');
+    assert.equal(s.status?.expiresAt, '2026-11-22T10:15:00Z');
+    assert.equal(sealProblem(KEY, s), undefined);
+  });
+});
+
+describe('Reconciler and the operator\'s own namespace', () => {
+  it('denies a signed, allowed session into a helper pod in the operator\'s namespace, before any helper is made', async () => {
+    const c = new FakeCluster();
+    c.pods.set(HELPER, running('execsession-system', 'execsession-u1'));
+    c.policies = [{ kind: 'ClusterExecPolicy', policy: { apiVersion: 'execsession.dev/v1alpha1', kind: 'ClusterExecPolicy', metadata: { name: 'everything' }, spec: { subjects: [{ kind: 'Group', name: 'system:masters' }], users: { allowedNames: ['*'], allowRoot: true, allowRootGroup: true } } } }];
+    const spec = { podName: 'execsession-u1', user: 'root', ttl: '15m', tty: true };
+    const meta = { ...META, namespace: 'execsession-system', name: 'into-helper', uid: 'u2' };
+    const requester = makeStamp(KEY, { namespace: 'execsession-system', name: 'into-helper', spec }, { username: 'admin', groups: ['system:masters'] }, NOW);
+    c.addSession({ apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: meta, spec: { ...spec, requester } });
+    await reconciler(c).reconcile('execsession-system/into-helper');
+    const s = c.sessions.get('execsession-system/into-helper')!;
+    assert.equal(s.status?.phase, 'Denied');
+    assert.equal(readyReason(s), 'OperatorNamespace');
+    assert.match(s.status?.message ?? '', /^namespace execsession-system is the execsession operator's own/);
+    assert.deepEqual([...c.pods.keys()], [HELPER], 'no helper pod was created');
+    assert.deepEqual(c.events.map((e) => [e.type, e.reason]), [['Warning', 'OperatorNamespace']]);
+  });
+});
+
+/** The helper's `inspect` output for a running containerd container whose process has `env`. */
+function inspectOutput(env: string[]): Buffer {
+  const sections: Record<string, string> = {
+    config: JSON.stringify({ process: { user: { uid: 1001, gid: 1001 }, args: ['sleep', 'infinity'], cwd: '/', env } }),
+    state: '{"pid":4242}', pid: '4242',
+    passwd: 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n', group: 'root:x:0:\nalice:x:1000:\n',
+    userns: 'user:[1] user:[1]', environ: env.join('\0'), cgroup: '0::/kubepods/x\n', status: 'CapBnd:\t00000000a80425fb\nNoNewPrivs:\t0\nSeccomp:\t2\n', cgroupfs: 'v2', prepared: '',
+  };
+  return Buffer.concat(Object.entries(sections).map(([k, v]) => Buffer.concat([Buffer.from(`${k} ${Buffer.byteLength(v)}\n`), Buffer.from(v)])));
+}
+
+describe('Reconciler and processes too large to exec', () => {
+  /** A session whose helper runs, for a target with `env`; records the helper sub-commands run. */
+  function starting(env: string[], spec: { tty: boolean; command?: string[] }): { c: FakeCluster; ran: string[] } {
+    const status: ExecSessionStatus = { phase: 'Starting', node: 'node-1', container: 'app', containerID: 'abc123abc123', runtime: 'containerd', helperPod: READY.helperPod, startedAt: '2026-11-22T10:04:00Z', expiresAt: '2026-11-22T10:19:00Z' };
+    const c = cluster({}, status);
+    const s = stored(c);
+    s.spec = { ...s.spec, ...spec };
+    s.spec.requester = makeStamp(KEY, { namespace: NS, name: 'dbg', spec: s.spec }, { username: 'alice', groups: ['developers'] }, new Date('2026-11-22T10:00:00Z'));
+    c.policies = [{ kind: 'ExecPolicy', policy: { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecPolicy', metadata: { name: 'dev', namespace: NS }, spec: { subjects: [{ kind: 'Group', name: 'developers' }], users: { allowedNames: ['*'] }, ttl: { max: '1h' } } } }];
+    const ran: string[] = [];
+    c.onExec = (_ns, _pod, argv) => {
+      ran.push(argv[4] ?? '');
+      if (argv[4] === 'inspect') return { exitCode: 0, stdout: inspectOutput(env), stderr: Buffer.alloc(0) };
+      if (argv[4] === 'start') return { exitCode: 126, stdout: Buffer.alloc(0), stderr: Buffer.from('OCI runtime exec failed: exec failed: unable to start container process: exec: "/bin/sh": argument list too long: unknown') };
+      return { exitCode: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
+    };
+    return { c, ran };
+  }
+
+  it('fails a one-shot command into a target with a 140 kB environment, saying why, instead of retrying', async () => {
+    const { c, ran } = starting(['PATH=/bin', `BIG=${'x'.repeat(140_000)}`], { tty: false, command: ['id'] });
+    await reconciler(c).reconcile(`${NS}/dbg`);
+    const s = stored(c);
+    assert.equal(s.status?.phase, 'Failed');
+    assert.equal(readyReason(s), 'ArgumentListTooLong');
+    assert.match(s.status?.message ?? '', /^the session's process cannot start in container "app" of pod shop\/web: one argument of the exec that starts it would take \d+ bytes, above the kernel's limit of 131072 for one argument \("argument list too long", E2BIG\): the container's environment takes 14\d{4} bytes and the command 3\./);
+    assert.deepEqual(ran, ['inspect', 'cleanup'], 'the job was never started; the session was cleaned up');
+  });
+
+  it('fails an interactive session into such a target before it is offered to attach', async () => {
+    const { c } = starting([`BIG=${'x'.repeat(140_000)}`], { tty: true });
+    await reconciler(c).reconcile(`${NS}/dbg`);
+    assert.equal(readyReason(stored(c)), 'ArgumentListTooLong');
+  });
+
+  it('fails the session when the helper itself reports E2BIG, rather than retrying with backoff', async () => {
+    const { c, ran } = starting(['PATH=/bin', `MID=${'x'.repeat(100_000)}`], { tty: false, command: ['id'] });
+    await reconciler(c).reconcile(`${NS}/dbg`);
+    const s = stored(c);
+    assert.deepEqual(ran, ['inspect', 'start', 'cleanup']);
+    assert.equal(readyReason(s), 'ArgumentListTooLong');
+    assert.match(s.status?.message ?? '', /^the helper could not start the session's process in pod shop\/web: helper start failed \(exit 126\): .*argument list too long.*; shorten spec\.command/);
+  });
+});
