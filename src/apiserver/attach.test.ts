@@ -5,6 +5,7 @@ import type { ExecSession } from '../api/types.js';
 import type { HelperClient } from '../exec/helper-client.js';
 import type { Inspection } from '../exec/inspect.js';
 import type { Kube } from '../k8s/kube.js';
+import { sealOf } from '../signing/seal.js';
 import { Attacher, DEFAULT_ATTACH_CONFIG, type AttachPlan } from './attach.js';
 import { ApiError } from './types.js';
 
@@ -12,7 +13,9 @@ const quiet = { debug: () => undefined, info: () => undefined, warn: () => undef
 const alice = { username: 'alice', groups: ['developers'], extra: {} };
 const NOW = new Date('2026-11-22T10:00:00Z');
 
-const SESSION: ExecSession = {
+const KEY = Buffer.alloc(32, 7);
+
+const UNSEALED: ExecSession = {
   apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession',
   metadata: { name: 'dbg', namespace: 'shop', uid: 'u-1' },
   spec: { podName: 'db', user: 'alice', requester: { username: 'alice', groups: ['developers'], stampedAt: '2026-11-22T09:59:00Z', signature: 's' } },
@@ -21,6 +24,9 @@ const SESSION: ExecSession = {
     user: { uid: 1000, gid: 1000, groups: [1000], name: 'alice', home: '/home/alice', shell: '/bin/sh' },
   },
 };
+
+/** The session as the operator wrote it: its status sealed (finding 5). */
+const SESSION: ExecSession = { ...UNSEALED, status: { ...UNSEALED.status, seal: sealOf(KEY, UNSEALED, UNSEALED.status ?? {}) } };
 
 const INSPECTION: Inspection = { pid: 42, ownUserNamespace: false, cgroupVersion: 'v2', capBnd: '00000000a80425fb', noNewPrivs: false, seccomp: 2, uidMap: '0 0 4294967295', environ: ['PATH=/bin'] };
 
@@ -36,7 +42,7 @@ function setup(limit: number): { attacher: Attacher; finish: () => void; fail: (
     attachArgv: () => ['attach'],
   } as unknown as HelperClient;
   const kube = { getSession: async () => structuredClone(SESSION), recordEvent: async () => undefined } as unknown as Kube;
-  const attacher = new Attacher(kube, helpers, { ...DEFAULT_ATTACH_CONFIG, limitPerSession: limit }, quiet, () => NOW);
+  const attacher = new Attacher(kube, helpers, { ...DEFAULT_ATTACH_CONFIG, limitPerSession: limit }, quiet, { sealKey: () => KEY, now: () => NOW });
   return {
     attacher,
     finish: () => waiting.splice(0).forEach((w) => w.resolve(INSPECTION)),
