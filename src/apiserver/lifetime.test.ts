@@ -4,10 +4,12 @@ import { FakeCluster } from '../../test/support/fake-kube.js';
 import type { ExecSession } from '../api/types.js';
 import type { HelperClient } from '../exec/helper-client.js';
 import type { PolicyEntry } from '../policy/types.js';
+import { sealedPatch, sealOf } from '../signing/seal.js';
 import { extend } from './lifetime.js';
 import { ApiError, type ActionContext } from './types.js';
 
 const NS = 'shop';
+const KEY = Buffer.from('k');
 const NOW = new Date('2026-11-22T10:10:00Z');
 const alice = { username: 'alice', groups: ['developers'], extra: {} };
 
@@ -31,12 +33,14 @@ function setup(max = '168h'): { ctx: (body: Record<string, unknown>) => ActionCo
     spec: { podName: 'db', user: 'alice', ttl: '50m1s', requester: { username: 'alice', groups: ['developers'], stampedAt: '2026-11-22T10:00:00Z', signature: 'x' } },
     status: { phase: 'Ready', startedAt: '2026-11-22T10:00:00Z', expiresAt: '2026-11-22T10:50:01Z', helperPod: { namespace: 'execsession-system', name: 'h' }, user: { uid: 1000, gid: 1000, groups: [1000], name: 'alice' } },
   };
+  // The operator sealed this status when it started the session (finding 5).
+  session.status = { ...session.status, seal: sealOf(KEY, session, session.status ?? {}) };
   c.addSession(session);
   const deadlines: Date[] = [];
   const helpers = { setDeadline: async (_h: unknown, d: Date) => void deadlines.push(d) } as unknown as HelperClient;
   return {
     deadlines,
-    ctx: (body) => ({ kube: c.kube(), caller: alice, namespace: NS, name: 'dbg', body, stampKey: Buffer.from('k'), now: NOW, helpers } as ActionContext & { helpers: HelperClient }),
+    ctx: (body) => ({ kube: c.kube(), caller: alice, namespace: NS, name: 'dbg', body, stampKey: KEY, now: NOW, helpers } as ActionContext & { helpers: HelperClient }),
   };
 }
 
@@ -61,8 +65,10 @@ describe('extend (finding 9: every bad extension is a 400 naming the field and t
 
   it('says when a session cannot be extended at all', async () => {
     const c = setup();
-    // A session that already lasts 168h.
-    await c.ctx({}).kube.patchSessionStatus(NS, 'dbg', { expiresAt: '2026-11-29T10:00:00Z' });
+    // A session that already lasts 168h, as the operator sealed it.
+    const { kube } = c.ctx({});
+    const current = await kube.getSession(NS, 'dbg');
+    await kube.patchSessionStatus(NS, 'dbg', sealedPatch(KEY, current!, { expiresAt: '2026-11-29T10:00:00Z' }));
     const e = await refusal(c.ctx({ by: '1s' }));
     assert.equal(e.code, 400);
     assert.match(e.message, /it cannot be extended further; create a new session$/);

@@ -12,6 +12,7 @@ import { CliError, apiErrorFrom } from './errors.js';
 import {
   Channel, PROTOCOLS, closeStdinFrame, decodeFrame, encodeFrame, parseStatusFrame, resizeFrame, statusToOutcome, type AttachOutcome,
 } from './frames.js';
+import { printable } from './printable.js';
 import { subresourcePath } from './sessions.js';
 import { enterRawMode, type ProcessHooks, type RawCapableInput, type Restore } from './terminal.js';
 
@@ -55,7 +56,7 @@ export async function attach(api: Api, t: AttachTarget, io: AttachIO, factory: S
   await opened(ws, url);
   api.debug(`attached with protocol ${ws.protocol || '(none)'}`);
   const outcome = await stream(ws, t, io);
-  if (outcome.message) io.stderr.write(`${outcome.message}\n`);
+  if (outcome.message) io.stderr.write(`${printable(outcome.message)}\n`);
   return outcome.exitCode;
 }
 

@@ -1,10 +1,11 @@
 /** `list` and `get`: kubectl-like tables, or the objects as JSON or YAML. */
-import { stringify } from 'yaml';
+import { Scalar, stringify } from 'yaml';
 import type { ExecSession } from '../api/types.js';
 import type { GlobalOptions } from './client.js';
 import { printErr, type CliContext } from './context.js';
 import { UsageError } from './errors.js';
 import { sessionTable } from './format.js';
+import { hasUnsafe, printableJson, printableYaml } from './printable.js';
 import { getSession, listSessions } from './sessions.js';
 
 /** Output formats of -o. */
@@ -16,11 +17,20 @@ export interface GetFlags {
   allNamespaces?: boolean;
 }
 
+/** The value with every string holding a control character as a double-quoted YAML scalar. */
+function yamlSafe(v: unknown): unknown {
+  if (typeof v === 'string' && hasUnsafe(v)) return Object.assign(new Scalar(v), { type: Scalar.QUOTE_DOUBLE });
+  if (Array.isArray(v)) return v.map(yamlSafe);
+  if (v !== null && typeof v === 'object' && !(v instanceof Date)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, yamlSafe(x)]));
+  return v;
+}
+
 /** Renders sessions: a table (wide or not), or JSON/YAML (one object for one name, else a List). */
 export function render(sessions: ExecSession[], single: boolean, output: string | undefined, now: Date, allNamespaces = false): string {
   if (output === 'json' || output === 'yaml') {
     const value = single ? sessions[0] : { apiVersion: 'v1', kind: 'List', items: sessions, metadata: { resourceVersion: '' } };
-    return output === 'json' ? `${JSON.stringify(value, null, 4)}\n` : stringify(value);
+    // Others' strings reach a terminal here too: every control character is escaped (finding 10).
+    return output === 'json' ? `${printableJson(JSON.stringify(value, null, 4))}\n` : printableYaml(stringify(yamlSafe(value)));
   }
   return sessionTable(sessions, now, { wide: output === 'wide', namespaces: allNamespaces });
 }

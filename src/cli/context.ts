@@ -8,6 +8,7 @@ import { parseDuration } from '../api/duration.js';
 import type { AttachIO } from './attach.js';
 import type { Api, GlobalOptions } from './client.js';
 import { UsageError } from './errors.js';
+import { printable } from './printable.js';
 
 /** The process as commands see it. */
 export interface CliContext {
@@ -17,14 +18,16 @@ export interface CliContext {
   now(): Date;
 }
 
-/** Writes a line to stdout. */
+/** Writes a line to stdout, its control characters escaped. */
 export function print(ctx: CliContext, text: string): void {
-  ctx.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  const safe = printable(text);
+  ctx.io.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`);
 }
 
-/** Writes a line to stderr. */
+/** Writes a line to stderr, its control characters escaped. */
 export function printErr(ctx: CliContext, text: string): void {
-  ctx.io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  const safe = printable(text);
+  ctx.io.stderr.write(safe.endsWith('\n') ? safe : `${safe}\n`);
 }
 
 /** Parses a duration flag; a bad one is a usage error naming the flag. */

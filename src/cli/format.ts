@@ -5,6 +5,7 @@
 import { DateTime } from 'luxon';
 import { sessionSubject } from '../api/subject.js';
 import { isTerminalPhase, type ExecSession } from '../api/types.js';
+import { printableInline } from './printable.js';
 
 const S = 1000;
 const M = 60 * S;
@@ -60,9 +61,12 @@ export function expiresColumn(session: ExecSession, now: Date): string {
   return relativeTime(session.status?.expiresAt, now);
 }
 
-/** Pads columns three spaces apart, as kubectl does; the last column is not padded. */
+/**
+ * Pads columns three spaces apart, as kubectl does; the last column is not padded.
+ * Cells are others' strings: their control characters are escaped (see printable.ts).
+ */
 export function formatTable(header: string[], rows: string[][]): string {
-  const all = [header, ...rows];
+  const all = [header, ...rows.map((r) => r.map(printableInline))];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd();
   return `${all.map(line).join('\n')}\n`;

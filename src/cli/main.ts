@@ -8,6 +8,7 @@ import { normalizeArgv } from './argv.js';
 import { connect } from './client.js';
 import type { CliContext } from './context.js';
 import { ApiError, CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
+import { printable, printableInline } from './printable.js';
 import { buildProgram } from './program.js';
 
 /** Runs the CLI on `args` (without node and script); resolves with the exit code. */
@@ -30,14 +31,14 @@ function report(ctx: CliContext, e: unknown): number {
     return EXIT_USAGE;
   }
   if (e instanceof ApiError) {
-    ctx.io.stderr.write(`Error from server (${e.reason}): ${e.message}\n`);
+    ctx.io.stderr.write(`Error from server (${printableInline(e.reason)}): ${printable(e.message)}\n`);
     return e.exitCode;
   }
   if (e instanceof CliError) {
-    ctx.io.stderr.write(`error: ${e.message}\n`);
+    ctx.io.stderr.write(`error: ${printable(e.message)}\n`);
     return e.exitCode;
   }
-  ctx.io.stderr.write(`error: ${(e as Error)?.stack ?? String(e)}\nThis is a bug in kubectl-execsession; please report it with the command you ran.\n`);
+  ctx.io.stderr.write(`error: ${printable((e as Error)?.stack ?? String(e))}\nThis is a bug in kubectl-execsession; please report it with the command you ran.\n`);
   return EXIT_FAILURE;
 }
 

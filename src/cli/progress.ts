@@ -4,6 +4,7 @@
  * per change, so logs stay readable.
  */
 import type { ExecSession } from '../api/types.js';
+import { printableInline } from './printable.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -45,7 +46,7 @@ export class Progress {
 
   /** Shows the session's current phase. */
   update(session: ExecSession | undefined, elapsedMs = 0): void {
-    const text = describeProgress(session, elapsedMs);
+    const text = printableInline(describeProgress(session, elapsedMs));
     if (text === this.text) return;
     this.text = text;
     if (!this.out.isTTY) {

@@ -173,6 +173,30 @@ describe('kubectl execsession', () => {
     assert.match(w.stderr, new RegExp(`error: execsession ${ns.name}/gated-no is Denied: .*bob`));
   });
 
+  it("escapes the control characters of another user's strings: bob's reason in alice's list, his denial in carol's wait (finding 10)", async () => {
+    // A title change, a screen clear, a colour, an 8-bit CSI and a bidi override.
+    const hostile = 'INC-2\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x9b2J\u202eevil';
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    const rawControl = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+    const escaped = 'INC-2\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mred\\x9b2J\\u202eevil';
+    const c = await as(() => bob, ['create', 'target', '-u', 'alice', '--name', 'hostile', '--reason', hostile]);
+    assert.equal(c.code, 0, c.stderr);
+    for (const args of [['list', '-o', 'wide'], ['get', 'hostile', '-o', 'wide'], ['get', 'hostile', '-o', 'yaml'], ['get', 'hostile', '-o', 'json']]) {
+      const r = await as(() => alice, args);
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, rawControl, args.join(' '));
+      if (args[2] === 'wide') assert.ok(r.stdout.includes(escaped), r.stdout);
+    }
+    const json = JSON.parse((await as(() => alice, ['get', 'hostile', '-o', 'json'])).stdout) as ExecSession;
+    assert.equal(json.spec.reason, hostile, 'JSON still reads back as written');
+    assert.equal((await as(() => carol, ['create', 'target', '-u', 'alice', '--name', 'gated-hostile'])).code, 0);
+    assert.equal((await as(() => bob, ['deny', 'gated-hostile', '--reason', hostile])).code, 0);
+    const w = await as(() => carol, ['wait', 'gated-hostile']);
+    assert.equal(w.code, 1);
+    assert.doesNotMatch(w.stderr, rawControl);
+    assert.ok(w.stderr.includes(escaped), w.stderr);
+  });
+
   it('attaches without a terminal: stdin, stdout and the exit code pass through', async () => {
     const id = await as(() => alice, ['attach', 'shell', '-T', '--', 'id']);
     assert.deepEqual([id.code, id.stdout], [0, `${ID}\n`], id.stderr);
