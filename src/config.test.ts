@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
-import { ConfigError, type OperatorConfig, loadConfig, usage } from './config.js';
+import { ConfigError, HelpRequested, type OperatorConfig, loadConfig, usage } from './config.js';
 
 const CONTAINERD_CONFIG = '/run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}/config.json';
 
@@ -203,7 +203,7 @@ describe('loadConfig --help', () => {
   for (const argv of [['--help'], ['--namespace', 'x', '--help']]) {
     it(argv.join(' '), () => {
       assert.throws(() => loadConfig(argv, {}), (e: unknown) => {
-        assert.ok(e instanceof ConfigError);
+        assert.ok(e instanceof HelpRequested);
         assert.equal(e.message, usage());
         return true;
       });

@@ -74,6 +74,9 @@ export interface ApiConfig {
 /** Thrown for bad flags; the message says which and what is expected. */
 export class ConfigError extends Error {}
 
+/** --help: the usage, printed on stdout with exit code 0. */
+export class HelpRequested extends ConfigError {}
+
 /** The --help text. */
 export function usage(): string {
   const lines = Object.entries(FLAGS).map(([k, v]) => `  --${k.padEnd(22)} ${v.help}\n  ${''.padEnd(24)} default: ${v.default || '(see above)'}; env EXECSESSION_${k.toUpperCase().replace(/-/g, '_')}`);
@@ -156,7 +159,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
   } catch (e) {
     throw new ConfigError(`${(e as Error).message}\n\n${usage()}`);
   }
-  if (parsed.values.help) throw new ConfigError(usage());
+  if (parsed.values.help) throw new HelpRequested(usage());
   const values = parsed.values as Record<string, string | boolean | undefined>;
   // A flag, else its environment variable; undefined when neither is set (where empty and unset differ).
   const given = (f: Flag): string | undefined => (values[f] as string | undefined) ?? env[`EXECSESSION_${f.toUpperCase().replace(/-/g, '_')}`];

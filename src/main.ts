@@ -8,7 +8,7 @@ import { CertSecretError } from './admission/cert-secret.js';
 import { ClientTrustError } from './admission/client-trust.js';
 import { Webhook } from './admission/webhook.js';
 import { AggregatedApi, apiServiceDnsName } from './apiserver/aggregated.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, HelpRequested, loadConfig } from './config.js';
 import { Controller } from './controller/controller.js';
 import { KubeClient } from './k8s/kube.js';
 import { OperatorShell } from './k8s/operator-shell.js';
@@ -50,6 +50,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof HelpRequested) {
+    process.stdout.write(e.message);
+    process.exit(0);
+  }
   if (e instanceof ConfigError) {
     process.stderr.write(`${e.message}\n`);
     process.exit(2);
