@@ -1,30 +1,29 @@
 # syntax=docker/dockerfile:1
-# The execsession operator. Build from the repository root:
+# The execsession operator, for people with a Docker engine. `npm run images`
+# builds the same image without one (scripts/images.ts; a test checks that both
+# ship the same files). Build from the repository root:
 #
 #   docker build -t execsession:0.1.0 .
 #
 # The Deployment in config/manager expects this image; it runs as 65532:65532
-# with a read-only root filesystem.
+# with a read-only root filesystem. Node 26, the active LTS line (ADR 17).
 
-# --- build: compile src/ to dist/ with the dev dependencies (tsc) ----------
-FROM node:20-bookworm-slim AS build
+# --- build: bundle src/ into one ES module (esbuild; scripts/bundle.ts) ----------
+FROM node:26.12.1-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
 COPY src ./src
-# tsconfig.build.json compiles all of src/, unit tests included; they are not
-# shipped (.dockerignore already keeps *.test.ts out; this catches the rest).
-RUN npm run build && find dist -name '*.test.js' -delete
+COPY scripts/bundle.ts ./scripts/bundle.ts
+RUN npx tsx scripts/bundle.ts /app/main.mjs
 
-# --- runtime: production dependencies and the compiled operator only ----------
-FROM node:20-bookworm-slim AS runtime
+# --- runtime: node, the bundle and the CRDs; no node_modules, no TypeScript ----------
+FROM node:26.12.1-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
-COPY --from=build /src/dist ./dist
-COPY crds ./crds
+COPY --from=build /app/main.mjs /app/main.mjs
+COPY crds /app/crds
 # Numeric, so that runAsNonRoot can verify it.
 USER 65532:65532
-ENTRYPOINT ["node", "dist/main.js"]
+ENTRYPOINT ["/usr/local/bin/node", "/app/main.mjs"]

@@ -372,3 +372,22 @@ describe('config/cert-manager', () => {
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: SERVICE_ACCOUNT, namespace: NAMESPACE }]);
   });
 });
+
+describe('config/local', () => {
+  const local = render('local');
+  const operator = one<DeploymentManifest>('Deployment', 'execsession-operator', local).spec.template.spec.containers[0] as Container & { imagePullPolicy?: string };
+  const env = (name: string): string | undefined => operator.env?.find((e) => e.name === name)?.value;
+
+  it('runs the images npm run images imports, never pulled: the operator and its helpers', () => {
+    assert.equal(operator.image, 'execsession:0.1.0');
+    assert.equal(operator.imagePullPolicy, 'Never');
+    assert.equal(env('EXECSESSION_HELPER_IMAGE'), 'execsession-helper:0.1.0');
+    assert.equal(env('EXECSESSION_HELPER_PULL_POLICY'), 'Never');
+  });
+
+  it('changes nothing else of config/default', () => {
+    const key = (m: Manifest): string => `${m.kind}/${m.metadata?.namespace ?? ''}/${m.metadata?.name ?? ''}`;
+    assert.deepEqual(local.map(key).sort(), rendered.map(key).sort());
+    for (const m of local.filter((x) => x.kind !== 'Deployment')) assert.deepEqual(m, rendered.find((d) => key(d) === key(m)), key(m));
+  });
+});
