@@ -173,13 +173,13 @@ describe('kubectl execsession', () => {
     assert.match(w.stderr, new RegExp(`error: execsession ${ns.name}/gated-no is Denied: .*bob`));
   });
 
-  it("escapes the control characters of another user's strings: bob's reason in alice's list, his denial in carol's wait (finding 10)", async () => {
+  it("escapes the control characters of another user's strings: carol's reason in alice's list, bob's denial in carol's wait (finding 10)", async () => {
     // A title change, a screen clear, a colour, an 8-bit CSI and a bidi override.
     const hostile = 'INC-2\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x9b2J\u202eevil';
     // eslint-disable-next-line no-control-regex -- matching control characters is the point
     const rawControl = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
     const escaped = 'INC-2\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31mred\\x9b2J\\u202eevil';
-    const c = await as(() => bob, ['create', 'target', '-u', 'alice', '--name', 'hostile', '--reason', hostile]);
+    const c = await as(() => carol, ['create', 'target', '-u', 'alice', '--name', 'hostile', '--reason', hostile]);
     assert.equal(c.code, 0, c.stderr);
     for (const args of [['list', '-o', 'wide'], ['get', 'hostile', '-o', 'wide'], ['get', 'hostile', '-o', 'yaml'], ['get', 'hostile', '-o', 'json']]) {
       const r = await as(() => alice, args);
