@@ -134,6 +134,7 @@ describe('npm run images', () => {
         const phase = (await kubectl(['get', 'pod', 'operator-image', '-n', ns.name, '-o', 'jsonpath={.status.phase}'])).stdout;
         assert.ok(phase === 'Succeeded' || phase === 'Failed', phase);
         assert.equal(phase, 'Succeeded', (await kubectl(['describe', 'pod', 'operator-image', '-n', ns.name])).stdout);
+        return true;
       }, 120_000, 500);
       assert.match(await kubectlOk(['logs', 'operator-image', '-c', 'help', '-n', ns.name]), /Runs the execsession operator/);
       assert.match(await kubectlOk(['logs', 'operator-image', '-c', 'who', '-n', ns.name]), /^65532 65532 v26\./);
