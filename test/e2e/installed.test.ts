@@ -17,7 +17,7 @@ import { CONTAINERD, REPO_ROOT } from '../cluster/config.js';
 import { eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig, type KubectlResult } from '../support/cluster.js';
 import { OPERATOR_NAMESPACE, grantSubresources, waitForApi } from '../support/operator.js';
 import { runTargetPod } from '../support/pods.js';
-import { waitForPhase } from '../support/sessions.js';
+import { containerProcesses, startInSession, waitForPhase } from '../support/sessions.js';
 
 const exec = promisify(execFile);
 const ID = 'uid=1000(alice) gid=1000(alice) groups=1000(alice),2000(ops)';
@@ -121,7 +121,12 @@ describe('the operator installed with kubectl apply -k config/local', () => {
     }
   });
 
-  it('keeps serving when the leader pod is deleted: the other replica takes over', async () => {
+  it('loses nothing when the leader pod is deleted: the other replica takes over, and a live session still expires on time, its processes and helper gone', async () => {
+    const c = await plugin(alice, ['-n', ns.name, 'create', 'target', '-u', 'alice', '--name', 'live', '--ttl', '30s', '--wait']);
+    assert.equal(c.code, 0, c.stderr);
+    const { session } = await waitForPhase(ns.name, 'live', ['Ready']);
+    await startInSession(session, 'background', ['sh', '-c', 'sleep 1011 & wait']);
+    await eventually('the session\'s process to run', async () => (await containerProcesses(ns.name, 'target')).some((p) => p.includes('sleep 1011')));
     const holder = await kubectlOk(['-n', OPERATOR_NAMESPACE, 'get', 'lease', '-o', 'jsonpath={.items[0].spec.holderIdentity}']);
     assert.match(holder, /^execsession-operator-/);
     await kubectlOk(['-n', OPERATOR_NAMESPACE, 'delete', 'pod', holder, '--wait=false']);
@@ -129,7 +134,22 @@ describe('the operator installed with kubectl apply -k config/local', () => {
       const now = (await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'lease', '-o', 'jsonpath={.items[0].spec.holderIdentity}'])).stdout;
       return now !== '' && now !== holder;
     }, 60_000, 500);
+    const { session: expired, seenAt } = await waitForPhase(ns.name, 'live', ['Expired'], 60_000);
+    const late = seenAt - Date.parse(expired.status?.expiresAt ?? '');
+    assert.ok(late < 1000 + 200, `Expired ${late} ms after expiresAt (polled every 50 ms)`);
+    assert.ok(!(await containerProcesses(ns.name, 'target')).some((p) => p.includes('sleep 1011')), 'the session\'s process is gone');
+    const helper = session.status?.helperPod?.name ?? '';
+    await eventually('the helper pod to be gone', async () => (await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pod', helper])).code !== 0, 30_000);
     const r = await plugin(alice, ['-n', ns.name, 'create', 'target', '-u', 'alice', '--name', 'after', '--', 'id']);
     assert.deepEqual([r.code, r.stdout], [0, `${ID}\n`], r.stderr);
+  });
+
+  it('keeps sessions Ready and attachable through kubectl rollout restart', async () => {
+    await kubectlOk(['-n', OPERATOR_NAMESPACE, 'rollout', 'restart', 'deployment/execsession-operator']);
+    await kubectlOk(['-n', OPERATOR_NAMESPACE, 'rollout', 'status', 'deployment/execsession-operator', '--timeout=240s'], { timeoutMs: 250_000 });
+    await waitForApi(120_000);
+    assert.equal((await waitForPhase(ns.name, 'shell', ['Ready'])).session.status?.phase, 'Ready');
+    const id = await plugin(alice, ['-n', ns.name, 'attach', 'shell', '-T', '--', 'id']);
+    assert.deepEqual([id.code, id.stdout], [0, `${ID}\n`], id.stderr);
   });
 });
