@@ -9,7 +9,7 @@
 #   /opt/cni/bin     bridge, host-local, loopback, portmap
 # A finished build is never redone. Versions (environment):
 #   KUBE_VERSION (1.37.2), CONTAINERD_VERSION (2.3.7), RUNC_VERSION (1.4.4),
-#   ETCD_VERSION (3.6.16), CNI_VERSION (1.9.0)
+#   ETCD_VERSION (3.6.16), CNI_VERSION (1.9.0), HELM_VERSION (3.21.4: helm.sh/helm/v3, for the chart tests)
 # See docs/local-cluster.md and docs/adr/0013-kubernetes-from-go-modules.md.
 set -euo pipefail
 
@@ -18,6 +18,7 @@ CONTAINERD_VERSION="${CONTAINERD_VERSION:-2.3.7}"
 RUNC_VERSION="${RUNC_VERSION:-1.4.4}"
 ETCD_VERSION="${ETCD_VERSION:-3.6.16}"
 CNI_VERSION="${CNI_VERSION:-1.9.0}"
+HELM_VERSION="${HELM_VERSION:-3.21.4}"
 KUBE_VERSION="${KUBE_VERSION#v}"
 
 CACHE_DIR="${EXECSESSION_CACHE_DIR:-/var/cache/execsession}"
@@ -126,6 +127,17 @@ build_cni() {
 }
 
 # ---------------------------------------------------------------- etcd (a wrapper module: its go.mod has replaces)
+build_helm() {
+  local out="$CACHE_DIR/bin/helm-$HELM_VERSION" m=helm.sh/helm/v3
+  done_dir "$out" && return 0
+  rm -rf "$out"; mkdir -p "$out"
+  download_mod "$m@v$HELM_VERSION" >/dev/null
+  run_step "helm v$HELM_VERSION" "$out/build.log" env CGO_ENABLED=0 GOBIN="$out" \
+    go install -trimpath -ldflags "-X $m/internal/version.version=v$HELM_VERSION -X $m/internal/version.gitTreeState=clean" "$m/cmd/helm@v$HELM_VERSION"
+  [ -x "$out/helm" ] || die "helm build produced $(ls "$out")"
+  touch "$out/.complete"
+}
+
 build_etcd() {
   local out="$CACHE_DIR/bin/etcd-$ETCD_VERSION" w="$CACHE_DIR/build/etcd-$ETCD_VERSION"
   done_dir "$out" && return 0
@@ -207,18 +219,20 @@ case "$what" in
   all|cni) build_cni ;;&
   all|etcd) build_etcd ;;&
   all|kubernetes) build_kubernetes ;;&
-  all|runc|containerd|cni|etcd|kubernetes) ;;
-  *) die "usage: build.sh [all|runc|containerd|cni|etcd|kubernetes]" ;;
+  all|helm) build_helm ;;&
+  all|runc|containerd|cni|etcd|kubernetes|helm) ;;
+  *) die "usage: build.sh [all|runc|containerd|cni|etcd|kubernetes|helm]" ;;
 esac
 
 if [ "$what" = all ]; then
   install_into "$INSTALL_BIN" "$CACHE_DIR/bin/runc-$RUNC_VERSION/runc" \
     "$CACHE_DIR"/bin/containerd-"$CONTAINERD_VERSION"/{containerd,ctr,containerd-shim-runc-v2} \
     "$CACHE_DIR"/bin/etcd-"$ETCD_VERSION"/{etcd,etcdctl} \
-    "${KUBE_CMDS[@]/#/$CACHE_DIR/bin/kubernetes-$KUBE_VERSION/}"
+    "${KUBE_CMDS[@]/#/$CACHE_DIR/bin/kubernetes-$KUBE_VERSION/}" \
+    "$CACHE_DIR/bin/helm-$HELM_VERSION/helm"
   install_into "$CNI_BIN" "$CACHE_DIR"/bin/cni-"$CNI_VERSION"/{bridge,host-local,loopback,portmap}
   # What the harness reads to check that the installed binaries are the ones selected.
-  printf 'KUBE_VERSION=%s\nCONTAINERD_VERSION=%s\nRUNC_VERSION=%s\nETCD_VERSION=%s\nCNI_VERSION=%s\n' \
-    "$KUBE_VERSION" "$CONTAINERD_VERSION" "$RUNC_VERSION" "$ETCD_VERSION" "$CNI_VERSION" > "$CACHE_DIR/installed.env"
-  log "installed into $INSTALL_BIN and $CNI_BIN in $(( $(date +%s) - START ))s: kubernetes v$KUBE_VERSION, containerd v$CONTAINERD_VERSION, runc v$RUNC_VERSION, etcd v$ETCD_VERSION, CNI v$CNI_VERSION"
+  printf 'KUBE_VERSION=%s\nCONTAINERD_VERSION=%s\nRUNC_VERSION=%s\nETCD_VERSION=%s\nCNI_VERSION=%s\nHELM_VERSION=%s\n' \
+    "$KUBE_VERSION" "$CONTAINERD_VERSION" "$RUNC_VERSION" "$ETCD_VERSION" "$CNI_VERSION" "$HELM_VERSION" > "$CACHE_DIR/installed.env"
+  log "installed into $INSTALL_BIN and $CNI_BIN in $(( $(date +%s) - START ))s: kubernetes v$KUBE_VERSION, containerd v$CONTAINERD_VERSION, runc v$RUNC_VERSION, etcd v$ETCD_VERSION, CNI v$CNI_VERSION, helm v$HELM_VERSION"
 fi

@@ -9,45 +9,16 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { parseAllDocuments } from 'yaml';
-import { CONTAINERD, REPO_ROOT } from '../cluster/config.js';
-import { eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig, type KubectlResult } from '../support/cluster.js';
-import { OPERATOR_NAMESPACE, grantSubresources, waitForApi } from '../support/operator.js';
-import { runTargetPod } from '../support/pods.js';
+import { CONTAINERD } from '../cluster/config.js';
+import { eventually, kubectl, kubectlOk, requireCluster, type tempNamespace } from '../support/cluster.js';
+import { ALICE_ID as ID, LOCAL_OVERLAY, aliceNamespace, buildImages, plugin, uninstallOperator } from '../support/installed.js';
+import { OPERATOR_NAMESPACE, waitForApi } from '../support/operator.js';
 import { containerProcesses, startInSession, waitForPhase } from '../support/sessions.js';
 
 const exec = promisify(execFile);
-const ID = 'uid=1000(alice) gid=1000(alice) groups=1000(alice),2000(ops)';
-const LOCAL = join(REPO_ROOT, 'config/local');
 const SA = `system:serviceaccount:${OPERATOR_NAMESPACE}:execsession-operator`;
-
-/** `kubectl execsession ARGS` as the kubeconfig's user. */
-function plugin(kubeconfig: string, args: string[]): Promise<KubectlResult> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, KUBECONFIG: kubeconfig, PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? ''}` };
-    const child = execFile('kubectl', ['execsession', ...args], { env, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-    child.stdin?.end();
-  });
-}
-
-/**
- * Removes what config/local installed but the CRDs (sessions stay on record; deleting
- * the CRDs would wait on sessions whose finalizer no operator removes any more), and
- * what the operator registers itself; waits until the namespace is gone.
- */
-async function uninstall(): Promise<void> {
-  const rendered = parseAllDocuments(await kubectlOk(['kustomize', LOCAL])).map((d) => d.toJS() as { kind: string });
-  const items = rendered.filter((o) => o.kind !== 'CustomResourceDefinition');
-  await kubectl(['delete', '-f', '-', '--ignore-not-found', '--wait=true', '--timeout=180s'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }), timeoutMs: 200_000 });
-  // The operator registers these itself (src/admission/webhook.ts); the kustomization does not list them.
-  await kubectl(['delete', 'mutatingwebhookconfiguration,validatingwebhookconfiguration', 'execsession.dev', '--ignore-not-found']);
-  await kubectl(['delete', 'namespace', OPERATOR_NAMESPACE, '--ignore-not-found', '--wait=true', '--timeout=180s'], { timeoutMs: 200_000 });
-}
 
 describe('the operator installed with kubectl apply -k config/local', () => {
   let ns: Awaited<ReturnType<typeof tempNamespace>>;
@@ -56,28 +27,19 @@ describe('the operator installed with kubectl apply -k config/local', () => {
   before(async () => {
     requireCluster();
     // The images, imported into the local cluster's containerd, as a user would build them.
-    await exec(join(REPO_ROOT, 'node_modules/.bin/tsx'), [join(REPO_ROOT, 'scripts/images.ts'), '--out', join(REPO_ROOT, 'dist/images')], { cwd: REPO_ROOT, timeout: 600_000 });
-    // Whatever earlier suites' host operators left (a selector-less Service to the host, its Lease).
-    await uninstall();
-    await kubectlOk(['apply', '-k', LOCAL], { timeoutMs: 120_000 });
+    await buildImages();
+    // Whatever earlier suites' operators left (a selector-less Service to the host, its Lease).
+    await uninstallOperator();
+    await kubectlOk(['apply', '-k', LOCAL_OVERLAY], { timeoutMs: 120_000 });
     await kubectlOk(['-n', OPERATOR_NAMESPACE, 'rollout', 'status', 'deployment/execsession-operator', '--timeout=240s'], { timeoutMs: 250_000 });
     await waitForApi(120_000);
-    ns = await tempNamespace('installed');
-    await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001 });
-    alice = await userKubeconfig('alice', ['developers']);
-    await grant(ns.name, 'sessions', ['create', 'get', 'list', 'watch'], 'execsessions.execsession.dev', ['alice']);
-    await grant(ns.name, 'exec', ['create', 'get'], 'pods/exec', ['alice']);
-    await grantSubresources(ns.name, 'attach', ['attach'], ['create', 'get'], ['alice']);
-    await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
-      apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecPolicy', metadata: { name: 'dev', namespace: ns.name },
-      spec: { subjects: [{ kind: 'Group', name: 'developers' }], users: { allowedNames: ['*'] }, ttl: { default: '10m', max: '1h' } },
-    }) });
+    ({ ns, alice } = await aliceNamespace('installed'));
   });
 
   after(async () => {
     // The sessions go first, while the operator still runs to remove their finalizers.
     if (ns) await kubectl(['delete', 'namespace', ns.name, '--wait=true', '--timeout=120s'], { timeoutMs: 130_000 });
-    await uninstall();
+    await uninstallOperator();
   });
 
   it('runs 2 of 2 replicas from the locally built image, as 65532, on a read-only root filesystem', async () => {
