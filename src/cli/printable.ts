@@ -10,12 +10,14 @@
  * output and is passed through as `kubectl exec` passes it.
  */
 
-// C0 but \t and \n, DEL, C1; bidi embeddings, overrides and isolates; line and paragraph separators.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+// What a terminal acts on or hides beyond C0: DEL, C1; bidi embeddings, overrides and isolates; line and paragraph separators.
+const BEYOND_C0 = '\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069\\u2028\\u2029';
+// C0 but \t and \n, and the rest.
+const UNSAFE = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f${BEYOND_C0}]`, 'g');
 // In one table cell or one line a line feed or a tab would move the text: escape them too.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE_INLINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+const UNSAFE_INLINE = new RegExp(`[\\u0000-\\u001f${BEYOND_C0}]`, 'g');
+// What JSON.stringify and the yaml library leave raw (they escape C0 themselves).
+const UNSAFE_QUOTED = new RegExp(`[${BEYOND_C0}]`, 'g');
 
 function escape(c: string): string {
   const code = c.charCodeAt(0);
@@ -35,11 +37,8 @@ export function printableInline(text: string): string {
   return text.replace(UNSAFE_INLINE, escape);
 }
 
-// What JSON.stringify and the yaml library leave raw: DEL, C1, bidi controls, line separators.
-const UNSAFE_QUOTED = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
-
 /**
- * JSON text with DEL, C1 and the bidi controls as `\uXXXX` escapes (JSON.stringify
+ * JSON text with DEL, C1 and the bidi controls as `\u009b`-style escapes (JSON.stringify
  * escapes only C0); the same value, parsed.
  */
 export function printableJson(json: string): string {
@@ -48,8 +47,8 @@ export function printableJson(json: string): string {
 
 /** Whether a string holds anything `printable` would escape. */
 export function hasUnsafe(text: string): boolean {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/.test(text);
+  UNSAFE.lastIndex = 0;
+  return UNSAFE.test(text);
 }
 
 /**
