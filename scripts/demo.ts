@@ -7,10 +7,14 @@
  *   kubectl execsession create target -u alice --ttl 15m --attach
  *
  * On exit it stops the operator, and the cluster if it started it (unless --keep).
+ * With --in-cluster the operator is not a host process: `npm run images` builds its
+ * images and `kubectl apply -k config/local` installs it (2 replicas under the
+ * shipped RBAC); on exit it is uninstalled again (the CRDs stay).
  *
  *   npm run demo                       interactive shell as alice in the sample pod
  *   npm run demo -- --command id       run one command instead, print its output, exit with its code
  *   npm run demo -- --keep             leave the cluster running afterwards
+ *   npm run demo -- --in-cluster       through the operator installed from its images
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -18,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { down, isRunning, up } from '../test/cluster/cluster.js';
 import { REPO_ROOT, STATE_DIR } from '../test/cluster/config.js';
 import { ADMIN_KUBECONFIG, eventually, grant, kubectl, kubectlOk, userKubeconfig } from '../test/support/cluster.js';
+import { InstalledOperator } from '../test/support/installed.js';
 import { OperatorProcess, grantSubresources, installCrds, waitForApi } from '../test/support/operator.js';
 
 const step = (text: string): void => void process.stderr.write(`\x1b[1mdemo:\x1b[0m ${text}\n`);
@@ -31,9 +36,9 @@ async function grantAlice(): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { command: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ options: { command: { type: 'string' }, keep: { type: 'boolean' }, 'in-cluster': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
-    process.stdout.write('usage: npm run demo [-- --command CMD] [-- --keep]\n');
+    process.stdout.write('usage: npm run demo [-- --command CMD] [-- --keep] [-- --in-cluster]\n');
     return 0;
   }
   const startedHere = !(await isRunning());
@@ -43,16 +48,24 @@ async function main(): Promise<number> {
   } else {
     step('using the local cluster that already runs');
   }
-  const operator = new OperatorProcess();
+  const inCluster = values['in-cluster'] === true;
+  const operator = inCluster ? new InstalledOperator() : new OperatorProcess();
   try {
+    if (inCluster) {
+      // Before the CRDs and policy below: the install brings its own namespace (labelled for the privileged helpers).
+      step('building the operator and helper images (npm run images) and installing them with kubectl apply -k config/local (2 replicas, the shipped RBAC)');
+      await operator.start();
+    }
     step('installing the CRDs, the sample ClusterExecPolicy "developers" and the sample pod "target" in namespace default');
     await installCrds();
     await kubectlOk(['apply', '-f', join(REPO_ROOT, 'config/samples/clusterexecpolicy-developers.yaml'), '-f', join(REPO_ROOT, 'config/samples/target-pod.yaml')]);
     await grantAlice();
     const alice = await userKubeconfig('alice', ['developers']);
     await kubectlOk(['-n', 'default', 'wait', '--for=condition=Ready', 'pod/target', '--timeout=60s']);
-    step('starting the operator (admission webhook, aggregated API, controller)');
-    await operator.start();
+    if (!inCluster) {
+      step('starting the operator (admission webhook, aggregated API, controller)');
+      await operator.start();
+    }
     await waitForApi();
     await eventually('the sample policy to be valid', async () => (await kubectl(['get', 'clusterexecpolicy', 'developers', '-o', 'jsonpath={.status.valid}'])).stdout === 'true', 30_000);
     const command = values.command ? ['--', ...values.command.split(' ')] : ['--attach'];
@@ -68,6 +81,11 @@ async function main(): Promise<number> {
     step(`the session ended (exit ${code}); see it with: kubectl --kubeconfig ${ADMIN_KUBECONFIG} get execsessions -n default`);
     return code;
   } finally {
+    if (inCluster) {
+      step('uninstalling the operator (the demo sessions first, then config/local but the CRDs)');
+      // Sessions first, while the operator still runs to end them and remove their finalizers.
+      await kubectl(['-n', 'default', 'delete', 'execsessions', '--all', '--wait=true', '--timeout=60s'], { timeoutMs: 70_000 });
+    }
     await operator.stop();
     if (startedHere && !values.keep) {
       step('stopping the local cluster (keep it with: npm run demo -- --keep)');

@@ -61,3 +61,21 @@ export function plugin(kubeconfig: string, args: string[]): Promise<KubectlResul
     child.stdin?.end();
   });
 }
+
+/**
+ * The operator installed with `kubectl apply -k config/local` from the locally built
+ * images, with the same start/stop as OperatorProcess (for npm run demo -- --in-cluster).
+ */
+export class InstalledOperator {
+  async start(): Promise<void> {
+    await buildImages();
+    await uninstallOperator();
+    await kubectlOk(['apply', '-k', LOCAL_OVERLAY], { timeoutMs: 120_000 });
+    await kubectlOk(['-n', OPERATOR_NAMESPACE, 'rollout', 'status', 'deployment/execsession-operator', '--timeout=240s'], { timeoutMs: 250_000 });
+  }
+
+  /** Uninstalls it (the CRDs and the sessions on record stay). */
+  async stop(): Promise<void> {
+    await uninstallOperator();
+  }
+}
