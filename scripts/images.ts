@@ -16,11 +16,11 @@
  *   npm run images [-- --no-import] [-- --out DIR]
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CACHE_DIR, CONTAINERD, REPO_ROOT } from '../test/cluster/config.js';
-import { buildArchive, helperImage, type BuiltImage, type ImageDef } from '../test/cluster/images.js';
+import { buildArchive, helperImage, importArchive, type BuiltImage, type ImageDef } from '../test/cluster/images.js';
 import { bundleOperator } from './bundle.js';
 
 const exec = promisify(execFile);
@@ -182,12 +182,11 @@ async function main(argv: string[]): Promise<void> {
     const mb = (statSync(archive).size / 1e6).toFixed(1);
     process.stdout.write(`${ref}\t${digest}\t${archive} (${mb} MB)\n`);
     if (clusterUp) {
-      await exec('ctr', ['--address', CONTAINERD.socket, '-n', CONTAINERD.namespace, 'images', 'import', archive]);
+      await importArchive(archive);
       step(`imported ${ref} into the local cluster's containerd`);
     }
   }
   if (!clusterUp) step('not imported (no local cluster running); load with: ctr -n k8s.io images import FILE, docker load -i FILE, or skopeo copy oci-archive:FILE docker://REGISTRY/NAME:TAG');
-  for (const f of readdirSync(out)) if (f.startsWith('.work-')) rmSync(join(out, f), { recursive: true, force: true });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -140,8 +140,8 @@ export interface BuiltImage {
 }
 
 /**
- * Writes an OCI image layout for def into work, then packs it as work.tar (or
- * `archive`): reproducible (sorted, owners numeric, times zero, gzip without a name
+ * Writes an OCI image layout for def into work, packs it as work.tar (or
+ * `archive`, outside work) and removes work: reproducible (sorted, owners numeric, times zero, gzip without a name
  * or time), loadable with `ctr images import`, `docker load` and `skopeo copy oci-archive:`.
  */
 export async function buildArchive(def: ImageDef, work: string, archive = `${work}.tar`): Promise<BuiltImage> {
@@ -196,15 +196,20 @@ export async function buildArchive(def: ImageDef, work: string, archive = `${wor
     }],
   }));
   await run('tar', ['--numeric-owner', '--sort=name', '--mtime=@0', '-C', layout, '-cf', archive, '.']);
-  rmSync(layout, { recursive: true, force: true });
-  rmSync(rootfs, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
   return { archive, digest: manifest.digest };
 }
 
-/** Image references containerd already has. */
-async function importedImages(): Promise<Set<string>> {
+/** Image references the local cluster's containerd has (normalized, as normalizedRef names them). */
+export async function importedImages(): Promise<Set<string>> {
   const out = await run('ctr', ['--address', CONTAINERD.socket, '-n', CONTAINERD.namespace, 'images', 'list', '-q']);
   return new Set(out.split('\n').filter(Boolean));
+}
+
+/** Imports an image archive into the local cluster's containerd, where the kubelet finds it. */
+export async function importArchive(archive: string): Promise<void> {
+  if (statSync(archive).size === 0) throw new Error(`image archive ${archive} is empty`);
+  await run('ctr', ['--address', CONTAINERD.socket, '-n', CONTAINERD.namespace, 'images', 'import', archive]);
 }
 
 /** A digest of everything an image is built from, so a changed input rebuilds it. */
@@ -220,12 +225,10 @@ export async function ensureImages(): Promise<void> {
   for (const def of DEFS) {
     const stamp = join(paths.images, `${def.ref.replace(/[/:]/g, '_')}.inputs`);
     const digest = inputsDigest(def);
-    if (have.has(def.ref) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) continue;
+    if (have.has(normalizedRef(def.ref)) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) continue;
     const work = join(paths.images, def.ref.replace(/[/:]/g, '_'));
     const { archive } = await buildArchive(def, work);
-    await run('ctr', ['--address', CONTAINERD.socket, '-n', CONTAINERD.namespace, 'images', 'import', archive]);
-    if (statSync(archive).size === 0) throw new Error(`image archive ${archive} is empty`);
-    rmSync(work, { recursive: true, force: true });
+    await importArchive(archive);
     rmSync(archive, { force: true });
     writeFileSync(stamp, digest);
   }

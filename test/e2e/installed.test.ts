@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CONTAINERD } from '../cluster/config.js';
 import { eventually, kubectl, kubectlOk, requireCluster, type tempNamespace } from '../support/cluster.js';
-import { ALICE_ID as ID, LOCAL_OVERLAY, aliceNamespace, buildImages, plugin, uninstallOperator } from '../support/installed.js';
+import { ALICE_ID as ID, InstalledOperator, aliceNamespace, plugin, uninstallOperator } from '../support/installed.js';
 import { OPERATOR_NAMESPACE, waitForApi } from '../support/operator.js';
 import { containerProcesses, startInSession, waitForPhase } from '../support/sessions.js';
 
@@ -26,12 +26,8 @@ describe('the operator installed with kubectl apply -k config/local', () => {
 
   before(async () => {
     requireCluster();
-    // The images, imported into the local cluster's containerd, as a user would build them.
-    await buildImages();
-    // Whatever earlier suites' operators left (a selector-less Service to the host, its Lease).
-    await uninstallOperator();
-    await kubectlOk(['apply', '-k', LOCAL_OVERLAY], { timeoutMs: 120_000 });
-    await kubectlOk(['-n', OPERATOR_NAMESPACE, 'rollout', 'status', 'deployment/execsession-operator', '--timeout=240s'], { timeoutMs: 250_000 });
+    // The images as a user builds them, a clean slate, kubectl apply -k config/local, the rollout.
+    await new InstalledOperator().start();
     await waitForApi(120_000);
     ({ ns, alice } = await aliceNamespace('installed'));
   });

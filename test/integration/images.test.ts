@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { HELPER_REF, OPERATOR_REF, readArchive, type ArchiveContents } from '../../scripts/images.js';
-import { CONTAINERD, REPO_ROOT } from '../cluster/config.js';
-import { normalizedRef } from '../cluster/images.js';
+import { REPO_ROOT } from '../cluster/config.js';
+import { importedImages, normalizedRef } from '../cluster/images.js';
 import { eventually, kubectl, kubectlOk, requireCluster, tempNamespace } from '../support/cluster.js';
 
 const exec = promisify(execFile);
@@ -115,8 +115,7 @@ describe('npm run images', () => {
 
   it('runs the operator image on the local cluster as 65532, read-only, not root', async () => {
     requireCluster();
-    const { stdout } = await exec('ctr', ['--address', CONTAINERD.socket, '-n', CONTAINERD.namespace, 'images', 'list', '-q']);
-    assert.ok(stdout.split('\n').includes(normalizedRef(OPERATOR_REF)), `${OPERATOR_REF} was not imported`);
+    assert.ok((await importedImages()).has(normalizedRef(OPERATOR_REF)), `${OPERATOR_REF} was not imported`);
     const ns = await tempNamespace('images');
     try {
       const securityContext = { runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };

@@ -67,6 +67,7 @@ export function plugin(kubeconfig: string, args: string[]): Promise<KubectlResul
  * images, with the same start/stop as OperatorProcess (for npm run demo -- --in-cluster).
  */
 export class InstalledOperator {
+  /** Builds and imports the images, clears what earlier operators left, applies config/local, waits for the rollout. */
   async start(): Promise<void> {
     await buildImages();
     await uninstallOperator();
