@@ -14,6 +14,8 @@ export interface AdmissionRequest {
   operation: 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
   namespace?: string;
   name?: string;
+  /** What is admitted (group, version, plural). */
+  resource?: { group: string; version: string; resource: string };
   userInfo: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
   object?: { metadata?: { name?: string; generateName?: string; namespace?: string }; spec?: ExecSessionSpec };
   oldObject?: { spec?: ExecSessionSpec };

@@ -123,6 +123,8 @@ function userOf(s: ExecSession): ResolvedUser {
 /** One live attach: a client socket relayed to a helper exec. */
 class Attachment {
   private finished = false;
+  /** The process's status arrived (finish follows, perhaps after asking why the session ended). */
+  private statusSeen = false;
   private lastActivity = Date.now();
   private alive = true;
   private lastPing = Date.now();
@@ -219,7 +221,15 @@ class Attachment {
       const status = parseStatus(data.subarray(1));
       const code = status ? exitCodeOf(status) : undefined;
       this.exitCode = code;
-      this.finish(code !== undefined ? exitStatus(code) : failureStatus('InternalError', `the process could not run: ${status?.message ?? 'unknown error'}`));
+      this.statusSeen = true;
+      const result = code !== undefined ? exitStatus(code) : failureStatus('InternalError', `the process could not run: ${status?.message ?? 'unknown error'}`);
+      if (code === 0) {
+        this.finish(result);
+        return;
+      }
+      // A process killed because its session ended says why (revoked, expired), not its signal's exit
+      // code: with two replicas, the one that ended the session may not be the one relaying this attach.
+      void this.owner.whyEnded(this.plan).catch(() => undefined).then((ended) => this.finish(ended ?? result, ended?.message));
     }
   }
 
@@ -233,7 +243,7 @@ class Attachment {
   }
 
   private async upstreamClosed(): Promise<void> {
-    if (this.finished) return;
+    if (this.finished || this.statusSeen) return;
     // No status: the process was killed from outside (expiry, revocation, the session ended).
     const ended = await this.owner.whyEnded(this.plan).catch(() => undefined);
     this.finish(ended ?? failureStatus('InternalError', 'the connection to the session\'s process closed without an exit status'), ended?.message);
@@ -445,7 +455,12 @@ export class Attacher {
   /** Stops every attach (operator shutdown). */
   close(): void {
     if (this.poller) clearInterval(this.poller);
-    for (const key of [...this.live.keys()]) this.endSession(key, failureStatus('ServiceUnavailable', 'the execsession operator is restarting; attach again', 503), 'the operator is restarting; attach again');
+    for (const [key, set] of [...this.live]) {
+      const plan = [...set][0]?.plan;
+      const again = plan ? `attach again with: kubectl execsession attach ${plan.name} -n ${plan.namespace}` : 'attach again';
+      // The session itself lives on (another replica serves it); only this connection is cut.
+      this.endSession(key, failureStatus('ServiceUnavailable', `the execsession operator is restarting and cut this attach; the session is still live: ${again}`, 503), `the operator is restarting; ${again}`);
+    }
   }
 
   private ensurePolling(): void {

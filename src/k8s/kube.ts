@@ -33,6 +33,8 @@ export interface SessionEvent {
 /** What the controller needs from the API server. */
 export interface Kube {
   getSession(namespace: string, name: string): Promise<ExecSession | undefined>;
+  /** Every ExecSession in every namespace (the uninstall guard asks which live). */
+  listSessions(): Promise<ExecSession[]>;
   /**
    * Merge-patches status. With `resourceVersion`, fails with a conflict (409) if
    * the session changed since: for read-modify-write of lists such as approvals.
@@ -189,6 +191,10 @@ export class KubeClient implements Kube {
 
   async getSession(namespace: string, name: string): Promise<ExecSession | undefined> {
     return (await orUndefined(this.custom.getNamespacedCustomObject(this.ref(namespace, name)))) as ExecSession | undefined;
+  }
+
+  async listSessions(): Promise<ExecSession[]> {
+    return ((await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as { items: ExecSession[] }).items;
   }
 
   async patchSessionStatus(namespace: string, name: string, status: Partial<ExecSessionStatus>, resourceVersion?: string): Promise<ExecSession> {

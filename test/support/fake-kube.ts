@@ -55,6 +55,7 @@ export class FakeCluster {
   kube(): Kube {
     const impl: Partial<Kube> = {
       getSession: async (ns, name) => structuredClone(this.sessions.get(`${ns}/${name}`)),
+      listSessions: async () => [...this.sessions.values()].map((s) => structuredClone(s)),
       patchSessionStatus: async (ns, name, status, resourceVersion) => this.patchStatus(ns, name, status, resourceVersion),
       getPod: async (ns, name) => structuredClone(this.pods.get(`${ns}/${name}`)),
       getNode: async (name) => structuredClone(this.nodes.get(name)),
