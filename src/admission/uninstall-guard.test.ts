@@ -15,7 +15,7 @@ function session(name: string, phase: Phase | undefined, expiresAt?: string): Ex
 }
 
 const deleteNamespace: AdmissionRequest = {
-  uid: 'u1', operation: 'DELETE', name: 'execsession-system', userInfo: { username: 'admin' },
+  uid: 'u1', operation: 'DELETE', name: 'execsession-system', namespace: 'execsession-system', userInfo: { username: 'admin' },
   resource: { group: '', version: 'v1', resource: 'namespaces' },
 };
 

@@ -42,7 +42,9 @@ export function guardUninstall(r: AdmissionRequest, sessions: ExecSession[]): Ad
   });
   const more = live.length > NAMED ? ` and ${live.length - NAMED} more` : '';
   const kind = r.resource ? [r.resource.resource, r.resource.group].filter(Boolean).join('.') : 'object';
-  const what = `${kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name ?? ''}`;
+  // kube-apiserver sets a Namespace's own name as the review's namespace.
+  const where = r.namespace && kind !== 'namespaces' ? `${r.namespace}/` : '';
+  const what = `${kind} ${where}${r.name ?? ''}`;
   const message = `UninstallGuard: execsession refuses to delete ${what} while ${live.length} session${live.length === 1 ? '' : 's'} ` +
     `live: ${named.join(', ')}${more}. Removing the operator now would leave their processes running. ` +
     'End them first with `kubectl execsession revoke NAME -n NAMESPACE` (their record stays) or wait until they expire ' +

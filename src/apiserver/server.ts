@@ -118,6 +118,9 @@ export class ApiServer {
 
   async close(): Promise<void> {
     this.deps.attacher.close();
+    // Each attach was sent why it ends and a close: give the clients a second to get them, then cut the rest.
+    const deadline = Date.now() + 1000;
+    while (this.wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const c of this.wss.clients) c.terminate();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }

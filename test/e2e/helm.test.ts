@@ -94,10 +94,11 @@ describe('Helm chart charts/execsession', () => {
     assert.match(notes, /rollout status deployment\/execsession-operator/);
     assert.equal(await kubectlOk(['-n', OPERATOR_NAMESPACE, 'get', 'deployment', 'execsession-operator', '-o', 'jsonpath={.status.readyReplicas}/{.spec.replicas}']), '2/2');
     await waitForApi(120_000);
-    // helm test: a one-shot session as 65532 in a namespace of its own, printing id; its objects deleted after.
-    const tested = await helm(['test', 'execsession', '-n', OPERATOR_NAMESPACE, '--logs', '--timeout', '4m']);
-    assert.match(tested, /Phase:\s+Succeeded/);
-    assert.match(tested, /^uid=65532(\(\w+\))? gid=65532(\(\w+\))? groups=65532(\(\w+\))?$/m);
+    // helm test: a one-shot session as 65532 in a namespace of its own, printing id (its pod succeeds only
+    // if the target container read uid 65532 from the session's output); its objects deleted after.
+    const tested = await helm(['test', 'execsession', '-n', OPERATOR_NAMESPACE, '--timeout', '4m']);
+    assert.match(tested, /TEST SUITE:\s+execsession-test\n[^]*?Phase:\s+Succeeded/);
+    assert.doesNotMatch(tested, /Phase:\s+Failed/);
     await eventually('the test\'s namespace to be gone', async () => (await kubectl(['get', 'namespace', `${OPERATOR_NAMESPACE}-test`])).code !== 0, 120_000, 1000);
     let alice: string;
     ({ ns, alice } = await aliceNamespace('helm'));
