@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Logger } from '../controller/types.js';
+import type { Logger } from '../log/logger.js';
 import { RequestAborted, readBoundedBody } from '../http/body.js';
 import { clientCertProblem } from '../http/client-cert.js';
 import { pathOf } from '../http/request-target.js';

@@ -6,7 +6,7 @@
  * serves renewed certificates (its own, or those in --cert-secret) without a restart.
  */
 import { isIP } from 'node:net';
-import type { Logger } from '../controller/types.js';
+import type { Logger } from '../log/logger.js';
 import type { Kube } from '../k8s/kube.js';
 import type { CertRequest } from './certs.js';
 import { webhookConfigurations, type WebhookEndpoint } from './registration.js';

@@ -7,7 +7,7 @@
 import type { V1APIService } from '@kubernetes/client-node';
 import type { WebhookCerts } from '../admission/certs.js';
 import type { ApiConfig } from '../config.js';
-import type { Logger } from '../controller/types.js';
+import type { Logger } from '../log/logger.js';
 import { HelperClient, type RuntimePaths } from '../exec/helper-client.js';
 import type { Kube } from '../k8s/kube.js';
 import { loadRequestHeaderConfig } from '../k8s/request-header.js';

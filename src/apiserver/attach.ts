@@ -11,7 +11,7 @@ import type WebSocket from 'ws';
 import { commandTooLarge } from '../api/command-limits.js';
 import { sessionSubject } from '../api/subject.js';
 import { isTerminalPhase, type ExecSession } from '../api/types.js';
-import type { Logger } from '../controller/types.js';
+import type { Logger } from '../log/logger.js';
 import { jobFor, type BackendName } from '../exec/backend.js';
 import type { HelperClient, HelperRef } from '../exec/helper-client.js';
 import type { ResolvedUser } from '../exec/resolve-user.js';

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
-import type { Logger } from '../controller/types.js';
+import type { Logger } from '../log/logger.js';
 import { RequestAborted, readBoundedBody } from '../http/body.js';
 import { pathOf, splitTarget } from '../http/request-target.js';
 import { guardRequests, guardServer, guardUpgrades, refuseUpgrade, sendJson, statusBody } from '../http/respond.js';

@@ -10,7 +10,8 @@ import type { HelperClient } from '../exec/helper-client.js';
 import { helperPodName } from '../exec/helper-pod.js';
 import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
 import type { Outcome } from './queue.js';
-import type { ControllerConfig, Logger } from './types.js';
+import type { Logger } from '../log/logger.js';
+import type { ControllerConfig } from './types.js';
 
 export const FINALIZER = 'execsession.dev/cleanup';
 

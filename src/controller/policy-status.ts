@@ -11,7 +11,7 @@ import {
   CLUSTER_EXEC_POLICY_KIND, CLUSTER_EXEC_POLICY_PLURAL, EXEC_POLICY_KIND, EXEC_POLICY_PLURAL, GROUP, VERSION,
   type AnyExecPolicy, type ExecPolicyStatus,
 } from '../policy/types.js';
-import type { Logger } from './types.js';
+import type { Logger } from '../log/logger.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 

@@ -25,7 +25,8 @@ import type { Outcome } from './queue.js';
 import { decideApproval } from './approval-gate.js';
 import { decideHelper, decideTarget, expiryFor, remainingMs } from './decide.js';
 import { Ending, FINALIZER } from './ending.js';
-import type { ControllerConfig, Logger } from './types.js';
+import type { Logger } from '../log/logger.js';
+import type { ControllerConfig } from './types.js';
 
 export { FINALIZER };
 
