@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from './api/duration.js';
 import { CONTAINERD_PATHS } from './exec/helper-client.js';
 import type { WebhookConfig } from './admission/webhook.js';
-import type { AttachConfig } from './apiserver/attach.js';
+import type { ApiConfig } from './apiserver/aggregated.js';
 import { DEFAULT_ATTACH_CONFIG } from './apiserver/attach.js';
 import type { ControllerConfig } from './controller/types.js';
 
@@ -59,16 +59,6 @@ export interface OperatorConfig {
   leaseName: string;
   leaseDurationMs: number;
   logLevel: string;
-}
-
-/** How the aggregated API listens and is registered. */
-export interface ApiConfig {
-  listenHost: string;
-  listenPort: number;
-  service: { namespace: string; name: string };
-  /** '' means the operator's own API server URL. */
-  publicServer: string;
-  attach: AttachConfig;
 }
 
 /** Thrown for bad flags; the message says which and what is expected. */

@@ -6,19 +6,28 @@
  */
 import type { V1APIService } from '@kubernetes/client-node';
 import type { WebhookCerts } from '../admission/certs.js';
-import type { ApiConfig } from '../config.js';
 import type { Logger } from '../log/logger.js';
 import { HelperClient, type RuntimePaths } from '../exec/helper-client.js';
 import type { Kube } from '../k8s/kube.js';
 import { loadRequestHeaderConfig } from '../k8s/request-header.js';
 import { approve, deny } from './approve.js';
-import { Attacher } from './attach.js';
+import { Attacher, type AttachConfig } from './attach.js';
 import { failureStatus } from './channels.js';
 import { extend, revoke } from './lifetime.js';
 import { ApiServer } from './server.js';
 import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from './types.js';
 
 const RECHECK_MS = 10 * 60 * 1000;
+
+/** How the aggregated API listens and is registered (src/config.ts reads it from flags). */
+export interface ApiConfig {
+  listenHost: string;
+  listenPort: number;
+  service: { namespace: string; name: string };
+  /** '' means the operator's own API server URL. */
+  publicServer: string;
+  attach: AttachConfig;
+}
 
 /** The DNS name kube-apiserver verifies the serving certificate against. */
 export function apiServiceDnsName(cfg: ApiConfig): string {
