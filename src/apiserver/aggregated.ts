@@ -6,6 +6,7 @@
  */
 import type { V1APIService } from '@kubernetes/client-node';
 import type { WebhookCerts } from '../admission/certs.js';
+import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from '../api/subresources.js';
 import type { Logger } from '../log/logger.js';
 import { HelperClient, type RuntimePaths } from '../exec/helper-client.js';
 import type { Kube } from '../k8s/kube.js';
@@ -15,7 +16,6 @@ import { Attacher, type AttachConfig } from './attach.js';
 import { failureStatus } from './channels.js';
 import { extend, revoke } from './lifetime.js';
 import { ApiServer } from './server.js';
-import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from './types.js';
 
 const RECHECK_MS = 10 * 60 * 1000;
 

@@ -6,10 +6,6 @@
 import type { ExecSession } from '../api/types.js';
 import type { Kube } from '../k8s/kube.js';
 
-/** API group and version served by the operator behind an APIService. */
-export const SUBRESOURCE_GROUP = 'subresources.execsession.dev';
-export const SUBRESOURCE_VERSION = 'v1alpha1';
-
 /** The caller, as kube-apiserver authenticated it and forwarded it (X-Remote-*). */
 export interface Caller {
   username: string;

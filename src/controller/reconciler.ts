@@ -11,6 +11,7 @@ import { protectedTarget } from '../authz/protected-target.js';
 import type { Allowed, Decision, ResolvedIdentity } from '../policy/types.js';
 import { ConditionType, Reason, kubeTime, setCondition } from '../api/conditions.js';
 import { formatDuration } from '../api/duration.js';
+import { subresourcePath } from '../api/subresources.js';
 import { isTerminalPhase, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
 import { argvTooLong, describeTooLong, isArgListTooLong, stringsBytes } from '../exec/arg-limits.js';
 import { chooseBackend, jobFor, type BackendName, type SessionCommand } from '../exec/backend.js';
@@ -20,7 +21,6 @@ import { InspectError, type Inspection } from '../exec/inspect.js';
 import { ResolveUserError, resolveUser, type ResolvedUser } from '../exec/resolve-user.js';
 import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
 import { sealProblem, sealedPatch } from '../signing/seal.js';
-import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from '../apiserver/types.js';
 import type { Outcome } from './queue.js';
 import { decideApproval } from './approval-gate.js';
 import { decideHelper, decideTarget, expiryFor, remainingMs } from './decide.js';
@@ -45,7 +45,7 @@ export function attachInfo(server: string, s: ExecSession): NonNullable<ExecSess
   const ns = s.metadata.namespace ?? '';
   const name = s.metadata.name ?? '';
   return {
-    url: `${server}/apis/${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}/namespaces/${ns}/execsessions/${name}/attach`,
+    url: `${server}${subresourcePath(ns, name, 'attach')}`,
     command: `kubectl execsession attach ${name} -n ${ns}`,
   };
 }
