@@ -13,7 +13,7 @@ import type { Kube } from '../k8s/kube.js';
 import { loadRequestHeaderConfig } from '../k8s/request-header.js';
 import { approve, deny } from './approve.js';
 import { Attacher, type AttachConfig } from './attach.js';
-import { failureStatus } from './channels.js';
+import { failureStatus } from '../api/channels.js';
 import { extend, revoke } from './lifetime.js';
 import { ApiServer } from './server.js';
 

@@ -17,7 +17,7 @@ import type { HelperClient, HelperRef } from '../exec/helper-client.js';
 import type { ResolvedUser } from '../exec/resolve-user.js';
 import { apiMessage, type Kube } from '../k8s/kube.js';
 import { sealProblem } from '../signing/seal.js';
-import { Channel, exitCodeOf, exitStatus, failureStatus, frame, parseResize, parseStatus, PROTOCOL_V5, type ExecStatus } from './channels.js';
+import { Channel, exitCodeOf, exitStatus, failureStatus, frame, parseResize, parseStatus, PROTOCOL_V5, type ExecStatus } from '../api/channels.js';
 import { ApiError, type Caller } from './types.js';
 
 /** Attach settings (flags in src/config.ts). */

@@ -21,7 +21,7 @@ import {
 } from '../api/subresources.js';
 import { KIND, PLURAL } from '../api/types.js';
 import type { Attacher } from './attach.js';
-import { chooseProtocol, PROTOCOLS } from './channels.js';
+import { chooseProtocol, PROTOCOLS } from '../api/channels.js';
 import type { RequestHeaderConfig } from '../k8s/request-header.js';
 import { callerFrom, frontProxyProblem } from './front-proxy.js';
 import { ApiError, type Action, type ActionContext, type Caller } from './types.js';
