@@ -6,11 +6,11 @@
  * controller before the helper starts and after the user is resolved (policies
  * change, and only the container knows what a name means).
  */
+import { chooseContainer } from '../api/container.js';
 import { parseDuration } from '../api/duration.js';
 import { sessionRequester } from '../api/subject.js';
 import type { ExecSession, ExecSessionSpec } from '../api/types.js';
 import { describeApprovers, type ApprovalTerms } from '../approval/approvals.js';
-import { chooseContainer } from '../controller/decide.js';
 import type { AccessSubject, Kube } from '../k8s/kube.js';
 import { evaluate } from '../policy/evaluate.js';
 import type { Allowed, Decision, Identity, ResolvedIdentity } from '../policy/types.js';

@@ -4,6 +4,7 @@
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { Reason } from '../api/conditions.js';
+import { chooseContainer } from '../api/container.js';
 import { parseDuration } from '../api/duration.js';
 import type { ExecSessionSpec } from '../api/types.js';
 import { UserSpecError, parseUserSpec } from '../exec/user-spec.js';
@@ -33,8 +34,6 @@ export interface Target {
   ttlMs: number;
 }
 
-const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
-
 /** Checks the spec fields the API schema cannot (format of user, ttl). */
 export function validateSpec(spec: ExecSessionSpec): Fail | { kind: 'ok'; ttlMs: number } {
   try {
@@ -48,11 +47,6 @@ export function validateSpec(spec: ExecSessionSpec): Fail | { kind: 'ok'; ttlMs:
   } catch (e) {
     return { kind: 'fail', reason: 'InvalidSpec', message: `spec.ttl: ${(e as Error).message}` };
   }
-}
-
-/** The container the session targets: spec.container, else the pod's default-container annotation, else its first. */
-export function chooseContainer(spec: ExecSessionSpec, pod: V1Pod): string | undefined {
-  return spec.container || pod.metadata?.annotations?.[DEFAULT_CONTAINER_ANNOTATION] || pod.spec?.containers[0]?.name;
 }
 
 function nodeReady(node: V1Node | undefined): boolean {
