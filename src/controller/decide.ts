@@ -7,7 +7,7 @@ import { Reason } from '../api/conditions.js';
 import { chooseContainer } from '../api/container.js';
 import { parseDuration } from '../api/duration.js';
 import type { ExecSessionSpec } from '../api/types.js';
-import { UserSpecError, parseUserSpec } from '../exec/user-spec.js';
+import { UserSpecError, parseUserSpec } from '../api/user-spec.js';
 
 /** The session cannot go on: it ends Failed with this reason and message. */
 export interface Fail {

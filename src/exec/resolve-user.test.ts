@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { loginShell, resolveUser, ResolveUserError, type ResolvedUser, type UserDbFiles } from './resolve-user.js';
-import { UserSpecError } from './user-spec.js';
+import { UserSpecError } from '../api/user-spec.js';
 
 // Same users and groups as the project's test image.
 const PASSWD = [

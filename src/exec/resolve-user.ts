@@ -7,7 +7,7 @@
  * and runc's setupUser (defaults uid 0, gid 0, HOME "/"). Quirks are kept on
  * purpose so that what we run matches what `docker exec -u` would run.
  */
-import { MAX_ID, numericId, parseUserSpec } from './user-spec.js';
+import { MAX_ID, numericId, parseUserSpec } from '../api/user-spec.js';
 
 /** The identity to run an exec'd process with. */
 export interface ResolvedUser {

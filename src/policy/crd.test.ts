@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { DURATION_PATTERN, parseDuration } from '../api/duration.js';
-import { MAX_ID } from '../exec/user-spec.js';
+import { MAX_ID } from '../api/user-spec.js';
 import type {
   AnyExecPolicy, ApprovalRules, ClusterPolicyTargets, DelegationRules, ExecPolicySpec, ExecPolicyStatus, IdRange,
   LabelSelector, LabelSelectorRequirement, Subject, TtlRules, UserRules,

@@ -2,7 +2,7 @@
 // of them allows the session, and on what terms. Pure: everything it needs is
 // in the request and the policy list, so the webhook and the controller can
 // both call it, and tests need no cluster. See docs/policy.md.
-import { UserSpecError } from '../exec/user-spec.js';
+import { UserSpecError } from '../api/user-spec.js';
 import type { Candidate, CheckRequest, Violation } from './checks.js';
 import { describeRef, runChecks } from './checks.js';
 import { matchesSelector } from './selector.js';

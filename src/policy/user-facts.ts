@@ -3,7 +3,7 @@
 // controller has read the container's /etc/passwd and /etc/group. Every fact
 // is either known or explicitly unknown, so checks can tell "passes" from
 // "cannot tell yet".
-import { numericId, parseUserSpec } from '../exec/user-spec.js';
+import { numericId, parseUserSpec } from '../api/user-spec.js';
 import type { IdRange, ResolvedIdentity } from './types.js';
 
 /** Known facts about the requested user; undefined fields are not known yet. */
