@@ -11,6 +11,7 @@ import {
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { GROUP, PLURAL, VERSION, type ExecSession, type ExecSessionStatus } from '../api/types.js';
+import { withoutEmptyStrings } from '../api/wire.js';
 import {
   CLUSTER_EXEC_POLICY_KIND, CLUSTER_EXEC_POLICY_PLURAL, EXEC_POLICY_KIND, EXEC_POLICY_PLURAL,
   type ClusterExecPolicy, type ExecPolicy, type PolicyEntry,
@@ -119,21 +120,6 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-/**
- * Drops empty strings from an object, recursively. Some API servers (the local
- * Kubernetes 1.20 build among them) read "" in a custom resource as null and then
- * reject it as not a string; an absent field means the same to every reader.
- */
-export function withoutEmptyStrings<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((v: unknown) => withoutEmptyStrings(v)) as T;
-  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (v !== '') out[k] = withoutEmptyStrings(v);
-  }
-  return out as T;
-}
 
 /** Collects a stream's bytes up to a limit, dropping the rest. */
 class Bounded extends Writable {
