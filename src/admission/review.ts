@@ -5,7 +5,7 @@
  * calls these, and encodes.
  */
 import type { ExecSessionSpec } from '../api/types.js';
-import { makeStamp, type Requester } from './stamp.js';
+import { makeStamp, type Requester } from '../signing/stamp.js';
 import { validateCreate, validateUpdate } from './validate.js';
 
 /** The parts of an AdmissionReview request we read. */

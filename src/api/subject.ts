@@ -2,7 +2,7 @@
  * Who a session is for: the identity named in spec.onBehalfOf when a trusted
  * creator made it for someone (delegation), else the stamped requester. Only the
  * subject may attach; approvals, policy and the RBAC check are about the subject.
- * Trust it only once the stamp verified (verifyStamp in src/admission/stamp.ts),
+ * Trust it only once the stamp verified (verifyStamp in src/signing/stamp.ts),
  * which covers both fields.
  */
 import type { ExecSessionSpec } from './types.js';

@@ -85,7 +85,7 @@ export interface ExecSessionSpec {
   ttl?: string;
   /** Why access is needed, kept for the record. */
   reason?: string;
-  /** Who created the session, stamped and signed by the admission webhook (src/admission/stamp.ts). */
+  /** Who created the session, stamped and signed by the admission webhook (src/signing/stamp.ts). */
   requester?: {
     username: string;
     uid?: string;

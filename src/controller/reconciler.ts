@@ -4,7 +4,7 @@
  * after a crash, a restart or a replayed event. Time comes from status
  * (startedAt, expiresAt), never from timers alone.
  */
-import { verifySessionStamp } from '../admission/stamp.js';
+import { verifySessionStamp } from '../signing/stamp.js';
 import { describeApprovers } from '../approval/approvals.js';
 import { Authorizer, authzRequestOf, describePolicy } from '../authz/authorizer.js';
 import { protectedTarget } from '../authz/protected-target.js';
