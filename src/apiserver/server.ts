@@ -15,7 +15,7 @@ import type { Logger } from '../log/logger.js';
 import { RequestAborted, readBoundedBody } from '../http/body.js';
 import { pathOf, splitTarget } from '../http/request-target.js';
 import { guardRequests, guardServer, guardUpgrades, refuseUpgrade, sendJson, statusBody } from '../http/respond.js';
-import type { WebhookCerts } from '../admission/certs.js';
+import type { ServingCerts } from '../certs/certs.js';
 import {
   SUBRESOURCES, SUBRESOURCE_BASE, SUBRESOURCE_GROUP, SUBRESOURCE_GROUP_VERSION, SUBRESOURCE_VERSION, parseSubresourcePath, type SubresourceTarget,
 } from '../api/subresources.js';
@@ -80,7 +80,7 @@ export class ApiServer {
   }
 
   /** Listens on host:port (port 0 picks one); resolves with the port. */
-  async listen(host: string, port: number, certs: WebhookCerts): Promise<number> {
+  async listen(host: string, port: number, certs: ServingCerts): Promise<number> {
     const log = this.deps.log;
     // Every request and upgrade is guarded: whatever one of them throws is answered, never ends the process.
     const server = createServer(this.tlsOptions(certs), guardRequests((req, res) => this.handle(req, res), log));
@@ -94,13 +94,13 @@ export class ApiServer {
     return (server.address() as AddressInfo).port;
   }
 
-  private tlsOptions(certs: WebhookCerts): object {
+  private tlsOptions(certs: ServingCerts): object {
     // Client certificates are asked for and checked per request: health checks come without one.
     return { cert: certs.cert, key: certs.key, ca: this.requestHeader.clientCA, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' };
   }
 
   /** Serves renewed certificates, or a rotated requestheader CA, from now on. */
-  update(certs: WebhookCerts, requestHeader?: RequestHeaderConfig): void {
+  update(certs: ServingCerts, requestHeader?: RequestHeaderConfig): void {
     if (requestHeader) this.requestHeader = requestHeader;
     this.server?.setSecureContext(this.tlsOptions(certs));
   }
