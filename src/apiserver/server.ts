@@ -19,12 +19,12 @@ import type { ServingCerts } from '../certs/certs.js';
 import {
   SUBRESOURCES, SUBRESOURCE_BASE, SUBRESOURCE_GROUP, SUBRESOURCE_GROUP_VERSION, SUBRESOURCE_VERSION, parseSubresourcePath, type SubresourceTarget,
 } from '../api/subresources.js';
-import { KIND, PLURAL } from '../api/types.js';
+import { KIND, PLURAL, type Person } from '../api/types.js';
 import type { Attacher } from './attach.js';
 import { chooseProtocol, PROTOCOLS } from '../api/channels.js';
 import type { RequestHeaderConfig } from '../k8s/request-header.js';
 import { callerFrom, frontProxyProblem } from './front-proxy.js';
-import { ApiError, type Action, type ActionContext, type Caller } from './types.js';
+import { ApiError, type Action, type ActionContext } from './types.js';
 
 const MAX_BODY = 64 << 10;
 
@@ -115,7 +115,7 @@ export class ApiServer {
    * The forwarded caller, or the reason the request is not from the front proxy.
    * It reads only the TLS socket and the headers; the request target is parsed after it.
    */
-  private authenticate(req: IncomingMessage): Caller | ApiError {
+  private authenticate(req: IncomingMessage): Person | ApiError {
     const problem = frontProxyProblem(req.socket as TLSSocket, this.requestHeader);
     if (problem) return new ApiError(401, 'Unauthorized', problem);
     try {

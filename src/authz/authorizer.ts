@@ -9,24 +9,24 @@
 import { chooseContainer } from '../api/container.js';
 import { parseDuration } from '../api/duration.js';
 import { sessionRequester } from '../api/subject.js';
-import type { ExecSession, ExecSessionSpec } from '../api/types.js';
+import type { ExecSession, ExecSessionSpec, Person } from '../api/types.js';
 import { describeApprovers, type ApprovalTerms } from '../approval/approvals.js';
-import type { AccessSubject, Kube } from '../k8s/kube.js';
+import type { Kube } from '../k8s/kube.js';
 import { evaluate } from '../policy/evaluate.js';
-import type { Allowed, Decision, Identity, ResolvedIdentity } from '../policy/types.js';
+import type { Allowed, Decision, ResolvedIds } from '../policy/types.js';
 
 /** What is being asked, by whom. */
 export interface AuthzRequest {
   /** Who created the session (the stamped requester, or the admission request's user). */
-  requester: AccessSubject;
+  requester: Person;
   namespace: string;
   /** The spec; spec.onBehalfOf, when set, names the subject. */
   spec: ExecSessionSpec;
-  resolved?: ResolvedIdentity;
+  resolved?: ResolvedIds;
 }
 
 /** The request for a stamped session: its requester from the stamp (verify the stamp first). */
-export function authzRequestOf(s: ExecSession, resolved?: ResolvedIdentity): AuthzRequest {
+export function authzRequestOf(s: ExecSession, resolved?: ResolvedIds): AuthzRequest {
   return { requester: sessionRequester(s.spec), namespace: s.metadata.namespace ?? '', spec: s.spec, ...(resolved ? { resolved } : {}) };
 }
 
@@ -42,14 +42,10 @@ const AUTHENTICATED = 'system:authenticated';
  * system:authenticated, so the delegated subject gets it too (bindings to it apply
  * to them as they would if they had created the session themselves).
  */
-function rbacSubject(r: AuthzRequest): AccessSubject {
+function rbacSubject(r: AuthzRequest): Person {
   if (!r.spec.onBehalfOf?.username) return r.requester;
   const groups = r.spec.onBehalfOf.groups ?? [];
   return { username: r.spec.onBehalfOf.username, groups: groups.includes(AUTHENTICATED) ? [...groups] : [...groups, AUTHENTICATED] };
-}
-
-function toIdentity(a: AccessSubject): Identity {
-  return { username: a.username, ...(a.uid ? { uid: a.uid } : {}), groups: a.groups ?? [] };
 }
 
 export class Authorizer {
@@ -74,8 +70,8 @@ export class Authorizer {
     }
     const [policies, namespaceLabels] = await Promise.all([this.kube.listPolicies(namespace), this.kube.getNamespaceLabels(namespace)]);
     return evaluate({
-      requester: toIdentity(r.requester),
-      ...(delegated ? { onBehalfOf: toIdentity(subject) } : {}),
+      requester: r.requester,
+      ...(delegated ? { onBehalfOf: subject } : {}),
       namespace, namespaceLabels: namespaceLabels ?? {}, pod: spec.podName, podLabels: pod.metadata?.labels ?? {},
       container: chooseContainer(spec, pod) ?? '', userSpec: spec.user, resolved: r.resolved,
       ttlMs: spec.ttl ? parseDuration(spec.ttl) : undefined, tty: spec.tty ?? true, command: spec.command,
@@ -84,8 +80,8 @@ export class Authorizer {
 }
 
 /** The approval terms of an allowing decision, for src/approval/approvals.ts. */
-export function approvalTerms(d: Allowed, requester: AccessSubject): ApprovalTerms {
-  return { required: d.approvalsRequired, approvers: d.approvers, blockSelfApproval: d.blockSelfApproval, subject: d.subject, requester: toIdentity(requester) };
+export function approvalTerms(d: Allowed, requester: Person): ApprovalTerms {
+  return { required: d.approvalsRequired, approvers: d.approvers, blockSelfApproval: d.blockSelfApproval, subject: d.subject, requester };
 }
 
 /** `ClusterExecPolicy developers`, `ExecPolicy team-a/ops`. */

@@ -8,17 +8,17 @@ import { verifySessionStamp } from '../signing/stamp.js';
 import { describeApprovers } from '../approval/approvals.js';
 import { Authorizer, authzRequestOf, describePolicy } from '../authz/authorizer.js';
 import { protectedTarget } from '../authz/protected-target.js';
-import type { Allowed, Decision, ResolvedIdentity } from '../policy/types.js';
+import type { Allowed, Decision } from '../policy/types.js';
 import { ConditionType, Reason, kubeTime, setCondition } from '../api/conditions.js';
 import { formatDuration } from '../api/duration.js';
 import { subresourcePath } from '../api/subresources.js';
-import { isTerminalPhase, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
+import { isTerminalPhase, type ContainerUser, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
 import { argvTooLong, describeTooLong, isArgListTooLong, stringsBytes } from '../exec/arg-limits.js';
 import { chooseBackend, jobFor, type BackendName, type SessionCommand } from '../exec/backend.js';
 import { HelperClient, type HelperRef } from '../exec/helper-client.js';
 import { helperPod, helperPodName } from '../exec/helper-pod.js';
 import { InspectError, type Inspection } from '../exec/inspect.js';
-import { ResolveUserError, resolveUser, type ResolvedUser } from '../exec/resolve-user.js';
+import { ResolveUserError, resolveUser } from '../exec/resolve-user.js';
 import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
 import { sealProblem, sealedPatch } from '../signing/seal.js';
 import type { Outcome } from './queue.js';
@@ -30,13 +30,8 @@ import type { ControllerConfig } from './types.js';
 
 export { FINALIZER };
 
-/** The resolved identity as status reports it. */
-function statusUser(u: ResolvedUser): NonNullable<ExecSessionStatus['user']> {
-  return { uid: u.uid, gid: u.gid, groups: u.groups, name: u.name, home: u.home, shell: u.shell, root: u.root, rootGroup: u.rootGroup };
-}
-
 /** `uid=1000(alice) gid=1000 groups=1000,2000`, as `id` would say it. */
-function describeUser(u: ResolvedUser): string {
+function describeUser(u: ContainerUser): string {
   return `uid=${u.uid}${u.name ? `(${u.name})` : ''} gid=${u.gid} groups=${u.groups.join(',')}`;
 }
 
@@ -51,7 +46,7 @@ export function attachInfo(server: string, s: ExecSession): NonNullable<ExecSess
 }
 
 /** The session's process: its command (else the user's login shell, as an attach without one runs) and terminal. */
-function sessionCommand(s: ExecSession, backend: BackendName, inspection: Inspection, user: ResolvedUser): SessionCommand {
+function sessionCommand(s: ExecSession, backend: BackendName, inspection: Inspection, user: ContainerUser): SessionCommand {
   const oneShot = s.spec.tty === false && Boolean(s.spec.command?.length);
   return {
     backend, inspection, user, command: s.spec.command?.length ? s.spec.command : [user.shell || '/bin/sh'],
@@ -200,7 +195,7 @@ export class Reconciler {
   }
 
   /** RBAC and policy for the session's subject (spec.onBehalfOf, else the requester); the stamp has been verified before. */
-  private authorize(s: ExecSession, resolved?: ResolvedIdentity): Promise<Decision> {
+  private authorize(s: ExecSession, resolved?: ContainerUser): Promise<Decision> {
     return this.authorizer.authorize(authzRequestOf(s, resolved));
   }
 
@@ -243,7 +238,7 @@ export class Reconciler {
       throw e;
     }
     // Only now is it known what a name means in this container (uid 0 under another name, say).
-    const resolved = await this.authorize(s, { uid: user.uid, gid: user.gid, groups: user.groups, name: user.name });
+    const resolved = await this.authorize(s, user);
     if (!resolved.allowed) return this.ending.end(s, 'Denied', resolved.reason, `${resolved.message} (${where} resolves "${s.spec.user}" to uid ${user.uid}, gid ${user.gid})`);
     if (resolved.approvalsRequired > 0 && decideApproval(s, resolved, this.cfg.stampKey(), this.now()).kind !== 'approved') {
       // Fail closed: the resolved user falls under a policy whose approvals this session was never given.
@@ -286,18 +281,18 @@ export class Reconciler {
   private async startJob(s: ExecSession, ref: HelperRef, cmd: SessionCommand): Promise<Outcome> {
     await this.helpers.startJob(ref, jobFor(cmd, 'command', this.cfg.outputLimit));
     const message = `running ${JSON.stringify(cmd.command)} as ${describeUser(cmd.user)} in ${this.where(s)} (${cmd.backend} backend)`;
-    await this.report(s, { phase: 'Running', backend: cmd.backend, user: statusUser(cmd.user), message },
+    await this.report(s, { phase: 'Running', backend: cmd.backend, user: cmd.user, message },
       { type: ConditionType.HelperReady, status: 'True', reason: 'HelperRunning', message: `helper pod ${ref.name} runs` });
     await this.event(s, 'Normal', 'Running', message);
     return { requeueAfterMs: 0 };
   }
 
   /** An interactive session is Ready: clients may attach until it expires. */
-  private async goLive(s: ExecSession, ref: HelperRef, user: ResolvedUser, backend: BackendName): Promise<Outcome> {
+  private async goLive(s: ExecSession, ref: HelperRef, user: ContainerUser, backend: BackendName): Promise<Outcome> {
     const where = this.where(s);
     const who = describeUser(user);
     const message = `ready: ${where} as ${who} until ${s.status?.expiresAt}`;
-    await this.report(s, { phase: 'Ready', backend, user: statusUser(user), attach: attachInfo(this.cfg.publicServer ?? '', s), message },
+    await this.report(s, { phase: 'Ready', backend, user, attach: attachInfo(this.cfg.publicServer ?? '', s), message },
       { type: ConditionType.HelperReady, status: 'True', reason: 'HelperRunning', message: `helper pod ${ref.name} runs` },
       { type: ConditionType.Ready, status: 'True', reason: Reason.SessionReady, message });
     await this.event(s, 'Normal', 'Ready', message);

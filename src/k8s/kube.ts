@@ -10,7 +10,7 @@ import {
 } from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { GROUP, PLURAL, VERSION, type ExecSession, type ExecSessionStatus } from '../api/types.js';
+import { GROUP, PLURAL, VERSION, type ExecSession, type ExecSessionStatus, type Person } from '../api/types.js';
 import { withoutEmptyStrings } from '../api/wire.js';
 import {
   CLUSTER_EXEC_POLICY_KIND, CLUSTER_EXEC_POLICY_PLURAL, EXEC_POLICY_KIND, EXEC_POLICY_PLURAL,
@@ -51,7 +51,7 @@ export interface Kube {
   recordEvent(session: ExecSession, event: SessionEvent): Promise<void>;
   exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
   /** Can this identity do this? (authorization.k8s.io SubjectAccessReview) */
-  subjectAccessReview(who: AccessSubject, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }>;
+  subjectAccessReview(who: Person, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }>;
   getNamespaceLabels(name: string): Promise<Record<string, string> | undefined>;
   /** ExecPolicies of a namespace and all ClusterExecPolicies. */
   listPolicies(namespace: string): Promise<PolicyEntry[]>;
@@ -77,14 +77,6 @@ export interface Kube {
 export interface ExecStreamOptions {
   tty: boolean;
   stdin: boolean;
-}
-
-/** The identity a SubjectAccessReview asks about. */
-export interface AccessSubject {
-  username: string;
-  uid?: string;
-  groups?: string[];
-  extra?: Record<string, string[]>;
 }
 
 /** The HTTP status of a failed API call, or undefined for other errors. */
@@ -259,7 +251,7 @@ export class KubeClient implements Kube {
     });
   }
 
-  async subjectAccessReview(who: AccessSubject, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }> {
+  async subjectAccessReview(who: Person, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }> {
     const r = await this.authz.createSubjectAccessReview({
       body: { spec: { user: who.username, uid: who.uid, groups: who.groups, extra: who.extra, resourceAttributes: { ...attrs, group: '' } } },
     });

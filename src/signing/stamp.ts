@@ -11,19 +11,12 @@
  * copied onto a re-created session of the same name and target does not hold
  * either (docs/adr/0015-requester-stamp-threat-model.md).
  */
-import type { ExecSessionSpec } from '../api/types.js';
+import { sessionRequester } from '../api/subject.js';
+import type { ExecSessionSpec, Person } from '../api/types.js';
 import { signJson, verifyJson } from './hmac.js';
 
-/** The authenticated identity of a request (authentication.k8s.io UserInfo). */
-export interface Requester {
-  username: string;
-  uid?: string;
-  groups: string[];
-  extra?: Record<string, string[]>;
-}
-
-/** What the webhook writes into spec.requester. */
-export interface Stamp extends Requester {
+/** What the webhook writes into spec.requester: the person who made the create request, when, signed. */
+export interface Stamp extends Person {
   /** When the webhook stamped the request (RFC 3339). */
   stampedAt: string;
   /** base64 HMAC-SHA256 over the canonical form of the stamp, the session's name and its target. */
@@ -91,7 +84,7 @@ export function checkStampTime(stampedAt: string, creationTimestamp: string | Da
 }
 
 /** What a stamp's signature covers (signed as canonical JSON, src/signing/hmac.ts). */
-function signedContent(namespace: string, name: string, spec: ExecSessionSpec, requester: Requester, stampedAt: string): object {
+function signedContent(namespace: string, name: string, spec: ExecSessionSpec, requester: Person, stampedAt: string): object {
   const target = { podName: spec.podName, container: spec.container ?? '', user: spec.user, command: spec.command ?? [], tty: spec.tty ?? true, ttl: spec.ttl ?? '' };
   const who = { username: requester.username, uid: requester.uid ?? '', groups: requester.groups, extra: requester.extra ?? {} };
   // Only when present, so stamps of sessions without delegation keep verifying as before.
@@ -107,7 +100,7 @@ export interface StampedSession {
 }
 
 /** Stamps a request: the requester and when, signed. */
-export function makeStamp(key: Buffer, session: StampedSession, requester: Requester, now: Date): Stamp {
+export function makeStamp(key: Buffer, session: StampedSession, requester: Person, now: Date): Stamp {
   const stampedAt = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   const signature = signJson(key, signedContent(session.namespace, session.name, session.spec, requester, stampedAt));
   return { username: requester.username, ...(requester.uid ? { uid: requester.uid } : {}), groups: [...requester.groups], ...(requester.extra ? { extra: requester.extra } : {}), stampedAt, signature };
@@ -128,7 +121,7 @@ export function verifyStamp(key: Buffer, namespace: string, name: string, spec: 
   if (!s?.signature || !s.username || !s.stampedAt) {
     return { reason: 'Unsigned', message: 'the session carries no requester stamp from the execsession admission webhook (was it created while the webhook was not installed or bypassed?); delete it and create it again with the webhook in place' };
   }
-  const content = signedContent(namespace, name, spec, { username: s.username, uid: s.uid, groups: s.groups ?? [], extra: s.extra }, s.stampedAt);
+  const content = signedContent(namespace, name, spec, sessionRequester(spec), s.stampedAt);
   if (!verifyJson(key, content, s.signature)) {
     return { reason: 'BadSignature', message: 'the requester stamp does not verify: the session or its stamp was changed after admission; delete it and create it again' };
   }
