@@ -6,6 +6,7 @@
  * controller before the helper starts and after the user is resolved (policies
  * change, and only the container knows what a name means).
  */
+import { Reason, type ReasonName } from '../api/conditions.js';
 import { chooseContainer } from '../api/container.js';
 import { parseDuration } from '../api/duration.js';
 import { sessionRequester } from '../api/subject.js';
@@ -30,7 +31,7 @@ export function authzRequestOf(s: ExecSession, resolved?: ResolvedIds): AuthzReq
   return { requester: sessionRequester(s.spec), namespace: s.metadata.namespace ?? '', spec: s.spec, ...(resolved ? { resolved } : {}) };
 }
 
-function deny(reason: string, message: string): Decision {
+function deny(reason: ReasonName, message: string): Decision {
   return { allowed: false, reason, message };
 }
 
@@ -59,13 +60,13 @@ export class Authorizer {
   async authorize(r: AuthzRequest): Promise<Decision> {
     const { namespace, spec } = r;
     const pod = await this.kube.getPod(namespace, spec.podName);
-    if (!pod) return deny('PodNotFound', `pod ${namespace}/${spec.podName} does not exist; name a running pod in the session's namespace`);
+    if (!pod) return deny(Reason.PodNotFound, `pod ${namespace}/${spec.podName} does not exist; name a running pod in the session's namespace`);
     const delegated = Boolean(r.spec.onBehalfOf?.username);
     const subject = rbacSubject(r);
     const rbac = await this.kube.subjectAccessReview(subject, { namespace, verb: 'create', resource: 'pods', subresource: 'exec', name: spec.podName });
     if (!rbac.allowed) {
       const forWhom = !delegated ? '' : ` (the session is for ${subject.username}, created by ${r.requester.username}; the check is about ${subject.username})`;
-      return deny('RbacDenied', `${subject.username} may not create pods/exec on pod ${namespace}/${spec.podName} (RBAC)${forWhom}`
+      return deny(Reason.RbacDenied, `${subject.username} may not create pods/exec on pod ${namespace}/${spec.podName} (RBAC)${forWhom}`
         + `; an ExecSession needs the same permission as kubectl exec: ask for a Role granting "create" on "pods/exec" in namespace ${namespace}`);
     }
     const [policies, namespaceLabels] = await Promise.all([this.kube.listPolicies(namespace), this.kube.getNamespaceLabels(namespace)]);

@@ -3,6 +3,7 @@
 // the policy evaluation (evaluate.ts). The CRDs are the source of truth;
 // crd.test.ts fails when the kinds, enums or field names here drift from them.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { ReasonName } from '../api/conditions.js';
 import type { Condition, ContainerUser, Person } from '../api/types.js';
 import { GROUP, VERSION } from '../api/types.js';
 
@@ -246,8 +247,8 @@ export interface Allowed {
 /** No policy allows the session. */
 export interface Denied {
   allowed: false;
-  /** CamelCase cause, one of {@link PolicyReason}. */
-  reason: string;
+  /** CamelCase cause: a PolicyReason, or the authorizer's PodNotFound or RbacDenied (src/api/conditions.ts). */
+  reason: ReasonName;
   /** What was wrong, naming the policy and rule, and how to get access. */
   message: string;
   /** The policy whose rule refused, when one did. */
@@ -256,22 +257,3 @@ export interface Denied {
 
 /** The outcome of evaluate(). */
 export type Decision = Allowed | Denied;
-
-/** CamelCase reasons of denials (also usable as condition reasons). */
-export const PolicyReason = {
-  NoPolicy: 'NoPolicy',
-  CreatorNotTrusted: 'CreatorNotTrusted',
-  InvalidUserSpec: 'InvalidUserSpec',
-  RootUserDenied: 'RootUserDenied',
-  RootGroupDenied: 'RootGroupDenied',
-  UserDenied: 'UserDenied',
-  UserNotAllowed: 'UserNotAllowed',
-  GroupDenied: 'GroupDenied',
-  GroupNotAllowed: 'GroupNotAllowed',
-  TtlTooLong: 'TtlTooLong',
-  InteractiveNotAllowed: 'InteractiveNotAllowed',
-  CommandNotAllowed: 'CommandNotAllowed',
-} as const;
-
-/** One of the {@link PolicyReason} values. */
-export type PolicyReasonName = (typeof PolicyReason)[keyof typeof PolicyReason];
