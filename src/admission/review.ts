@@ -4,8 +4,8 @@
  * formats on CREATE and immutability on UPDATE. The HTTPS server only decodes,
  * calls these, and encodes.
  */
-import type { ExecSessionSpec } from '../api/types.js';
-import { makeStamp, type Requester } from './stamp.js';
+import type { ExecSessionSpec, Person } from '../api/types.js';
+import { makeStamp } from '../signing/stamp.js';
 import { validateCreate, validateUpdate } from './validate.js';
 
 /** The parts of an AdmissionReview request we read. */
@@ -37,7 +37,7 @@ function deny(uid: string, message: string, code = 422): AdmissionResponse {
 }
 
 /** The authenticated requester, from the review's userInfo (never from the object). */
-export function requesterOf(req: AdmissionRequest): Requester {
+export function requesterOf(req: AdmissionRequest): Person {
   return {
     username: req.userInfo.username ?? '',
     ...(req.userInfo.uid ? { uid: req.userInfo.uid } : {}),

@@ -1,22 +1,22 @@
 /**
  * Runs the admission webhook inside the operator: loads its certificates and the
- * stamp key (src/admission/cert-source.ts) and whom to answer (kube-apiserver,
+ * stamp key (src/certs/cert-source.ts) and whom to answer (kube-apiserver,
  * by its client certificate: src/admission/client-trust.ts), serves reviews over
  * HTTPS, keeps both webhook configurations registered with the current CA, and
  * serves renewed certificates (its own, or those in --cert-secret) without a restart.
  */
 import { isIP } from 'node:net';
-import type { Logger } from '../controller/types.js';
+import type { Logger } from '../log/logger.js';
 import type { Kube } from '../k8s/kube.js';
-import type { CertRequest } from './certs.js';
+import type { CertRequest } from '../certs/certs.js';
 import { webhookConfigurations, type WebhookEndpoint } from './registration.js';
 import { Authorizer, describeAllowed } from '../authz/authorizer.js';
 import { protectedTarget } from '../authz/protected-target.js';
 import { mutate, requesterOf, validate, type AdmissionRequest, type AdmissionResponse } from './review.js';
-import { sameCerts } from './cert-secret.js';
-import { certsFromSecret, selfManagedCerts, type CertSource, type DialedNames } from './cert-source.js';
+import { sameCerts } from '../certs/cert-secret.js';
+import { certsFromSecret, selfManagedCerts, type CertSource, type DialedNames } from '../certs/cert-source.js';
 import { loadWebhookClientTrust, type WebhookClientConfig } from './client-trust.js';
-import type { OperatorSecrets } from './secret.js';
+import type { OperatorSecrets } from '../certs/secret.js';
 import { WebhookServer } from './server.js';
 import { guardUninstall } from './uninstall-guard.js';
 

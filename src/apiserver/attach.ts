@@ -10,15 +10,14 @@
 import type WebSocket from 'ws';
 import { commandTooLarge } from '../api/command-limits.js';
 import { sessionSubject } from '../api/subject.js';
-import { isTerminalPhase, type ExecSession } from '../api/types.js';
-import type { Logger } from '../controller/types.js';
+import { isTerminalPhase, type ContainerUser, type ExecSession, type Person } from '../api/types.js';
+import type { Logger } from '../log/logger.js';
 import { jobFor, type BackendName } from '../exec/backend.js';
 import type { HelperClient, HelperRef } from '../exec/helper-client.js';
-import type { ResolvedUser } from '../exec/resolve-user.js';
 import { apiMessage, type Kube } from '../k8s/kube.js';
 import { sealProblem } from '../signing/seal.js';
-import { Channel, exitCodeOf, exitStatus, failureStatus, frame, parseResize, parseStatus, PROTOCOL_V5, type ExecStatus } from './channels.js';
-import { ApiError, type Caller } from './types.js';
+import { Channel, exitCodeOf, exitStatus, failureStatus, frame, parseResize, parseStatus, PROTOCOL_V5, type ExecStatus } from '../api/channels.js';
+import { ApiError } from './types.js';
 
 /** Attach settings (flags in src/config.ts). */
 export interface AttachConfig {
@@ -40,7 +39,7 @@ export interface AttachPlan {
   namespace: string;
   name: string;
   uid: string;
-  caller: Caller;
+  caller: Person;
   helper: HelperRef;
   /** The session as read when the attach was accepted (for Events about it). */
   session: ExecSession;
@@ -100,7 +99,7 @@ export function notAttachable(s: ExecSession, now: Date): ApiError | undefined {
 }
 
 /** What an attach runs: the session's command, else the requested one, else the user's shell. */
-function processOf(s: ExecSession, key: string, query: URLSearchParams): { command: string[]; tty: boolean; stdin: boolean; user: ResolvedUser } {
+function processOf(s: ExecSession, key: string, query: URLSearchParams): { command: string[]; tty: boolean; stdin: boolean; user: ContainerUser } {
   const requested = query.getAll('command');
   const tooLarge = commandTooLarge(requested, 'command');
   if (tooLarge) throw new ApiError(400, 'CommandTooLarge', tooLarge);
@@ -114,7 +113,7 @@ function processOf(s: ExecSession, key: string, query: URLSearchParams): { comma
 }
 
 /** The resolved user as status records it, in the shape the backends take. */
-function userOf(s: ExecSession): ResolvedUser {
+function userOf(s: ExecSession): ContainerUser {
   const u = s.status?.user;
   if (!u) throw new ApiError(500, 'InternalError', 'the session is Ready but its resolved user is missing from status');
   return { uid: u.uid, gid: u.gid, groups: u.groups ?? [u.gid], name: u.name, home: u.home ?? '/', shell: u.shell, root: u.root ?? u.uid === 0, rootGroup: u.rootGroup ?? false };
@@ -336,7 +335,7 @@ export class Attacher {
   }
 
   /** Checks the caller and the session and works out what to run; throws ApiError. */
-  async prepare(caller: Caller, namespace: string, name: string, query: URLSearchParams): Promise<AttachPlan> {
+  async prepare(caller: Person, namespace: string, name: string, query: URLSearchParams): Promise<AttachPlan> {
     const s = await this.kube.getSession(namespace, name);
     if (!s) throw new ApiError(404, 'NotFound', `execsession ${namespace}/${name} not found; list yours with: kubectl execsession list -n ${namespace}`);
     const subject = sessionSubject(s.spec);
@@ -374,7 +373,7 @@ export class Attacher {
   }
 
   /** What the attach runs, and the helper argv that runs it, for a session the caller may attach to. */
-  private async plan(s: ExecSession, caller: Caller, key: string, query: URLSearchParams): Promise<Omit<AttachPlan, 'release'>> {
+  private async plan(s: ExecSession, caller: Person, key: string, query: URLSearchParams): Promise<Omit<AttachPlan, 'release'>> {
     const { namespace = '', name = '' } = s.metadata;
     const { command, tty, stdin, user } = processOf(s, key, query);
     const st = s.status ?? {};

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { FakeCluster } from '../../test/support/fake-kube.js';
-import { makeStamp } from '../admission/stamp.js';
+import { makeStamp } from '../signing/stamp.js';
 import type { ExecSession, ExecSessionStatus } from '../api/types.js';
 import { CONTAINERD_PATHS } from '../exec/helper-client.js';
 import type { PolicyEntry } from '../policy/types.js';

@@ -10,7 +10,8 @@ import {
 } from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { GROUP, PLURAL, VERSION, type ExecSession, type ExecSessionStatus } from '../api/types.js';
+import { GROUP, PLURAL, VERSION, type ExecSession, type ExecSessionStatus, type Person } from '../api/types.js';
+import { withoutEmptyStrings } from '../api/wire.js';
 import {
   CLUSTER_EXEC_POLICY_KIND, CLUSTER_EXEC_POLICY_PLURAL, EXEC_POLICY_KIND, EXEC_POLICY_PLURAL,
   type ClusterExecPolicy, type ExecPolicy, type PolicyEntry,
@@ -52,7 +53,7 @@ export interface Kube {
   recordEvent(session: ExecSession, event: SessionEvent): Promise<void>;
   exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
   /** Can this identity do this? (authorization.k8s.io SubjectAccessReview) */
-  subjectAccessReview(who: AccessSubject, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }>;
+  subjectAccessReview(who: Person, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }>;
   getNamespaceLabels(name: string): Promise<Record<string, string> | undefined>;
   /** ExecPolicies of a namespace and all ClusterExecPolicies. */
   listPolicies(namespace: string): Promise<PolicyEntry[]>;
@@ -78,14 +79,6 @@ export interface Kube {
 export interface ExecStreamOptions {
   tty: boolean;
   stdin: boolean;
-}
-
-/** The identity a SubjectAccessReview asks about. */
-export interface AccessSubject {
-  username: string;
-  uid?: string;
-  groups?: string[];
-  extra?: Record<string, string[]>;
 }
 
 /** The HTTP status of a failed API call, or undefined for other errors. */
@@ -121,21 +114,6 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-/**
- * Drops empty strings from an object, recursively. Some API servers (the local
- * Kubernetes 1.20 build among them) read "" in a custom resource as null and then
- * reject it as not a string; an absent field means the same to every reader.
- */
-export function withoutEmptyStrings<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((v: unknown) => withoutEmptyStrings(v)) as T;
-  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (v !== '') out[k] = withoutEmptyStrings(v);
-  }
-  return out as T;
-}
 
 /** Collects a stream's bytes up to a limit, dropping the rest. */
 class Bounded extends Writable {
@@ -279,7 +257,7 @@ export class KubeClient implements Kube {
     });
   }
 
-  async subjectAccessReview(who: AccessSubject, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }> {
+  async subjectAccessReview(who: Person, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }> {
     const r = await this.authz.createSubjectAccessReview({
       body: { spec: { user: who.username, uid: who.uid, groups: who.groups, extra: who.extra, resourceAttributes: { ...attrs, group: '' } } },
     });
