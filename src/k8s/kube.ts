@@ -308,7 +308,14 @@ export class KubeClient implements Kube {
   async applyApiService(service: V1APIService): Promise<void> {
     const name = service.metadata?.name ?? '';
     const existing = await orUndefined(this.apireg.readAPIService({ name }));
-    if (existing) await this.apireg.replaceAPIService({ name, body: { ...service, metadata: { ...service.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
+    // The installer's labels and annotations stay (app.kubernetes.io/part-of, which the uninstall guard selects on; Helm's).
+    const metadata = {
+      ...service.metadata,
+      labels: { ...existing?.metadata?.labels, ...service.metadata?.labels },
+      annotations: { ...existing?.metadata?.annotations, ...service.metadata?.annotations },
+      resourceVersion: existing?.metadata?.resourceVersion,
+    };
+    if (existing) await this.apireg.replaceAPIService({ name, body: { ...service, metadata } });
     else await this.apireg.createAPIService({ body: service });
   }
 
