@@ -10,7 +10,7 @@ import { sessionSubject } from '../api/subject.js';
 import { isTerminalPhase, type ExecSession } from '../api/types.js';
 import { Authorizer, authzRequestOf } from '../authz/authorizer.js';
 import type { HelperClient } from '../exec/helper-client.js';
-import { apiStatus } from '../k8s/kube.js';
+import { classifyApiError } from '../k8s/api-errors.js';
 import { sealProblem, sealedPatch } from '../signing/seal.js';
 import { ApiError, MAX_REASON, reasonOf, type ActionContext } from './types.js';
 
@@ -113,7 +113,7 @@ export async function extend(ctx: ActionContext, helpers: HelperClient): Promise
   await helpers.setDeadline(st.helperPod, next);
   const updated = await ctx.kube.patchSessionStatus(ctx.namespace, ctx.name, sealedPatch(ctx.stampKey, s, { expiresAt: kubeTime(next) }), s.metadata.resourceVersion)
     .catch((e: unknown) => {
-      if (apiStatus(e) === 409) throw new ApiError(409, 'Conflict', `${where} changed while it was being extended; run the extend again`);
+      if (classifyApiError(e) === 'conflict') throw new ApiError(409, 'Conflict', `${where} changed while it was being extended; run the extend again`);
       throw e;
     });
   await ctx.kube.recordEvent(updated, { type: 'Normal', reason: 'Extended', message: `${ctx.caller.username} extended the session by ${formatDuration(byMs)}; it now expires at ${kubeTime(next)}` }).catch(() => undefined);

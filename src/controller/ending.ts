@@ -8,7 +8,8 @@ import { ConditionType, kubeTime, setCondition } from '../api/conditions.js';
 import { isTerminalPhase, type CommandResult, type ExecSession, type Phase } from '../api/types.js';
 import type { HelperClient } from '../exec/helper-client.js';
 import { helperPodName } from '../exec/helper-pod.js';
-import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
+import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
+import type { Kube } from '../k8s/kube.js';
 import type { Outcome } from './queue.js';
 import type { ControllerConfig, Logger } from './types.js';
 
@@ -61,14 +62,14 @@ export class Ending {
         phase: 'Terminated', message, endedAt: kubeTime(now),
         conditions: setCondition(s.status?.conditions, { type: ConditionType.Ready, status: 'False', reason: 'Deleted', message }, s.metadata.generation ?? 0, now),
       }).catch((e: unknown) => {
-        if (apiStatus(e) !== 404) throw e;
+        if (classifyApiError(e) !== 'notFound') throw e;
       });
       await this.kube.recordEvent(s, { type: 'Normal', reason: 'Terminated', message }).catch(() => undefined);
     }
     await this.removeHelper(s);
     await this.kube.setSessionFinalizers(s.metadata.namespace ?? '', s.metadata.name ?? '', finalizers.filter((f) => f !== FINALIZER), s.metadata.resourceVersion ?? '')
       .catch((e: unknown) => {
-        if (apiStatus(e) !== 404) throw e;
+        if (classifyApiError(e) !== 'notFound') throw e;
       });
     return {};
   }

@@ -18,7 +18,8 @@ import { HelperClient, type HelperRef } from '../exec/helper-client.js';
 import { helperPod, helperPodName } from '../exec/helper-pod.js';
 import { InspectError, type Inspection } from '../exec/inspect.js';
 import { ResolveUserError, resolveUser, type ResolvedUser } from '../exec/resolve-user.js';
-import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
+import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
+import type { Kube } from '../k8s/kube.js';
 import { sealProblem, sealedPatch } from '../signing/seal.js';
 import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from '../apiserver/types.js';
 import type { Outcome } from './queue.js';
@@ -170,7 +171,10 @@ export class Reconciler {
     try {
       await this.kube.createPod(helper);
     } catch (e) {
-      if (apiStatus(e) !== 409) {
+      const kind = classifyApiError(e);
+      // Throttled, a restarting API server, a dropped connection: back to the queue, with backoff.
+      if (kind === 'transient') throw e;
+      if (kind !== 'conflict') {
         const message = `the helper pod was rejected: ${apiMessage(e)}. The helper needs a privileged, hostPID pod in namespace ${this.cfg.namespace}; exempt it from policy engines there`;
         return this.ending.end(s, 'Failed', Reason.HelperRejected, message);
       }
