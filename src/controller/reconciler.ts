@@ -4,6 +4,7 @@
  * after a crash, a restart or a replayed event. Time comes from status
  * (startedAt, expiresAt), never from timers alone.
  */
+import type { V1Pod } from '@kubernetes/client-node';
 import { verifySessionStamp } from '../admission/stamp.js';
 import { describeApprovers } from '../approval/approvals.js';
 import { Authorizer, authzRequestOf, describePolicy } from '../authz/authorizer.js';
@@ -20,11 +21,12 @@ import { InspectError, type Inspection } from '../exec/inspect.js';
 import { ResolveUserError, resolveUser, type ResolvedUser } from '../exec/resolve-user.js';
 import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import type { Kube } from '../k8s/kube.js';
+import { decideLifetime, hasExpired, lifetimeStatus, recordedLifetime, remainingMs, type Lifetime } from '../lifetime/lifetime.js';
 import { sealProblem, sealedPatch } from '../signing/seal.js';
 import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from '../apiserver/types.js';
 import type { Outcome } from './queue.js';
 import { decideApproval } from './approval-gate.js';
-import { decideHelper, decideTarget, expiryFor, remainingMs } from './decide.js';
+import { decideHelper, decideTarget, type Target } from './decide.js';
 import { Ending, FINALIZER } from './ending.js';
 import type { ControllerConfig, Logger } from './types.js';
 
@@ -57,6 +59,12 @@ function sessionCommand(s: ExecSession, backend: BackendName, inspection: Inspec
     backend, inspection, user, command: s.spec.command?.length ? s.spec.command : [user.shell || '/bin/sh'],
     tty: oneShot ? false : s.spec.tty ?? true, containerID: s.status?.containerID ?? '', sessionUid: s.metadata.uid ?? '',
   };
+}
+
+/** When a pod was created (epoch ms), if it exists and says. */
+function createdMs(pod: V1Pod | undefined): number | undefined {
+  const at = new Date(pod?.metadata?.creationTimestamp ?? Number.NaN).getTime();
+  return Number.isFinite(at) ? at : undefined;
 }
 
 /** How often a live session re-checks its helper and target, at the latest. */
@@ -97,7 +105,7 @@ export class Reconciler {
       const message = `${tampered}; the session was ended rather than run on it. Check who may patch execsessions/status (docs/policy.md), and create a new session`;
       return this.ending.end(s, 'Failed', Reason.StatusTampered, message);
     }
-    if (remainingMs(s.status?.expiresAt, this.now()) <= 0) {
+    if (hasExpired(s.status, this.now())) {
       return this.ending.end(s, 'Expired', Reason.TtlElapsed, `the session's ttl elapsed at ${s.status?.expiresAt}`);
     }
     return this.byPhase(s, phase).catch((e: unknown) => {
@@ -136,9 +144,8 @@ export class Reconciler {
    * so that expiry never moves later than the first start.
    */
   private async startTime(ref: HelperRef, now: Date): Promise<Date> {
-    const existing = await this.kube.getPod(ref.namespace, ref.name);
-    const born = new Date(existing?.metadata?.creationTimestamp ?? Number.NaN).getTime();
-    return Number.isFinite(born) && born < now.getTime() ? new Date(born) : now;
+    const born = createdMs(await this.kube.getPod(ref.namespace, ref.name));
+    return born !== undefined && born < now.getTime() ? new Date(born) : now;
   }
 
   /** Checks the stamp and the target and creates the helper pod; expiry is fixed here, once. */
@@ -161,34 +168,53 @@ export class Reconciler {
       await this.report(s, { phase, message: d.message }, { type: ConditionType.Ready, status: 'False', reason: d.reason, message: d.message });
       return { requeueAfterMs: d.afterMs };
     }
-    let now = this.now();
-    let expiresAt = expiryFor(now, d.ttlMs);
-    const helper = helperPod({
-      session: { name: s.metadata.name ?? '', namespace: ns, uid: s.metadata.uid ?? '' },
-      namespace: this.cfg.namespace, nodeName: d.node, image: this.cfg.helperImage, imagePullPolicy: this.cfg.helperPullPolicy,
-      expiresAt, now, latestExpiry: expiryFor(now, Math.max(d.ttlMs, authz.maxTtlMs)),
-    });
-    try {
-      await this.kube.createPod(helper);
-    } catch (e) {
-      const kind = classifyApiError(e);
-      // Throttled, a restarting API server, a dropped connection: back to the queue, with backoff.
-      if (kind === 'transient') throw e;
-      if (kind !== 'conflict') {
-        const message = `the helper pod was rejected: ${apiMessage(e)}. The helper needs a privileged, hostPID pod in namespace ${this.cfg.namespace}; exempt it from policy engines there`;
-        return this.ending.end(s, 'Failed', Reason.HelperRejected, message);
-      }
-      now = await this.startTime(this.helperRef(s), now);
-      expiresAt = expiryFor(now, d.ttlMs);
-    }
-    const message = `helper pod ${this.cfg.namespace}/${helper.metadata?.name} created on node ${d.node}`;
+    return this.launch(s, authz, d);
+  }
+
+  /**
+   * Starts the session on its target. Its lifetime is decided here (src/lifetime),
+   * or taken from status when a start runs again, and written to status, sealed,
+   * before the helper pod is made from it: nothing acts on an expiry that status
+   * does not hold, and a second start never moves it.
+   */
+  private async launch(s: ExecSession, authz: Allowed, d: Target): Promise<Outcome> {
+    const ref = this.helperRef(s);
+    const lifetime = recordedLifetime(s.status) ?? decideLifetime(await this.startTime(ref, this.now()), authz.ttlMs, authz.maxTtlMs);
+    const helper = `helper pod ${ref.namespace}/${ref.name}`;
+    const expires = `the session expires at ${kubeTime(lifetime.expiresAt)}`;
     await this.report(s, {
       phase: 'Starting', node: d.node, container: d.container, containerID: d.containerID, runtime: d.runtime,
-      helperPod: { namespace: this.cfg.namespace, name: helper.metadata?.name ?? '' },
-      startedAt: kubeTime(now), expiresAt: kubeTime(expiresAt), message,
-    }, { type: ConditionType.HelperReady, status: 'False', reason: Reason.HelperStarting, message });
-    await this.event(s, 'Normal', 'Starting', `${message}; the session expires at ${kubeTime(expiresAt)} (ttl ${formatDuration(d.ttlMs)})`);
+      helperPod: ref, ...lifetimeStatus(lifetime), message: `starting ${helper} on node ${d.node}; ${expires}`,
+    }, { type: ConditionType.HelperReady, status: 'False', reason: Reason.HelperStarting, message: `starting ${helper} on node ${d.node}` });
+    const rejected = await this.createHelper(s, d.node, lifetime);
+    if (rejected) return rejected;
+    const ttl = formatDuration(lifetime.expiresAt.getTime() - lifetime.startedAt.getTime());
+    await this.event(s, 'Normal', 'Starting', `${helper} created on node ${d.node}; ${expires} (ttl ${ttl})`);
     return { requeueAfterMs: 500 };
+  }
+
+  /**
+   * Creates the helper pod from the recorded lifetime. One that exists already is
+   * the session's own (its name is the session's uid). Transient failures go back
+   * to the queue; a refusal ends the session with the API server's message.
+   */
+  private async createHelper(s: ExecSession, node: string, lifetime: Lifetime): Promise<Outcome | undefined> {
+    const pod = helperPod({
+      session: { name: s.metadata.name ?? '', namespace: s.metadata.namespace ?? '', uid: s.metadata.uid ?? '' },
+      namespace: this.cfg.namespace, nodeName: node, image: this.cfg.helperImage, imagePullPolicy: this.cfg.helperPullPolicy,
+      expiresAt: lifetime.expiresAt, extendableUntil: lifetime.extendableUntil, now: this.now(),
+    });
+    try {
+      await this.kube.createPod(pod);
+      return undefined;
+    } catch (e) {
+      const kind = classifyApiError(e);
+      if (kind === 'conflict') return undefined;
+      // Throttled, a restarting API server, a dropped connection: back to the queue, with backoff.
+      if (kind === 'transient') throw e;
+      const message = `the helper pod was rejected: ${apiMessage(e)}. The helper needs a privileged, hostPID pod in namespace ${this.cfg.namespace}; exempt it from policy engines there`;
+      return this.ending.end(s, 'Failed', Reason.HelperRejected, message);
+    }
   }
 
   /** Once the helper runs: inspect the target, resolve the user, prepare, and go live. */
@@ -196,7 +222,8 @@ export class Reconciler {
     const ref = this.helperRef(s);
     const pod = await this.kube.getPod(ref.namespace, ref.name);
     if (!pod) return this.start(s);
-    const d = decideHelper(pod, Date.parse(s.status?.startedAt ?? '') || this.now().getTime(), this.now(), this.cfg.startTimeoutMs);
+    // The start timeout counts from this helper's creation (a helper made again gets its own).
+    const d = decideHelper(pod, createdMs(pod) ?? (Date.parse(s.status?.startedAt ?? '') || this.now().getTime()), this.now(), this.cfg.startTimeoutMs);
     if (d.kind === 'fail') return this.ending.end(s, 'Failed', d.reason, d.message);
     if (d.kind === 'wait') return { requeueAfterMs: d.afterMs };
     return this.enter(s, ref);
@@ -304,14 +331,14 @@ export class Reconciler {
       { type: ConditionType.HelperReady, status: 'True', reason: 'HelperRunning', message: `helper pod ${ref.name} runs` },
       { type: ConditionType.Ready, status: 'True', reason: Reason.SessionReady, message });
     await this.event(s, 'Normal', 'Ready', message);
-    return { requeueAfterMs: Math.min(remainingMs(s.status?.expiresAt, this.now()), LIVE_RECHECK_MS) };
+    return { requeueAfterMs: Math.min(remainingMs(s.status, this.now()), LIVE_RECHECK_MS) };
   }
 
   /** A non-interactive job: wait for it, then record its result. */
   private async whileJobRuns(s: ExecSession): Promise<Outcome> {
     const ref = this.helperRef(s);
     if (!(await this.helperRunning(ref))) return this.ending.end(s, 'Failed', Reason.HelperRejected, 'the helper pod is gone while the command ran');
-    const seconds = Math.max(1, Math.min(5, Math.floor(remainingMs(s.status?.expiresAt, this.now()) / 1000)));
+    const seconds = Math.max(1, Math.min(5, Math.floor(remainingMs(s.status, this.now()) / 1000)));
     const r = await this.helpers.waitJob(ref, 'command', seconds, this.cfg.outputLimit);
     if (!r) return { requeueAfterMs: 0 };
     const result = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
@@ -330,7 +357,7 @@ export class Reconciler {
     if (current !== s.status?.containerID) {
       return this.ending.end(s, 'Terminated', 'TargetGone', `the target container was ${pod ? 'restarted' : 'deleted'}; the session's processes went with it`);
     }
-    return { requeueAfterMs: Math.min(remainingMs(s.status?.expiresAt, this.now()), LIVE_RECHECK_MS) };
+    return { requeueAfterMs: Math.min(remainingMs(s.status, this.now()), LIVE_RECHECK_MS) };
   }
 
   private async helperRunning(ref: { namespace: string; name: string }): Promise<boolean> {

@@ -2,6 +2,7 @@
 // of them allows the session, and on what terms. Pure: everything it needs is
 // in the request and the policy list, so the webhook and the controller can
 // both call it, and tests need no cluster. See docs/policy.md.
+import { sessionTtlMs } from '../lifetime/lifetime.js';
 import { UserSpecError } from '../exec/user-spec.js';
 import type { Candidate, CheckRequest, Violation } from './checks.js';
 import { describeRef, runChecks } from './checks.js';
@@ -126,7 +127,7 @@ function allow(policy: Candidate, req: PolicyRequest, pending: string[]): Decisi
   return {
     allowed: true,
     policy: policy.ref,
-    ttlMs: req.ttlMs ?? policy.defaultTtlMs,
+    ttlMs: sessionTtlMs(req.ttlMs, policy),
     maxTtlMs: policy.maxTtlMs,
     approvalsRequired: approval.required ?? 0,
     approvers: approval.approvers ?? [],
