@@ -305,6 +305,9 @@ class Attachment {
   }
 }
 
+/** What an Attacher asks of a session's helper pod (exec/helper-client.ts is the real one). */
+export type AttachHelpers = Pick<HelperClient, 'inspect' | 'attachArgv'>;
+
 /** What an Attacher verifies status with, and its clock (a seam for tests). */
 export interface AttachKeys {
   sealKey: () => Buffer;
@@ -321,7 +324,7 @@ export class Attacher {
   private readonly now: () => Date;
 
   /** `keys.sealKey` verifies status.seal: an attach runs only on status the operator wrote. */
-  constructor(readonly kube: Kube, private readonly helpers: HelperClient, readonly cfg: AttachConfig, readonly log: Logger, keys: AttachKeys) {
+  constructor(readonly kube: Kube, private readonly helpers: AttachHelpers, readonly cfg: AttachConfig, readonly log: Logger, keys: AttachKeys) {
     this.sealKey = keys.sealKey;
     this.now = keys.now ?? (() => new Date());
   }

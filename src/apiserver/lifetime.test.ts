@@ -5,8 +5,13 @@ import type { ExecSession } from '../api/types.js';
 import type { HelperClient } from '../exec/helper-client.js';
 import type { PolicyEntry } from '../policy/types.js';
 import { sealedPatch, sealOf } from '../signing/seal.js';
-import { extend } from './lifetime.js';
+import { Authorizer } from '../authz/authorizer.js';
+import { Extender } from './lifetime.js';
 import { ApiError, type ActionContext } from './types.js';
+
+/** extend, built as the aggregated API builds it: the real Authorizer over the fake cluster, the given helpers. */
+const extend = (ctx: ActionContext, helpers: Pick<HelperClient, 'setDeadline'>): Promise<ExecSession> =>
+  new Extender({ authorizer: new Authorizer(ctx.kube), helpers }).extend(ctx);
 
 const NS = 'shop';
 const KEY = Buffer.from('k');

@@ -9,12 +9,12 @@ import { kubeTime } from '../api/conditions.js';
 import { formatDuration, parseDuration } from '../api/duration.js';
 import { sessionSubject } from '../api/subject.js';
 import { isTerminalPhase, type ExecSession } from '../api/types.js';
-import { Authorizer, authzRequestOf } from '../authz/authorizer.js';
+import { authzRequestOf, type SessionAuthorizer } from '../authz/authorizer.js';
 import type { HelperClient } from '../exec/helper-client.js';
 import { classifyApiError } from '../k8s/api-errors.js';
 import { MAX_LIFETIME_MS, extended, hasExpired, recordedLifetime, type Lifetime } from '../lifetime/lifetime.js';
 import { sealProblem, sealedPatch } from '../signing/seal.js';
-import { ApiError, MAX_REASON, reasonOf, type ActionContext } from './types.js';
+import { ApiError, MAX_REASON, reasonOf, type Action, type ActionContext } from './types.js';
 
 /** Status written by `revoke`; the controller then ends the session Terminated/Revoked. */
 export interface Revocation {
@@ -71,14 +71,6 @@ function checkLifetime(lifetimeMs: number, currentMs: number, byMs: number, wher
   throw new ApiError(400, 'BadRequest', `by: extending ${where} by ${formatDuration(byMs)} would make it last ${formatDuration(lifetimeMs)} from its start, and a session lasts at most 168h (7 days); ${instead}`);
 }
 
-/** Whether the policy allows the session to last `lifetime` in all; throws the denial. */
-async function authorizeLifetime(ctx: ActionContext, s: ExecSession, lifetime: string, where: string): Promise<void> {
-  const u = s.status?.user;
-  const request = authzRequestOf(s, u ? { uid: u.uid, gid: u.gid, groups: u.groups ?? [u.gid], name: u.name } : undefined);
-  const decision = await new Authorizer(ctx.kube).authorize({ ...request, spec: { ...s.spec, ttl: lifetime } });
-  if (!decision.allowed) throw new ApiError(403, decision.reason, `cannot extend ${where} to a lifetime of ${lifetime}: ${decision.message}`);
-}
-
 /**
  * The latest expiry an extend may set: status.extendableUntil, recorded at the
  * start (src/lifetime); for a session an older operator started, the helper
@@ -96,7 +88,29 @@ async function helperDeadline(ctx: ActionContext, ref: { namespace: string; name
   return Number.isFinite(deadline) ? deadline : 0;
 }
 
-export async function extend(ctx: ActionContext, helpers: HelperClient): Promise<ExecSession> {
+/** What extend is built from: the policy decision, and the helper pod's own safety-net deadline. */
+export interface ExtendDeps {
+  authorizer: SessionAuthorizer;
+  helpers: Pick<HelperClient, 'setDeadline'>;
+}
+
+/** The `extend` subresource, over the collaborators it is given (the clock is the request's, ctx.now). */
+export class Extender {
+  constructor(private readonly d: ExtendDeps) {}
+
+  /** Moves a live session's expiry by `body.by`; throws ApiError. */
+  readonly extend: Action = (ctx) => extend(ctx, this.d);
+}
+
+/** Whether the policy allows the session to last `lifetime` in all; throws the denial. */
+async function authorizeLifetime(authorizer: SessionAuthorizer, s: ExecSession, lifetime: string, where: string): Promise<void> {
+  const u = s.status?.user;
+  const request = authzRequestOf(s, u ? { uid: u.uid, gid: u.gid, groups: u.groups ?? [u.gid], name: u.name } : undefined);
+  const decision = await authorizer.authorize({ ...request, spec: { ...s.spec, ttl: lifetime } });
+  if (!decision.allowed) throw new ApiError(403, decision.reason, `cannot extend ${where} to a lifetime of ${lifetime}: ${decision.message}`);
+}
+
+async function extend(ctx: ActionContext, { authorizer, helpers }: ExtendDeps): Promise<ExecSession> {
   const byMs = byOf(ctx.body);
   const s = await load(ctx);
   const where = `execsession ${ctx.namespace}/${ctx.name}`;
@@ -114,7 +128,7 @@ export async function extend(ctx: ActionContext, helpers: HelperClient): Promise
   }
   const { expiresAt: next, lifetimeMs, currentMs } = extended(lifetime, byMs);
   checkLifetime(lifetimeMs, currentMs, byMs, where);
-  await authorizeLifetime(ctx, s, formatDuration(lifetimeMs), where);
+  await authorizeLifetime(authorizer, s, formatDuration(lifetimeMs), where);
   // The helper pod's kubelet deadline was fixed at the start (from the policy's ttl.max then) and cannot grow.
   const until = await extendableUntil(ctx, lifetime, st.helperPod);
   if (next.getTime() > until) {

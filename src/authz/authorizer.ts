@@ -52,7 +52,12 @@ function toIdentity(a: AccessSubject): Identity {
   return { username: a.username, ...(a.uid ? { uid: a.uid } : {}), groups: a.groups ?? [] };
 }
 
-export class Authorizer {
+/** The decision for a request: what the controller, the webhook and extend are given (a seam for tests). */
+export interface SessionAuthorizer {
+  authorize(r: AuthzRequest): Promise<Decision>;
+}
+
+export class Authorizer implements SessionAuthorizer {
   constructor(private readonly kube: Kube) {}
 
   /**

@@ -5,6 +5,7 @@
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../api/types.js';
+import { Authorizer } from '../authz/authorizer.js';
 import { HelperClient } from '../exec/helper-client.js';
 import { ANNOTATION_SESSION_NAME, ANNOTATION_SESSION_NAMESPACE, LABEL_COMPONENT, LABEL_SESSION_UID } from '../exec/helper-pod.js';
 import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
@@ -45,8 +46,8 @@ export class Controller {
   private readonly helpers: HelperClient;
 
   constructor(private readonly d: ControllerDeps) {
-    this.reconciler = new Reconciler(d.kube, d.config, d.log);
     this.helpers = new HelperClient(d.kube, d.config.runtimePaths);
+    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: d.config, log: d.log });
   }
 
   /** Campaigns for leadership (or starts at once without it). */

@@ -6,7 +6,7 @@
  */
 import { ConditionType, kubeTime, setCondition } from '../api/conditions.js';
 import { isTerminalPhase, type CommandResult, type ExecSession, type Phase } from '../api/types.js';
-import type { HelperClient } from '../exec/helper-client.js';
+import type { Clock, SessionHelpers } from './collaborators.js';
 import { helperPodName } from '../exec/helper-pod.js';
 import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import type { Kube } from '../k8s/kube.js';
@@ -18,10 +18,10 @@ export const FINALIZER = 'execsession.dev/cleanup';
 export class Ending {
   constructor(
     private readonly kube: Kube,
-    private readonly helpers: HelperClient,
+    private readonly helpers: Pick<SessionHelpers, 'retire'>,
     private readonly cfg: ControllerConfig,
     private readonly log: Logger,
-    private readonly now: () => Date,
+    private readonly now: Clock,
   ) {}
 
   /** Moves the session to a terminal phase, then cleans up after it. */

@@ -7,7 +7,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { FakeCluster } from '../../test/support/fake-kube.js';
 import { makeStamp } from '../admission/stamp.js';
 import type { ExecSession, ExecSessionStatus } from '../api/types.js';
-import { CONTAINERD_PATHS } from '../exec/helper-client.js';
+import { Authorizer } from '../authz/authorizer.js';
+import { CONTAINERD_PATHS, HelperClient } from '../exec/helper-client.js';
 import type { PolicyEntry } from '../policy/types.js';
 import { sealOf, sealProblem } from '../signing/seal.js';
 import { FINALIZER, Reconciler } from './reconciler.js';
@@ -53,7 +54,10 @@ function cluster(change: Partial<ExecSessionStatus> = {}, status: ExecSessionSta
   return c;
 }
 
-const reconciler = (c: FakeCluster): Reconciler => new Reconciler(c.kube(), CFG, QUIET, () => NOW);
+const reconciler = (c: FakeCluster): Reconciler => {
+  const kube = c.kube();
+  return new Reconciler({ kube, helpers: new HelperClient(kube, CONTAINERD_PATHS), authorizer: new Authorizer(kube), config: CFG, log: QUIET, clock: () => NOW });
+};
 const stored = (c: FakeCluster): ExecSession => c.sessions.get(`${NS}/dbg`)!;
 const readyReason = (s: ExecSession): string | undefined => s.status?.conditions?.find((x) => x.type === 'Ready')?.reason;
 

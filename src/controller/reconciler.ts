@@ -7,7 +7,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { verifySessionStamp } from '../admission/stamp.js';
 import { describeApprovers } from '../approval/approvals.js';
-import { Authorizer, authzRequestOf, describePolicy } from '../authz/authorizer.js';
+import { authzRequestOf, describePolicy } from '../authz/authorizer.js';
 import { protectedTarget } from '../authz/protected-target.js';
 import type { Allowed, Decision, ResolvedIdentity } from '../policy/types.js';
 import { ConditionType, Reason, kubeTime, setCondition } from '../api/conditions.js';
@@ -15,7 +15,7 @@ import { formatDuration } from '../api/duration.js';
 import { isTerminalPhase, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
 import { argvTooLong, describeTooLong, isArgListTooLong, stringsBytes } from '../exec/arg-limits.js';
 import { chooseBackend, jobFor, type BackendName, type SessionCommand } from '../exec/backend.js';
-import { HelperClient, type HelperRef } from '../exec/helper-client.js';
+import type { HelperRef } from '../exec/helper-client.js';
 import { helperPod, helperPodName } from '../exec/helper-pod.js';
 import { InspectError, type Inspection } from '../exec/inspect.js';
 import { ResolveUserError, resolveUser, type ResolvedUser } from '../exec/resolve-user.js';
@@ -24,6 +24,7 @@ import type { Kube } from '../k8s/kube.js';
 import { decideLifetime, hasExpired, lifetimeStatus, recordedLifetime, remainingMs, type Lifetime } from '../lifetime/lifetime.js';
 import { sealProblem, sealedPatch } from '../signing/seal.js';
 import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from '../apiserver/types.js';
+import type { Clock, ReconcilerDeps, SessionAuthorizer, SessionHelpers } from './collaborators.js';
 import type { Outcome } from './queue.js';
 import { decideApproval } from './approval-gate.js';
 import { decideHelper, decideTarget, type Target } from './decide.js';
@@ -71,14 +72,23 @@ function createdMs(pod: V1Pod | undefined): number | undefined {
 const LIVE_RECHECK_MS = 30_000;
 
 export class Reconciler {
-  private readonly helpers: HelperClient;
+  private readonly kube: Kube;
+  private readonly helpers: SessionHelpers;
+  private readonly authorizer: SessionAuthorizer;
+  private readonly cfg: ControllerConfig;
+  private readonly log: Logger;
+  private readonly now: Clock;
   private readonly ending: Ending;
-  private readonly authorizer: Authorizer;
 
-  constructor(private readonly kube: Kube, private readonly cfg: ControllerConfig, private readonly log: Logger, private readonly now: () => Date = () => new Date()) {
-    this.helpers = new HelperClient(kube, cfg.runtimePaths);
-    this.ending = new Ending(kube, this.helpers, cfg, log, now);
-    this.authorizer = new Authorizer(kube);
+  /** Every collaborator comes in here (collaborators.ts); the reconciler builds none of its own. */
+  constructor(d: ReconcilerDeps) {
+    this.kube = d.kube;
+    this.helpers = d.helpers;
+    this.authorizer = d.authorizer;
+    this.cfg = d.config;
+    this.log = d.log;
+    this.now = d.clock ?? (() => new Date());
+    this.ending = new Ending(d.kube, d.helpers, d.config, d.log, this.now);
   }
 
   /** Reconciles `namespace/name`. */
