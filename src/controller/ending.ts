@@ -67,7 +67,12 @@ export class Ending {
       await this.kube.recordEvent(s, { type: 'Normal', reason: 'Terminated', message }).catch(() => undefined);
     }
     await this.removeHelper(s);
-    await this.kube.setSessionFinalizers(s.metadata.namespace ?? '', s.metadata.name ?? '', finalizers.filter((f) => f !== FINALIZER), s.metadata.resourceVersion ?? '')
+    // The status write above moved the resourceVersion read at the start: without a fresh read
+    // every deletion conflicted once and finished only on the retry.
+    const latest = await this.kube.getSession(s.metadata.namespace ?? '', s.metadata.name ?? '');
+    if (!latest || latest.metadata.uid !== s.metadata.uid) return {};
+    const left = (latest.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
+    await this.kube.setSessionFinalizers(s.metadata.namespace ?? '', s.metadata.name ?? '', left, latest.metadata.resourceVersion ?? '')
       .catch((e: unknown) => {
         if (classifyApiError(e) !== 'notFound') throw e;
       });
