@@ -255,6 +255,35 @@ describe('reconcile: a live session ends', () => {
   });
 });
 
+describe('reconcile: a one-shot command and a deleted session', () => {
+  it('starts the job once, waits for it without writing, and records its result', async () => {
+    const t = new Scenario({ spec: { tty: false, command: ['id'] } });
+    await t.reconcile();
+    t.helperRuns();
+    t.writes();
+    assert.deepEqual(await t.reconcile(), { requeueAfterMs: 0 });
+    assert.deepEqual(t.writes(), [PATCH, 'create events Normal Running']);
+    assert.equal(t.session.status?.phase, 'Running');
+    assert.deepEqual(await t.reconcile(), { requeueAfterMs: 0 });
+    assert.deepEqual(t.writes(), []);
+    t.helpers.jobResult = { exitCode: 0, stdout: 'uid=1000(alice)\n', stderr: '', truncated: false };
+    await t.reconcile();
+    assert.deepEqual(t.helpers.calls, ['inspect execsession-u1', 'startJob execsession-u1 command', 'waitJob execsession-u1 command', 'waitJob execsession-u1 command', 'retire execsession-u1']);
+    assert.equal(t.session.status?.phase, 'Succeeded');
+    assert.equal(t.session.status?.result?.stdout, 'uid=1000(alice)\n');
+  });
+
+  it('kubectl delete: ends a live session Terminated, retires its helper, then lets the object go', async () => {
+    const t = new Scenario();
+    await t.ready();
+    t.session.metadata.deletionTimestamp = t.now as never;
+    assert.deepEqual(await t.reconcile(), {});
+    assert.deepEqual(t.writes(), [PATCH, 'create events Normal Terminated', DELETE_HELPER, `update execsessions ${SESSION} finalizers`]);
+    assert.equal(t.session.status?.phase, 'Terminated');
+    assert.deepEqual(t.session.metadata.finalizers, []);
+  });
+});
+
 describe('reconcile: a start that runs again', () => {
   it('reuses the recorded lifetime: the helper made again expires when the first would have', async () => {
     const t = new Scenario();
