@@ -16,13 +16,13 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY scripts/bundle.ts ./scripts/bundle.ts
-RUN npx tsx scripts/bundle.ts /app/main.mjs
+RUN npx tsx scripts/bundle.ts /app/main.mjs /app/kubectl-execsession.mjs
 
 # --- runtime: node, the bundle and the CRDs; no node_modules, no TypeScript ----------
 FROM node:26.12.1-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build /app/main.mjs /app/main.mjs
+COPY --from=build /app/main.mjs /app/kubectl-execsession.mjs /app/
 COPY crds /app/crds
 # Numeric, so that runAsNonRoot can verify it.
 USER 65532:65532

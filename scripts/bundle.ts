@@ -4,7 +4,7 @@
  * node_modules or TypeScript at run time. Imports nothing from test/, so the
  * Dockerfile's build stage needs only package*.json, src/ and this file.
  *
- *   npm run bundle [-- OUT]      (default dist/bundle/main.mjs)
+ *   npm run bundle [-- OUT [CLI-OUT]]   (default dist/bundle/main.mjs, dist/bundle/kubectl-execsession.mjs)
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +14,17 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Bundles src/main.ts into out. */
 export async function bundleOperator(out: string): Promise<void> {
+  await bundle(join(ROOT, 'src/main.ts'), out);
+}
+
+/** Bundles the CLI (src/cli/entry.ts) into out: `node out ARGS` is `kubectl execsession ARGS`. */
+export async function bundleCli(out: string): Promise<void> {
+  await bundle(join(ROOT, 'src/cli/entry.ts'), out);
+}
+
+async function bundle(entry: string, out: string): Promise<void> {
   await build({
-    entryPoints: [join(ROOT, 'src/main.ts')],
+    entryPoints: [entry],
     outfile: out,
     bundle: true,
     platform: 'node',
@@ -31,8 +40,9 @@ export async function bundleOperator(out: string): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const out = process.argv[2] ?? join(ROOT, 'dist/bundle/main.mjs');
-  bundleOperator(out).then(
-    () => process.stderr.write(`bundle: ${out}\n`),
+  const cli = process.argv[3] ?? join(ROOT, 'dist/bundle/kubectl-execsession.mjs');
+  Promise.all([bundleOperator(out), bundleCli(cli)]).then(
+    () => process.stderr.write(`bundle: ${out} ${cli}\n`),
     (e: unknown) => {
       process.stderr.write(`bundle: ${e instanceof Error ? e.message : String(e)}\n`);
       process.exit(1);

@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CACHE_DIR, CONTAINERD, REPO_ROOT } from '../test/cluster/config.js';
 import { buildArchive, helperImage, importArchive, type BuiltImage, type ImageDef } from '../test/cluster/images.js';
-import { bundleOperator } from './bundle.js';
+import { bundleCli, bundleOperator } from './bundle.js';
 
 const exec = promisify(execFile);
 
@@ -124,6 +124,8 @@ export async function operatorImage(ref = OPERATOR_REF): Promise<ImageDef> {
       const app = join(root, APP_DIR.slice(1));
       mkdirSync(app, { recursive: true });
       await bundleOperator(join(app, 'main.mjs'));
+      // The CLI too, for the Helm chart's test (helm test runs a one-shot session with it).
+      await bundleCli(join(app, 'kubectl-execsession.mjs'));
       cpSync(join(REPO_ROOT, 'crds'), join(app, 'crds'), { recursive: true });
     },
   };

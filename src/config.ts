@@ -6,9 +6,10 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseDuration } from './api/duration.js';
+import { SUBRESOURCES, SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from './api/subresources.js';
 import { CONTAINERD_PATHS } from './exec/helper-client.js';
 import type { WebhookConfig } from './admission/webhook.js';
-import type { AttachConfig } from './apiserver/attach.js';
+import type { ApiConfig } from './apiserver/aggregated.js';
 import { DEFAULT_ATTACH_CONFIG } from './apiserver/attach.js';
 import type { ControllerConfig } from './controller/types.js';
 
@@ -29,8 +30,8 @@ const FLAGS = {
   'webhook-secret': { default: 'execsession-operator', help: 'Secret (in --namespace) holding the stamp-signing key and, without --cert-secret, the certificates the operator issues itself' },
   'cert-secret': { default: '', help: 'Secret (in --namespace) with tls.crt, tls.key and ca.crt that someone else keeps, e.g. cert-manager (config/cert-manager): the webhook and the aggregated API serve it, the operator never writes it (default: the operator issues and renews its own certificates)' },
   'cert-refresh': { default: '1m', help: 'how often --cert-secret is read again, so that a renewal is served and registered without a restart' },
-  'api-listen': { default: '0.0.0.0:8443', help: 'address the aggregated API (subresources.execsession.dev: attach, approve, deny, revoke, extend) listens on (HOST:PORT; port 0 picks one)' },
-  'api-service': { default: '', help: 'Service the APIService v1alpha1.subresources.execsession.dev points at, NAMESPACE/NAME (default: NAMESPACE/execsession-api, port 443)' },
+  'api-listen': { default: '0.0.0.0:8443', help: `address the aggregated API (${SUBRESOURCE_GROUP}: ${SUBRESOURCES.map((s) => s.name).join(', ')}) listens on (HOST:PORT; port 0 picks one)` },
+  'api-service': { default: '', help: `Service the APIService ${SUBRESOURCE_VERSION}.${SUBRESOURCE_GROUP} points at, NAMESPACE/NAME (default: NAMESPACE/execsession-api, port 443)` },
   'public-server': { default: '', help: 'API server URL users reach, for status.attach.url (default: the operator\'s own API server URL)' },
   'attach-limit': { default: '4', help: 'attaches to one session at the same time (per operator replica)' },
   'attach-idle-timeout': { default: '30m', help: 'an attach with no input or output for this long is closed' },
@@ -59,16 +60,6 @@ export interface OperatorConfig {
   leaseName: string;
   leaseDurationMs: number;
   logLevel: string;
-}
-
-/** How the aggregated API listens and is registered. */
-export interface ApiConfig {
-  listenHost: string;
-  listenPort: number;
-  service: { namespace: string; name: string };
-  /** '' means the operator's own API server URL. */
-  publicServer: string;
-  attach: AttachConfig;
 }
 
 /** Thrown for bad flags; the message says which and what is expected. */

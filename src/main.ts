@@ -4,7 +4,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { CertSecretError } from './admission/cert-secret.js';
+import { CertSecretError } from './certs/cert-secret.js';
 import { ClientTrustError } from './admission/client-trust.js';
 import { Webhook } from './admission/webhook.js';
 import { AggregatedApi, apiServiceDnsName } from './apiserver/aggregated.js';

@@ -6,6 +6,10 @@
  *   npm test                 everything
  *   npm test -- --unit       unit tests only (no cluster)
  *   npm test -- FILE...      only these test files (cluster started if any needs it)
+ *
+ * The whole run ends with INSTALLED_SUITES again, against the operator installed
+ * with `kubectl apply -k config/local` from the images `npm run images` builds
+ * (EXECSESSION_E2E_OPERATOR=cluster; set it yourself to run picked files so).
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -30,9 +34,11 @@ function findTests(dir: string): string[] {
 
 const UNIT = [...findTests(join(REPO_ROOT, 'src')), ...findTests(join(REPO_ROOT, 'test/unit'))];
 const CLUSTER = [...findTests(join(REPO_ROOT, 'test/integration')), ...findTests(join(REPO_ROOT, 'test/e2e'))];
+/** Run a second time against the installed operator (the demo's --in-cluster case runs in the first pass). */
+const INSTALLED_SUITES = ['lifecycle', 'attach', 'approval', 'cli'].map((n) => join(REPO_ROOT, `test/e2e/${n}.test.ts`));
 
 /** Runs node's test runner on files; spec output to the terminal, counts from a TAP copy. */
-function runNodeTests(label: string, files: string[], concurrency: number): Promise<Counts> {
+function runNodeTests(label: string, files: string[], concurrency: number, env: NodeJS.ProcessEnv = process.env): Promise<Counts> {
   if (files.length === 0) return Promise.resolve({ pass: 0, fail: 0, skipped: 0 });
   const tapDir = mkdtempSync(join(tmpdir(), 'execsession-tap-'));
   const tap = join(tapDir, 'out.tap');
@@ -40,7 +46,7 @@ function runNodeTests(label: string, files: string[], concurrency: number): Prom
   const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`,
     '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('exit', (code) => {
       const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
       rmSync(tapDir, { recursive: true, force: true });
@@ -74,7 +80,7 @@ function saveLogs(): string | undefined {
 }
 
 /** Runs the cluster suites, on a cluster started here (and stopped again) if none runs. */
-async function runClusterSuites(files: string[], failedBefore: boolean): Promise<Counts> {
+async function runClusterSuites(files: string[], installed: string[], failedBefore: boolean): Promise<Counts> {
   const startedHere = !(await isRunning());
   if (startedHere) process.stdout.write('\n== starting the local cluster (stopped again at the end)\n');
   // On a running cluster up() only rebuilds images whose inputs changed (helper/enter.c).
@@ -83,6 +89,13 @@ async function runClusterSuites(files: string[], failedBefore: boolean): Promise
   try {
     // One file at a time: the suites share one node and its containers.
     counts = await runNodeTests('cluster suites', files, 1);
+    if (installed.length > 0) {
+      // The images once for the whole pass; each suite installs, uses and uninstalls the operator.
+      const images = await runCheck('npm run images', ['--import', 'tsx', join(REPO_ROOT, 'scripts/images.ts'), '--out', join(REPO_ROOT, 'dist/images')]);
+      const env = { ...process.env, EXECSESSION_E2E_OPERATOR: 'cluster', EXECSESSION_E2E_IMAGES: 'built' };
+      const again = images.fail > 0 ? { pass: 0, fail: 0, skipped: 0 } : await runNodeTests('the same suites against the installed operator (EXECSESSION_E2E_OPERATOR=cluster)', installed, 1, env);
+      counts = { pass: counts.pass + images.pass + again.pass, fail: counts.fail + images.fail + again.fail, skipped: counts.skipped + again.skipped };
+    }
   } finally {
     if (startedHere && (failedBefore || counts.fail > 0)) process.stdout.write(`cluster logs kept in ${saveLogs() ?? '(none)'}\n`);
     if (startedHere) await down();
@@ -106,7 +119,8 @@ async function main(argv: string[]): Promise<number> {
     add(await runCheck('lint', ['node_modules/eslint/bin/eslint.js', '.']));
   }
   add(await runNodeTests('unit tests', unit, 2));
-  if (cluster.length > 0) add(await runClusterSuites(cluster, total.fail > 0));
+  const installed = picked.length === 0 && !unitOnly ? INSTALLED_SUITES : [];
+  if (cluster.length > 0) add(await runClusterSuites(cluster, installed, total.fail > 0));
   process.stdout.write(`\n${total.pass} passed, ${total.fail} failed, ${total.skipped} skipped\n`);
   return total.fail > 0 ? 1 : 0;
 }

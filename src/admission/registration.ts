@@ -1,11 +1,13 @@
 /**
  * The webhook configurations the operator keeps registered: how kube-apiserver
  * reaches the webhook (a URL, or a Service in the cluster), with the CA that
- * signed its certificate. Both fail closed: if the webhook cannot be reached, no
- * ExecSession is created or changed.
+ * signed its certificate. The session webhooks fail closed: if the webhook cannot
+ * be reached, no ExecSession is created or changed. The uninstall guard fails
+ * open (src/admission/uninstall-guard.ts).
  */
 import type { V1MutatingWebhookConfiguration, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../api/types.js';
+import { GUARDED_RESOURCES, PART_OF } from './uninstall-guard.js';
 
 export const WEBHOOK_CONFIGURATION_NAME = 'execsession.dev';
 
@@ -29,7 +31,17 @@ export function webhookConfigurations(e: WebhookEndpoint, caPem: string): { muta
     } as V1MutatingWebhookConfiguration,
     validating: {
       apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata,
-      webhooks: [{ name: `validate.${GROUP}`, clientConfig: clientConfig(e, '/validate', caBundle), rules: [rule(['CREATE', 'UPDATE'])], ...common }],
+      webhooks: [
+        { name: `validate.${GROUP}`, clientConfig: clientConfig(e, '/validate', caBundle), rules: [rule(['CREATE', 'UPDATE'])], ...common },
+        // The uninstall guard (src/admission/uninstall-guard.ts): only the install's own objects, and
+        // it fails open, so that an operator that is down never blocks its own removal.
+        {
+          name: `uninstall.${GROUP}`, clientConfig: clientConfig(e, '/uninstall', caBundle),
+          rules: GUARDED_RESOURCES.map((g) => ({ ...g, apiVersions: ['*'], operations: ['DELETE'], scope: '*' })),
+          objectSelector: { matchLabels: { [PART_OF.key]: PART_OF.value } },
+          ...common, failurePolicy: 'Ignore', timeoutSeconds: 5,
+        },
+      ],
     } as V1ValidatingWebhookConfiguration,
   };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mutate, validate, type AdmissionRequest } from './review.js';
-import { verifyStamp } from './stamp.js';
+import { verifyStamp } from '../signing/stamp.js';
 
 const KEY = Buffer.from('k'.repeat(32));
 const NOW = new Date('2026-11-22T10:00:00Z');

@@ -4,8 +4,8 @@
  * formats on CREATE and immutability on UPDATE. The HTTPS server only decodes,
  * calls these, and encodes.
  */
-import type { ExecSessionSpec } from '../api/types.js';
-import { makeStamp, type Requester } from './stamp.js';
+import type { ExecSessionSpec, Person } from '../api/types.js';
+import { makeStamp } from '../signing/stamp.js';
 import { validateCreate, validateUpdate } from './validate.js';
 
 /** The parts of an AdmissionReview request we read. */
@@ -14,6 +14,8 @@ export interface AdmissionRequest {
   operation: 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
   namespace?: string;
   name?: string;
+  /** What is admitted (group, version, plural). */
+  resource?: { group: string; version: string; resource: string };
   userInfo: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
   object?: { metadata?: { name?: string; generateName?: string; namespace?: string }; spec?: ExecSessionSpec };
   oldObject?: { spec?: ExecSessionSpec };
@@ -35,7 +37,7 @@ function deny(uid: string, message: string, code = 422): AdmissionResponse {
 }
 
 /** The authenticated requester, from the review's userInfo (never from the object). */
-export function requesterOf(req: AdmissionRequest): Requester {
+export function requesterOf(req: AdmissionRequest): Person {
   return {
     username: req.userInfo.username ?? '',
     ...(req.userInfo.uid ? { uid: req.userInfo.uid } : {}),

@@ -9,12 +9,12 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Logger } from '../controller/types.js';
+import type { Logger } from '../log/logger.js';
 import { RequestAborted, readBoundedBody } from '../http/body.js';
 import { clientCertProblem } from '../http/client-cert.js';
 import { pathOf } from '../http/request-target.js';
 import { guardRequests, guardServer, sendJson, statusBody } from '../http/respond.js';
-import type { WebhookCerts } from './certs.js';
+import type { ServingCerts } from '../certs/certs.js';
 import type { WebhookClientTrust } from './client-trust.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
 
@@ -50,12 +50,12 @@ async function readReview(req: IncomingMessage): Promise<{ apiVersion?: string; 
 /** The running webhook server. */
 export class WebhookServer {
   private server: Server | undefined;
-  private certs: WebhookCerts | undefined;
+  private certs: ServingCerts | undefined;
 
   constructor(private readonly handlers: Handlers, private trust: WebhookClientTrust, private readonly log: Logger) {}
 
   /** Listens on host:port (port 0 picks one); resolves with the port. */
-  async listen(host: string, port: number, certs: WebhookCerts): Promise<number> {
+  async listen(host: string, port: number, certs: ServingCerts): Promise<number> {
     this.certs = certs;
     // A client certificate is asked for but not required at the handshake: health checks come without one.
     const server = createServer({ ...this.context(), requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, guardRequests((req, res) => this.handle(req, res), this.log));
@@ -73,7 +73,7 @@ export class WebhookServer {
   }
 
   /** Serves renewed certificates from now on. */
-  updateCertificates(certs: WebhookCerts): void {
+  updateCertificates(certs: ServingCerts): void {
     this.certs = certs;
     this.server?.setSecureContext(this.context());
   }

@@ -7,7 +7,7 @@
 import { commandTooLarge } from '../api/command-limits.js';
 import { parseDuration } from '../api/duration.js';
 import type { ExecSessionSpec } from '../api/types.js';
-import { UserSpecError, parseUserSpec } from '../exec/user-spec.js';
+import { UserSpecError, parseUserSpec } from '../api/user-spec.js';
 import { canonicalJson } from '../signing/hmac.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

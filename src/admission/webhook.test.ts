@@ -5,7 +5,7 @@ import { connect } from 'node:tls';
 import type { V1MutatingWebhookConfiguration, V1Secret } from '@kubernetes/client-node';
 import { testCa, type TestCa } from '../../test/support/test-pki.js';
 import type { Kube } from '../k8s/kube.js';
-import { issueWebhookCerts, type WebhookCerts } from './certs.js';
+import { issueServingCerts, type ServingCerts } from '../certs/certs.js';
 import { Webhook, certNames, dialedNames } from './webhook.js';
 
 const SERVICE = { service: { namespace: 'execsession-system', name: 'execsession-webhook', port: 443 } };
@@ -48,7 +48,7 @@ describe('the webhook with --cert-secret', () => {
     } as unknown as Kube;
   }
 
-  const tlsSecret = (c: WebhookCerts): V1Secret => ({
+  const tlsSecret = (c: ServingCerts): V1Secret => ({
     metadata: { name: 'execsession-serving' },
     data: { 'tls.crt': Buffer.from(c.cert).toString('base64'), 'tls.key': Buffer.from(c.key).toString('base64'), 'ca.crt': Buffer.from(c.ca).toString('base64') },
   });
@@ -66,7 +66,7 @@ describe('the webhook with --cert-secret', () => {
 
   it('serves and registers a renewal at the next refresh, and re-registers nothing unchanged', async (t) => {
     const req = { dnsNames: [], ips: ['127.0.0.1'], now: new Date(), validDays: 30 };
-    const [first, second] = [await issueWebhookCerts(req), await issueWebhookCerts(req)];
+    const [first, second] = [await issueServingCerts(req), await issueServingCerts(req)];
     const secrets = new Map([['execsession-serving', tlsSecret(first)]]);
     const registered: string[] = [];
     let port = 0;

@@ -1,23 +1,24 @@
 /**
  * Runs the admission webhook inside the operator: loads its certificates and the
- * stamp key (src/admission/cert-source.ts) and whom to answer (kube-apiserver,
+ * stamp key (src/certs/cert-source.ts) and whom to answer (kube-apiserver,
  * by its client certificate: src/admission/client-trust.ts), serves reviews over
  * HTTPS, keeps both webhook configurations registered with the current CA, and
  * serves renewed certificates (its own, or those in --cert-secret) without a restart.
  */
 import { isIP } from 'node:net';
-import type { Logger } from '../controller/types.js';
+import type { Logger } from '../log/logger.js';
 import type { Kube } from '../k8s/kube.js';
-import type { CertRequest } from './certs.js';
+import type { CertRequest } from '../certs/certs.js';
 import { webhookConfigurations, type WebhookEndpoint } from './registration.js';
 import { Authorizer, describeAllowed } from '../authz/authorizer.js';
 import { protectedTarget } from '../authz/protected-target.js';
 import { mutate, requesterOf, validate, type AdmissionRequest, type AdmissionResponse } from './review.js';
-import { sameCerts } from './cert-secret.js';
-import { certsFromSecret, selfManagedCerts, type CertSource, type DialedNames } from './cert-source.js';
+import { sameCerts } from '../certs/cert-secret.js';
+import { certsFromSecret, selfManagedCerts, type CertSource, type DialedNames } from '../certs/cert-source.js';
 import { loadWebhookClientTrust, type WebhookClientConfig } from './client-trust.js';
-import type { OperatorSecrets } from './secret.js';
+import type { OperatorSecrets } from '../certs/secret.js';
 import { WebhookServer } from './server.js';
+import { guardUninstall } from './uninstall-guard.js';
 
 /** Webhook settings (flags in src/config.ts). */
 export interface WebhookConfig {
@@ -92,7 +93,7 @@ export class Webhook {
   /** Serves and registers; resolves once kube-apiserver can call us. */
   async start(): Promise<void> {
     const trust = await loadWebhookClientTrust(this.kube, this.cfg.client);
-    const server = new WebhookServer({ '/mutate': (r) => mutate(r, this.stampKey, new Date()), '/validate': (r) => this.admit(r) }, trust, this.log);
+    const server = new WebhookServer({ '/mutate': (r) => mutate(r, this.stampKey, new Date()), '/validate': (r) => this.admit(r), '/uninstall': (r) => this.guard(r) }, trust, this.log);
     // Certificate names never include the port, so certificates can be loaded before listening.
     const provisional = this.endpoint(this.cfg.listenPort);
     this.secrets = await this.source.load(this.certRequest(provisional));
@@ -136,6 +137,21 @@ export class Webhook {
     // An approval policy admits the session; the controller holds it in WaitingForApproval.
     const approve = d.approvalsRequired > 0 ? `; approve with: kubectl execsession approve ${r.object.metadata?.name ?? r.name ?? 'NAME'} -n ${r.namespace ?? 'NAMESPACE'}` : '';
     return { uid: r.uid, allowed: true, warnings: [`${describeAllowed(d, requester)}${later}${approve}`] };
+  }
+
+  /** The uninstall guard; when the sessions cannot be listed it refuses (the operator runs, so it may be protecting some). */
+  private async guard(r: AdmissionRequest): Promise<AdmissionResponse> {
+    let sessions;
+    try {
+      sessions = await this.kube.listSessions();
+    } catch (err) {
+      const message = `UninstallGuard: execsession could not list the sessions to check that none is live (${err instanceof Error ? err.message : String(err)}); ` +
+        'try again, or stop the operator first (kubectl scale deployment/execsession-operator --replicas=0) to remove it regardless';
+      return { uid: r.uid, allowed: false, status: { code: 503, reason: 'ServiceUnavailable', message } };
+    }
+    const answer = guardUninstall(r, sessions);
+    if (!answer.allowed) this.log.info({ user: r.userInfo.username, resource: r.resource?.resource, name: r.name, namespace: r.namespace }, 'uninstall refused while sessions live');
+    return answer;
   }
 
   async stop(): Promise<void> {

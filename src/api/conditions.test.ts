@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConditionType, Reason, getCondition, kubeTime, setCondition } from './conditions.js';
+import { ConditionType, Reason, getCondition, kubeTime, setCondition, type ReasonName } from './conditions.js';
 import type { Condition } from './types.js';
 
 const t0 = new Date('2025-01-01T00:00:00.123Z');
 const t1 = new Date('2025-01-01T00:05:00.000Z');
 
-const ready = (status: Condition['status'], reason: string, message = '') => ({
+const ready = (status: Condition['status'], reason: ReasonName, message = '') => ({
   type: ConditionType.Ready,
   status,
   reason,
@@ -52,9 +52,9 @@ describe('setCondition', () => {
   });
 
   it('replaces by type in place and leaves other types alone', () => {
-    let list = setCondition([], { type: ConditionType.Authorized, status: 'True', reason: 'Allowed', message: '' }, 1, t0);
+    let list = setCondition([], { type: ConditionType.Authorized, status: 'True', reason: Reason.Allowed, message: '' }, 1, t0);
     list = setCondition(list, ready('False', Reason.HelperStarting), 1, t0);
-    list = setCondition(list, { type: ConditionType.Expired, status: 'False', reason: 'Active', message: '' }, 1, t0);
+    list = setCondition(list, { type: ConditionType.Expired, status: 'False', reason: Reason.TtlNotElapsed, message: '' }, 1, t0);
     const updated = setCondition(list, ready('True', Reason.SessionReady), 3, t1);
     assert.deepEqual(updated.map((c) => c.type), ['Authorized', 'Ready', 'Expired']);
     assert.deepEqual(updated[0], list[0]);
@@ -85,5 +85,11 @@ describe('reasons', () => {
       assert.equal(key, value);
       assert.match(value, /^[A-Z][A-Za-z0-9]*$/);
     }
+  });
+
+  it('are typed: a reason that is not one of them does not compile', () => {
+    // @ts-expect-error 'Active' is no Reason; tsc (npm run typecheck) fails if this line compiles.
+    const update: Parameters<typeof setCondition>[1] = { type: ConditionType.Ready, status: 'False', reason: 'Active', message: '' };
+    assert.equal(update.reason, 'Active');
   });
 });

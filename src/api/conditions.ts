@@ -1,24 +1,68 @@
 // Condition types, reasons and the one helper that writes them. Reasons are
-// constants so that tests, policy and docs can refer to them without typos.
+// typed: a condition whose reason is not one of these does not compile. Which
+// conditions hold in which phase is decided in src/controller/conditions.ts.
 import type { Condition, ConditionStatus } from './types.js';
 
 /** Condition types an ExecSession reports, one entry each in status.conditions. */
 export const ConditionType = {
-  /** RBAC and policy allow the session (False: denied or awaiting approval). */
+  /** RBAC and policy allow the session (False: denied or awaiting approval; Unknown: not decided yet). */
   Authorized: 'Authorized',
-  /** The helper pod that enters the container is running. */
+  /** The helper pod that enters the container is running (False before it starts and once it is gone). */
   HelperReady: 'HelperReady',
   /** The session can be attached to. */
   Ready: 'Ready',
-  /** The ttl has elapsed. */
+  /** The ttl has elapsed (or the approvals did not come in time). */
   Expired: 'Expired',
 } as const;
 
-/** One of the {@link ConditionType} values. */
-export type ConditionTypeName = (typeof ConditionType)[keyof typeof ConditionType];
+/** The condition of an ExecPolicy or ClusterExecPolicy (src/controller/policy-status.ts). */
+export const PolicyConditionType = {
+  /** validatePolicy found no problem; an invalid policy allows nothing. */
+  Valid: 'Valid',
+} as const;
 
-/** CamelCase reasons for condition transitions. */
+/** One of the {@link ConditionType} or {@link PolicyConditionType} values. */
+export type ConditionTypeName =
+  | (typeof ConditionType)[keyof typeof ConditionType]
+  | (typeof PolicyConditionType)[keyof typeof PolicyConditionType];
+
+/** CamelCase reasons of policy denials (src/policy/checks.ts); also condition reasons. */
+export const PolicyReason = {
+  NoPolicy: 'NoPolicy',
+  CreatorNotTrusted: 'CreatorNotTrusted',
+  InvalidUserSpec: 'InvalidUserSpec',
+  RootUserDenied: 'RootUserDenied',
+  RootGroupDenied: 'RootGroupDenied',
+  UserDenied: 'UserDenied',
+  UserNotAllowed: 'UserNotAllowed',
+  GroupDenied: 'GroupDenied',
+  GroupNotAllowed: 'GroupNotAllowed',
+  TtlTooLong: 'TtlTooLong',
+  InteractiveNotAllowed: 'InteractiveNotAllowed',
+  CommandNotAllowed: 'CommandNotAllowed',
+} as const;
+
+/** One of the {@link PolicyReason} values. */
+export type PolicyReasonName = (typeof PolicyReason)[keyof typeof PolicyReason];
+
+/** Reasons of a policy's Valid condition. */
+export const PolicyConditionReason = {
+  Valid: 'Valid',
+  Invalid: 'Invalid',
+} as const;
+
+/** CamelCase reasons for condition transitions: every reason a condition the operator writes may carry. */
 export const Reason = {
+  ...PolicyReason,
+  ...PolicyConditionReason,
+  /** RBAC refused: the subject may not create pods/exec on the target. */
+  RbacDenied: 'RbacDenied',
+  /** RBAC and a policy allow the session, without approvals. */
+  Allowed: 'Allowed',
+  /** Not decided yet, or never: the session ended before it was authorized. */
+  NotDecided: 'NotDecided',
+  /** spec.user or spec.ttl cannot be read (the webhook refuses these; a session admitted without it may carry them). */
+  InvalidSpec: 'InvalidSpec',
   PodNotFound: 'PodNotFound',
   ContainerNotFound: 'ContainerNotFound',
   PodNotRunning: 'PodNotRunning',
@@ -28,9 +72,23 @@ export const Reason = {
   HelperUnschedulable: 'HelperUnschedulable',
   RuntimeNotFound: 'RuntimeNotFound',
   HelperStarting: 'HelperStarting',
+  /** No helper pod yet: the session has not started. */
+  HelperNotStarted: 'HelperNotStarted',
+  /** The helper pod runs on the target's node. */
+  HelperRunning: 'HelperRunning',
+  /** The helper pod was deleted or evicted while the session was live. */
+  HelperGone: 'HelperGone',
+  /** The session ended: its helper pod is removed. */
+  SessionEnded: 'SessionEnded',
   SessionReady: 'SessionReady',
+  /** A non-interactive command runs: the session is not attachable. */
+  CommandRunning: 'CommandRunning',
   TtlElapsed: 'TtlElapsed',
+  /** The session has not expired (not started, live, or ended otherwise). */
+  TtlNotElapsed: 'TtlNotElapsed',
   Deleted: 'Deleted',
+  /** The target container was restarted or deleted: the session's processes went with it. */
+  TargetGone: 'TargetGone',
   CommandSucceeded: 'CommandSucceeded',
   CommandFailed: 'CommandFailed',
   /** The session has no requester stamp from the admission webhook. */
@@ -64,9 +122,9 @@ export type ReasonName = (typeof Reason)[keyof typeof Reason];
 
 /** The caller-supplied part of a condition; times and generation are filled in. */
 export interface ConditionUpdate {
-  type: string;
+  type: ConditionTypeName;
   status: ConditionStatus;
-  reason: string;
+  reason: ReasonName;
   message: string;
 }
 

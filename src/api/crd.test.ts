@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Reason } from './conditions.js';
 import { DURATION_PATTERN } from './duration.js';
 import { KNOWN_KEYS, loadCrd } from '../../test/support/crd-schema.js';
-import { MAX_NAME_LENGTH, UserSpecError, parseUserSpec } from '../exec/user-spec.js';
+import { MAX_NAME_LENGTH, UserSpecError, parseUserSpec } from './user-spec.js';
 import { API_VERSION, APPROVAL_DECISIONS, BACKENDS, GROUP, KIND, PHASES, PLURAL, type ApprovalRecord, type ExecSessionStatus, type OnBehalfOf } from './types.js';
 
 /** `k` names every key of T, no more (satisfies) and no fewer (the conditional type); checked by tsc. */

@@ -88,7 +88,7 @@ export interface ExecSessionSpec {
   ttl?: string;
   /** Why access is needed, kept for the record. */
   reason?: string;
-  /** Who created the session, stamped and signed by the admission webhook (src/admission/stamp.ts). */
+  /** Who created the session, stamped and signed by the admission webhook (src/signing/stamp.ts). */
   requester?: {
     username: string;
     uid?: string;
@@ -103,6 +103,20 @@ export interface ExecSessionSpec {
    * approvals and attach. Covered by the stamp's signature; immutable.
    */
   onBehalfOf?: OnBehalfOf;
+}
+
+/**
+ * A person as the API server authenticated them (authentication.k8s.io
+ * UserInfo): who created a session, whom it is for, who calls the aggregated
+ * API, whom RBAC and policies are asked about. Read from the wire (spec.requester,
+ * spec.onBehalfOf, an admission review, the front proxy's headers) in one place
+ * each; everything after that passes a Person.
+ */
+export interface Person {
+  username: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
 }
 
 /** The subject a delegated session is for (spec.onBehalfOf). */
@@ -133,19 +147,28 @@ export interface ApprovalRecord {
   signature: string;
 }
 
-/** The identity a session runs as, resolved inside the container. */
-export interface ResolvedUser {
+/**
+ * Whom a session runs as inside the container: spec.user resolved against the
+ * container's /etc/passwd and /etc/group (src/exec/resolve-user.ts), as
+ * `docker exec -u` would. The controller writes it to status.user (sealed), and
+ * policy, the backends and attach read that one shape.
+ */
+export interface ContainerUser {
   uid: number;
+  /** Primary gid. */
   gid: number;
-  /** Supplementary group IDs. */
-  groups?: number[];
+  /** additionalGids for the OCI process spec: primary gid plus supplementary gids, sorted, unique. */
+  groups: number[];
+  /** Name of the passwd entry used, absent for a uid without an entry. */
   name?: string;
-  home?: string;
+  /** Home directory ("/" when the uid has no passwd entry or an empty home field). */
+  home: string;
+  /** Login shell from passwd, absent when there is none. */
   shell?: string;
   /** uid is 0. */
-  root?: boolean;
-  /** gid or a supplementary group is 0. */
-  rootGroup?: boolean;
+  root: boolean;
+  /** gid 0 is the primary or a supplementary group. */
+  rootGroup: boolean;
 }
 
 /** The helper pod that enters the container on the target node. */
@@ -182,7 +205,7 @@ export interface ExecSessionStatus {
   /** Container runtime, e.g. `containerd`. */
   runtime?: string;
   backend?: Backend;
-  user?: ResolvedUser;
+  user?: ContainerUser;
   helperPod?: HelperPodRef;
   attach?: AttachInfo;
   /** Set by the `revoke` subresource; the controller then ends the session Terminated/Revoked. */

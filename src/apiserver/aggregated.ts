@@ -5,21 +5,30 @@
  * CA, and re-reads the requestheader CA periodically so a rotation is picked up.
  */
 import type { V1APIService } from '@kubernetes/client-node';
-import type { WebhookCerts } from '../admission/certs.js';
-import type { ApiConfig } from '../config.js';
-import type { Logger } from '../controller/types.js';
+import type { ServingCerts } from '../certs/certs.js';
+import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from '../api/subresources.js';
+import type { Logger } from '../log/logger.js';
 import { HelperClient, type RuntimePaths } from '../exec/helper-client.js';
 import type { Kube } from '../k8s/kube.js';
 import { loadRequestHeaderConfig } from '../k8s/request-header.js';
 import { Authorizer } from '../authz/authorizer.js';
 import { approve, deny } from './approve.js';
-import { Attacher } from './attach.js';
-import { failureStatus } from './channels.js';
+import { Attacher, type AttachConfig } from './attach.js';
+import { failureStatus } from '../api/channels.js';
 import { Extender, revoke } from './lifetime.js';
 import { ApiServer } from './server.js';
-import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from './types.js';
 
 const RECHECK_MS = 10 * 60 * 1000;
+
+/** How the aggregated API listens and is registered (src/config.ts reads it from flags). */
+export interface ApiConfig {
+  listenHost: string;
+  listenPort: number;
+  service: { namespace: string; name: string };
+  /** '' means the operator's own API server URL. */
+  publicServer: string;
+  attach: AttachConfig;
+}
 
 /** The DNS name kube-apiserver verifies the serving certificate against. */
 export function apiServiceDnsName(cfg: ApiConfig): string {
@@ -43,12 +52,12 @@ export function apiService(cfg: ApiConfig, ca: string): V1APIService {
 export class AggregatedApi {
   private server: ApiServer | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private certs: WebhookCerts | undefined;
+  private certs: ServingCerts | undefined;
 
   constructor(private readonly kube: Kube, private readonly cfg: ApiConfig, private readonly runtimePaths: RuntimePaths, private readonly log: Logger) {}
 
   /** Serves and registers; resolves with the port. */
-  async start(certs: WebhookCerts, stampKey: () => Buffer): Promise<number> {
+  async start(certs: ServingCerts, stampKey: () => Buffer): Promise<number> {
     const requestHeader = await loadRequestHeaderConfig(this.kube);
     const helpers = new HelperClient(this.kube, this.runtimePaths);
     const attacher = new Attacher(this.kube, helpers, this.cfg.attach, this.log, { sealKey: stampKey });
@@ -74,7 +83,7 @@ export class AggregatedApi {
   }
 
   /** New certificates from the webhook's renewal. */
-  updateCertificates(certs: WebhookCerts): void {
+  updateCertificates(certs: ServingCerts): void {
     this.certs = certs;
     this.server?.update(certs);
     void this.kube.applyApiService(apiService(this.cfg, certs.ca)).catch((e: unknown) => this.log.warn({ err: String(e) }, 'could not update the APIService'));

@@ -5,7 +5,8 @@ import type { ExecSession, Phase } from '../api/types.js';
 import { verifyApproval } from '../approval/approvals.js';
 import type { PolicyEntry } from '../policy/types.js';
 import { approve, deny } from './approve.js';
-import { ApiError, type ActionContext, type Caller } from './types.js';
+import type { Person } from '../api/types.js';
+import { ApiError, type ActionContext } from './types.js';
 
 const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
 const NS = 'shop';
@@ -39,7 +40,7 @@ function setup(phase: Phase = 'WaitingForApproval'): FakeCluster {
   return c;
 }
 
-const ctx = (c: FakeCluster, caller: Caller, body: Record<string, unknown> = {}, name = 'dbg', now = NOW): ActionContext =>
+const ctx = (c: FakeCluster, caller: Person, body: Record<string, unknown> = {}, name = 'dbg', now = NOW): ActionContext =>
   ({ kube: c.kube(), caller, namespace: NS, name, body, stampKey: KEY, now });
 
 async function refused(p: Promise<ExecSession>): Promise<{ code: number; reason: string; message: string }> {

@@ -21,7 +21,7 @@ const UNSEALED: ExecSession = {
   spec: { podName: 'db', user: 'alice', requester: { username: 'alice', groups: ['developers'], stampedAt: '2026-11-22T09:59:00Z', signature: 's' } },
   status: {
     phase: 'Ready', expiresAt: '2099-01-01T00:00:00Z', backend: 'nsenter', containerID: '0123456789abcdef', helperPod: { namespace: 'execsession-system', name: 'h' },
-    user: { uid: 1000, gid: 1000, groups: [1000], name: 'alice', home: '/home/alice', shell: '/bin/sh' },
+    user: { uid: 1000, gid: 1000, groups: [1000], name: 'alice', home: '/home/alice', shell: '/bin/sh', root: false, rootGroup: false },
   },
 };
 

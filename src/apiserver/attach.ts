@@ -10,16 +10,15 @@
 import type WebSocket from 'ws';
 import { commandTooLarge } from '../api/command-limits.js';
 import { sessionSubject } from '../api/subject.js';
-import { isTerminalPhase, type ExecSession } from '../api/types.js';
-import type { Logger } from '../controller/types.js';
+import { isTerminalPhase, type ContainerUser, type ExecSession, type Person } from '../api/types.js';
+import type { Logger } from '../log/logger.js';
 import { jobFor, type BackendName } from '../exec/backend.js';
 import type { HelperClient, HelperRef } from '../exec/helper-client.js';
-import type { ResolvedUser } from '../exec/resolve-user.js';
 import { expiresAtMs, hasExpired } from '../lifetime/lifetime.js';
 import { apiMessage, type Kube } from '../k8s/kube.js';
 import { sealProblem } from '../signing/seal.js';
-import { Channel, exitCodeOf, exitStatus, failureStatus, frame, parseResize, parseStatus, PROTOCOL_V5, type ExecStatus } from './channels.js';
-import { ApiError, type Caller } from './types.js';
+import { Channel, exitCodeOf, exitStatus, failureStatus, frame, parseResize, parseStatus, PROTOCOL_V5, type ExecStatus } from '../api/channels.js';
+import { ApiError } from './types.js';
 
 /** Attach settings (flags in src/config.ts). */
 export interface AttachConfig {
@@ -41,7 +40,7 @@ export interface AttachPlan {
   namespace: string;
   name: string;
   uid: string;
-  caller: Caller;
+  caller: Person;
   helper: HelperRef;
   /** The session as read when the attach was accepted (for Events about it). */
   session: ExecSession;
@@ -101,7 +100,7 @@ export function notAttachable(s: ExecSession, now: Date): ApiError | undefined {
 }
 
 /** What an attach runs: the session's command, else the requested one, else the user's shell. */
-function processOf(s: ExecSession, key: string, query: URLSearchParams): { command: string[]; tty: boolean; stdin: boolean; user: ResolvedUser } {
+function processOf(s: ExecSession, key: string, query: URLSearchParams): { command: string[]; tty: boolean; stdin: boolean; user: ContainerUser } {
   const requested = query.getAll('command');
   const tooLarge = commandTooLarge(requested, 'command');
   if (tooLarge) throw new ApiError(400, 'CommandTooLarge', tooLarge);
@@ -115,7 +114,7 @@ function processOf(s: ExecSession, key: string, query: URLSearchParams): { comma
 }
 
 /** The resolved user as status records it, in the shape the backends take. */
-function userOf(s: ExecSession): ResolvedUser {
+function userOf(s: ExecSession): ContainerUser {
   const u = s.status?.user;
   if (!u) throw new ApiError(500, 'InternalError', 'the session is Ready but its resolved user is missing from status');
   return { uid: u.uid, gid: u.gid, groups: u.groups ?? [u.gid], name: u.name, home: u.home ?? '/', shell: u.shell, root: u.root ?? u.uid === 0, rootGroup: u.rootGroup ?? false };
@@ -124,6 +123,8 @@ function userOf(s: ExecSession): ResolvedUser {
 /** One live attach: a client socket relayed to a helper exec. */
 class Attachment {
   private finished = false;
+  /** The process's status arrived (finish follows, perhaps after asking why the session ended). */
+  private statusSeen = false;
   private lastActivity = Date.now();
   private alive = true;
   private lastPing = Date.now();
@@ -220,7 +221,15 @@ class Attachment {
       const status = parseStatus(data.subarray(1));
       const code = status ? exitCodeOf(status) : undefined;
       this.exitCode = code;
-      this.finish(code !== undefined ? exitStatus(code) : failureStatus('InternalError', `the process could not run: ${status?.message ?? 'unknown error'}`));
+      this.statusSeen = true;
+      const result = code !== undefined ? exitStatus(code) : failureStatus('InternalError', `the process could not run: ${status?.message ?? 'unknown error'}`);
+      if (code === 0) {
+        this.finish(result);
+        return;
+      }
+      // A process killed because its session ended says why (revoked, expired), not its signal's exit
+      // code: with two replicas, the one that ended the session may not be the one relaying this attach.
+      void this.owner.whyEnded(this.plan).catch(() => undefined).then((ended) => this.finish(ended ?? result, ended?.message));
     }
   }
 
@@ -234,7 +243,7 @@ class Attachment {
   }
 
   private async upstreamClosed(): Promise<void> {
-    if (this.finished) return;
+    if (this.finished || this.statusSeen) return;
     // No status: the process was killed from outside (expiry, revocation, the session ended).
     const ended = await this.owner.whyEnded(this.plan).catch(() => undefined);
     this.finish(ended ?? failureStatus('InternalError', 'the connection to the session\'s process closed without an exit status'), ended?.message);
@@ -330,7 +339,7 @@ export class Attacher {
   }
 
   /** Checks the caller and the session and works out what to run; throws ApiError. */
-  async prepare(caller: Caller, namespace: string, name: string, query: URLSearchParams): Promise<AttachPlan> {
+  async prepare(caller: Person, namespace: string, name: string, query: URLSearchParams): Promise<AttachPlan> {
     const s = await this.kube.getSession(namespace, name);
     if (!s) throw new ApiError(404, 'NotFound', `execsession ${namespace}/${name} not found; list yours with: kubectl execsession list -n ${namespace}`);
     const subject = sessionSubject(s.spec);
@@ -368,7 +377,7 @@ export class Attacher {
   }
 
   /** What the attach runs, and the helper argv that runs it, for a session the caller may attach to. */
-  private async plan(s: ExecSession, caller: Caller, key: string, query: URLSearchParams): Promise<Omit<AttachPlan, 'release'>> {
+  private async plan(s: ExecSession, caller: Person, key: string, query: URLSearchParams): Promise<Omit<AttachPlan, 'release'>> {
     const { namespace = '', name = '' } = s.metadata;
     const { command, tty, stdin, user } = processOf(s, key, query);
     const st = s.status ?? {};
@@ -454,7 +463,12 @@ export class Attacher {
   /** Stops every attach (operator shutdown). */
   close(): void {
     if (this.poller) clearInterval(this.poller);
-    for (const key of [...this.live.keys()]) this.endSession(key, failureStatus('ServiceUnavailable', 'the execsession operator is restarting; attach again', 503), 'the operator is restarting; attach again');
+    for (const [key, set] of [...this.live]) {
+      const plan = [...set][0]?.plan;
+      const again = plan ? `attach again with: kubectl execsession attach ${plan.name} -n ${plan.namespace}` : 'attach again';
+      // The session itself lives on (another replica serves it); only this connection is cut.
+      this.endSession(key, failureStatus('ServiceUnavailable', `the execsession operator is restarting and cut this attach; the session is still live: ${again}`, 503), `the operator is restarting; ${again}`);
+    }
   }
 
   private ensurePolling(): void {

@@ -10,7 +10,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { clientCertProblem, clientName } from '../http/client-cert.js';
 import type { RequestHeaderConfig } from '../k8s/request-header.js';
-import { ApiError, type Caller } from './types.js';
+import type { Person } from '../api/types.js';
+import { ApiError } from './types.js';
 
 /** Why a connection is not the front proxy, or undefined when it is. */
 export function frontProxyProblem(socket: TLSSocket, cfg: RequestHeaderConfig): string | undefined {
@@ -50,7 +51,7 @@ export function extraKey(encoded: string): string {
  * The caller forwarded by the front proxy; undefined when no username header is
  * set. Throws ApiError(400) for an extra header whose key is malformed.
  */
-export function callerFrom(headers: IncomingHttpHeaders, distinct: NodeJS.Dict<string[]>, cfg: RequestHeaderConfig): Caller | undefined {
+export function callerFrom(headers: IncomingHttpHeaders, distinct: NodeJS.Dict<string[]>, cfg: RequestHeaderConfig): Person | undefined {
   const username = cfg.usernameHeaders.map((h) => values(headers, distinct, h)[0]).find((u) => u);
   if (!username) return undefined;
   const groups = cfg.groupHeaders.flatMap((h) => values(headers, distinct, h));

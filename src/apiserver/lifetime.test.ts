@@ -36,7 +36,7 @@ function setup(max = '168h', recorded: Partial<ExecSession['status']> = {}): { c
     apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession',
     metadata: { name: 'dbg', namespace: NS, uid: 'u1' },
     spec: { podName: 'db', user: 'alice', ttl: '50m1s', requester: { username: 'alice', groups: ['developers'], stampedAt: '2026-11-22T10:00:00Z', signature: 'x' } },
-    status: { phase: 'Ready', startedAt: '2026-11-22T10:00:00Z', expiresAt: '2026-11-22T10:50:01Z', helperPod: { namespace: 'execsession-system', name: 'h' }, user: { uid: 1000, gid: 1000, groups: [1000], name: 'alice' }, ...recorded },
+    status: { phase: 'Ready', startedAt: '2026-11-22T10:00:00Z', expiresAt: '2026-11-22T10:50:01Z', helperPod: { namespace: 'execsession-system', name: 'h' }, user: { uid: 1000, gid: 1000, groups: [1000], name: 'alice', home: '/home/alice', root: false, rootGroup: false }, ...recorded },
   };
   // The operator sealed this status when it started the session (finding 5).
   session.status = { ...session.status, seal: sealOf(KEY, session, session.status ?? {}) };

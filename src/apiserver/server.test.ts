@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { testCa, testLeaf, type TestPair } from '../../test/support/test-pki.js';
 import { httpText, rawExchange, upgradeText, type RawTarget } from '../../test/support/raw-tls.js';
+import { SUBRESOURCE_BASE } from '../api/subresources.js';
 import type { Attacher } from './attach.js';
 import { ApiServer } from './server.js';
-import { ApiError, SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from './types.js';
+import { ApiError } from './types.js';
 
-const BASE = `/apis/${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}`;
+const BASE = SUBRESOURCE_BASE;
 const ATTACH = `${BASE}/namespaces/shop/execsessions/dbg/attach`;
 const REVOKE = `${BASE}/namespaces/shop/execsessions/dbg/revoke`;
 /** Errors the server logged: a malformed request is the client's problem, never one of these. */

@@ -11,49 +11,38 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
-import type { Logger } from '../controller/types.js';
+import type { Logger } from '../log/logger.js';
 import { RequestAborted, readBoundedBody } from '../http/body.js';
 import { pathOf, splitTarget } from '../http/request-target.js';
 import { guardRequests, guardServer, guardUpgrades, refuseUpgrade, sendJson, statusBody } from '../http/respond.js';
-import type { WebhookCerts } from '../admission/certs.js';
+import type { ServingCerts } from '../certs/certs.js';
+import {
+  SUBRESOURCES, SUBRESOURCE_BASE, SUBRESOURCE_GROUP, SUBRESOURCE_GROUP_VERSION, SUBRESOURCE_VERSION, parseSubresourcePath, type SubresourceTarget,
+} from '../api/subresources.js';
+import { KIND, PLURAL, type Person } from '../api/types.js';
 import type { Attacher } from './attach.js';
-import { chooseProtocol, PROTOCOLS } from './channels.js';
+import { chooseProtocol, PROTOCOLS } from '../api/channels.js';
 import type { RequestHeaderConfig } from '../k8s/request-header.js';
 import { callerFrom, frontProxyProblem } from './front-proxy.js';
-import { ApiError, SUBRESOURCE_GROUP, SUBRESOURCE_VERSION, type Action, type ActionContext, type Caller } from './types.js';
+import { ApiError, type Action, type ActionContext } from './types.js';
 
-const BASE = `/apis/${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}`;
-const PATH = new RegExp(`^${BASE.replace(/\./g, '\\.')}/namespaces/([a-z0-9][a-z0-9-]{0,62})/execsessions/([a-z0-9][a-z0-9.-]{0,252})/([a-z]+)$`);
 const MAX_BODY = 64 << 10;
-
-/** The subresources and their RBAC verbs, for discovery. */
-const SUBRESOURCES: { name: string; verbs: string[] }[] = [
-  { name: 'attach', verbs: ['get', 'create'] },
-  { name: 'approve', verbs: ['create'] },
-  { name: 'deny', verbs: ['create'] },
-  { name: 'revoke', verbs: ['create'] },
-  { name: 'extend', verbs: ['create'] },
-];
 
 /** The discovery document of the group version. */
 export function resourceList(): object {
   return {
-    kind: 'APIResourceList', apiVersion: 'v1', groupVersion: `${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}`,
-    resources: SUBRESOURCES.map((s) => ({ name: `execsessions/${s.name}`, singularName: '', namespaced: true, kind: 'ExecSession', verbs: s.verbs })),
+    kind: 'APIResourceList', apiVersion: 'v1', groupVersion: SUBRESOURCE_GROUP_VERSION,
+    resources: SUBRESOURCES.map((s) => ({ name: `${PLURAL}/${s.name}`, singularName: '', namespaced: true, kind: KIND, verbs: [...s.verbs] })),
   };
 }
 
 function groupDocument(): object {
-  const gv = { groupVersion: `${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}`, version: SUBRESOURCE_VERSION };
+  const gv = { groupVersion: SUBRESOURCE_GROUP_VERSION, version: SUBRESOURCE_VERSION };
   return { kind: 'APIGroup', apiVersion: 'v1', name: SUBRESOURCE_GROUP, versions: [gv], preferredVersion: gv };
 }
 
-function nameOf(m: RegExpExecArray | null): { namespace: string; name: string } {
-  return { namespace: m?.[1] ?? '', name: m?.[2] ?? '' };
-}
-
 /** The discovery documents by path (a Map: a path such as `__proto__` must find nothing). */
-const DISCOVERY = new Map<string, () => object>([[`/apis/${SUBRESOURCE_GROUP}`, groupDocument], [BASE, resourceList]]);
+const DISCOVERY = new Map<string, () => object>([[`/apis/${SUBRESOURCE_GROUP}`, groupDocument], [SUBRESOURCE_BASE, resourceList]]);
 
 const HEALTH = ['/healthz', '/readyz', '/livez'];
 
@@ -91,7 +80,7 @@ export class ApiServer {
   }
 
   /** Listens on host:port (port 0 picks one); resolves with the port. */
-  async listen(host: string, port: number, certs: WebhookCerts): Promise<number> {
+  async listen(host: string, port: number, certs: ServingCerts): Promise<number> {
     const log = this.deps.log;
     // Every request and upgrade is guarded: whatever one of them throws is answered, never ends the process.
     const server = createServer(this.tlsOptions(certs), guardRequests((req, res) => this.handle(req, res), log));
@@ -105,19 +94,22 @@ export class ApiServer {
     return (server.address() as AddressInfo).port;
   }
 
-  private tlsOptions(certs: WebhookCerts): object {
+  private tlsOptions(certs: ServingCerts): object {
     // Client certificates are asked for and checked per request: health checks come without one.
     return { cert: certs.cert, key: certs.key, ca: this.requestHeader.clientCA, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' };
   }
 
   /** Serves renewed certificates, or a rotated requestheader CA, from now on. */
-  update(certs: WebhookCerts, requestHeader?: RequestHeaderConfig): void {
+  update(certs: ServingCerts, requestHeader?: RequestHeaderConfig): void {
     if (requestHeader) this.requestHeader = requestHeader;
     this.server?.setSecureContext(this.tlsOptions(certs));
   }
 
   async close(): Promise<void> {
     this.deps.attacher.close();
+    // Each attach was sent why it ends and a close: give the clients a second to get them, then cut the rest.
+    const deadline = Date.now() + 1000;
+    while (this.wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const c of this.wss.clients) c.terminate();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -126,7 +118,7 @@ export class ApiServer {
    * The forwarded caller, or the reason the request is not from the front proxy.
    * It reads only the TLS socket and the headers; the request target is parsed after it.
    */
-  private authenticate(req: IncomingMessage): Caller | ApiError {
+  private authenticate(req: IncomingMessage): Person | ApiError {
     const problem = frontProxyProblem(req.socket as TLSSocket, this.requestHeader);
     if (problem) return new ApiError(401, 'Unauthorized', problem);
     try {
@@ -145,11 +137,11 @@ export class ApiServer {
     if (caller instanceof ApiError) return sendJson(res, caller.code, statusBody(caller.code, caller.reason, caller.message));
     const discovery = req.method === 'GET' ? DISCOVERY.get(path) : undefined;
     if (discovery) return sendJson(res, 200, discovery());
-    const m = PATH.exec(path);
-    const sub = m?.[3];
+    const target = parseSubresourcePath(path);
+    const sub = target?.subresource;
     try {
-      const action = this.route(m, req.method ?? '', path);
-      const ctx: ActionContext = { kube: this.deps.attacher.kube, caller, ...nameOf(m), body: await readBody(req), stampKey: this.deps.stampKey(), now: new Date() };
+      const action = this.route(target, req.method ?? '', path);
+      const ctx: ActionContext = { kube: this.deps.attacher.kube, caller, namespace: target?.namespace ?? '', name: target?.name ?? '', body: await readBody(req), stampKey: this.deps.stampKey(), now: new Date() };
       const session = await action(ctx);
       this.deps.log.info({ session: `${ctx.namespace}/${ctx.name}`, user: caller.username, action: sub }, 'subresource action');
       this.deps.afterAction?.(sub ?? '', ctx);
@@ -163,10 +155,10 @@ export class ApiServer {
   }
 
   /** The action for a POST path, or the error that says what is wrong with the request. */
-  private route(m: RegExpExecArray | null, method: string, path: string): Action {
-    if (!m) throw new ApiError(404, 'NotFound', `no such path ${path.slice(0, 200)}; see ${BASE}`);
-    const sub = m[3] ?? '';
-    if (sub === 'attach') throw new ApiError(400, 'BadRequest', `attach is a WebSocket (${PROTOCOLS.join(' or ')}); use: kubectl execsession attach ${m[2]} -n ${m[1]}`);
+  private route(target: SubresourceTarget | undefined, method: string, path: string): Action {
+    if (!target) throw new ApiError(404, 'NotFound', `no such path ${path.slice(0, 200)}; see ${SUBRESOURCE_BASE}`);
+    const sub = target.subresource;
+    if (sub === 'attach') throw new ApiError(400, 'BadRequest', `attach is a WebSocket (${PROTOCOLS.join(' or ')}); use: kubectl execsession attach ${target.name} -n ${target.namespace}`);
     // Own properties only: `constructor` matches the path pattern too.
     const action = Object.hasOwn(this.deps.actions, sub) ? this.deps.actions[sub] : undefined;
     if (!action) throw new ApiError(404, 'NotFound', `no subresource ${sub}; there are ${SUBRESOURCES.map((s) => s.name).join(', ')}`);
@@ -179,18 +171,18 @@ export class ApiServer {
     const caller = this.authenticate(req);
     if (caller instanceof ApiError) return refuseUpgrade(socket, caller.code, statusBody(caller.code, caller.reason, caller.message));
     const { path, query } = splitTarget(req.url);
-    const m = PATH.exec(path);
-    if (!m || m[3] !== 'attach') return refuseUpgrade(socket, 404, statusBody(404, 'NotFound', `only .../execsessions/NAME/attach takes a WebSocket, not ${path.slice(0, 200)}`));
+    const target = parseSubresourcePath(path);
+    if (target?.subresource !== 'attach') return refuseUpgrade(socket, 404, statusBody(404, 'NotFound', `only .../execsessions/NAME/attach takes a WebSocket, not ${path.slice(0, 200)}`));
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
     if (!chooseProtocol(offered)) {
       return refuseUpgrade(socket, 400, statusBody(400, 'BadRequest', `offer one of the subprotocols ${PROTOCOLS.join(', ')}`));
     }
     let plan;
     try {
-      plan = await this.deps.attacher.prepare(caller, m[1] ?? '', m[2] ?? '', query);
+      plan = await this.deps.attacher.prepare(caller, target.namespace, target.name, query);
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', e instanceof Error ? e.message : String(e));
-      this.deps.log.info({ session: `${m[1]}/${m[2]}`, user: caller.username, reason: err.reason }, 'attach refused');
+      this.deps.log.info({ session: `${target.namespace}/${target.name}`, user: caller.username, reason: err.reason }, 'attach refused');
       return refuseUpgrade(socket, err.code, statusBody(err.code, err.reason, err.message));
     }
     // The reserved attach slot goes back if the socket closes before the attach starts

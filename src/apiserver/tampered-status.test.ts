@@ -92,7 +92,7 @@ describe('extend on a status someone else wrote', () => {
   });
 
   it('refuses a moved startedAt or user with 409 StatusTampered, before anything else', async () => {
-    for (const change of [{ startedAt: '2026-11-22T10:04:00Z' }, { user: { uid: 0, gid: 0 } }]) {
+    for (const change of [{ startedAt: '2026-11-22T10:04:00Z' }, { user: { uid: 0, gid: 0, groups: [0], home: '/root', root: true, rootGroup: true } }]) {
       const e = await refusal(extend(ctx(cluster(change)), NO_HELPERS));
       assert.equal(e.code, 409, JSON.stringify(change));
       assert.equal(e.reason, 'StatusTampered');

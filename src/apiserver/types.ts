@@ -3,24 +3,14 @@
  * (server.ts) authenticates the front proxy, parses the path, and hands each
  * POST subresource to its action with the caller's forwarded identity.
  */
-import type { ExecSession } from '../api/types.js';
+import type { ExecSession, Person } from '../api/types.js';
 import type { Kube } from '../k8s/kube.js';
-
-/** API group and version served by the operator behind an APIService. */
-export const SUBRESOURCE_GROUP = 'subresources.execsession.dev';
-export const SUBRESOURCE_VERSION = 'v1alpha1';
-
-/** The caller, as kube-apiserver authenticated it and forwarded it (X-Remote-*). */
-export interface Caller {
-  username: string;
-  groups: string[];
-  extra: Record<string, string[]>;
-}
 
 /** Everything a POST subresource action needs. */
 export interface ActionContext {
   kube: Kube;
-  caller: Caller;
+  /** The caller, as kube-apiserver authenticated it and forwarded it (X-Remote-*). */
+  caller: Person;
   namespace: string;
   name: string;
   /** The parsed JSON body ({} when empty). */

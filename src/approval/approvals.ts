@@ -6,9 +6,9 @@
  * from the session's subject or requester. Pure: keys, records and terms in,
  * answers out. See docs/adr/0009-approvals-signed-in-status.md.
  */
-import type { ApprovalDecision, ApprovalRecord, ExecSession } from '../api/types.js';
+import type { ApprovalDecision, ApprovalRecord, ExecSession, Person } from '../api/types.js';
 import { matchesAnySubject } from '../policy/subjects.js';
-import type { Identity, Subject } from '../policy/types.js';
+import type { Subject } from '../policy/types.js';
 import { signJson, verifyJson } from '../signing/hmac.js';
 
 /** The session an approval belongs to: a record never moves to another (uid included). */
@@ -24,9 +24,9 @@ export interface ApprovalTerms {
   approvers: readonly Subject[];
   blockSelfApproval: boolean;
   /** Whom the session is for (onBehalfOf, else the requester). */
-  subject: Identity;
+  subject: Person;
   /** Who created the session. */
-  requester: Identity;
+  requester: Person;
 }
 
 /** Why an identity may not approve or deny; reasons are the aggregated API's 403 reasons. */
@@ -44,7 +44,7 @@ function signedContent(ref: SessionRef, r: Omit<ApprovalRecord, 'signature'>): o
 /** One decision to record: who decided what, when (RFC 3339), and why. */
 export interface ApprovalInput {
   decision: ApprovalDecision;
-  who: Identity;
+  who: Person;
   at: string;
   reason?: string;
 }
@@ -72,7 +72,7 @@ export function describeApprovers(approvers: readonly Subject[]): string {
 }
 
 /** Whether `who` may approve or deny under these terms; undefined when they may. */
-export function approverProblem(who: Identity, terms: ApprovalTerms): ApproverProblem | undefined {
+export function approverProblem(who: Person, terms: ApprovalTerms): ApproverProblem | undefined {
   if (!matchesAnySubject(who, terms.approvers)) {
     return {
       reason: 'NotAnApprover',

@@ -6,31 +6,32 @@
  * controller before the helper starts and after the user is resolved (policies
  * change, and only the container knows what a name means).
  */
+import { Reason, type ReasonName } from '../api/conditions.js';
+import { chooseContainer } from '../api/container.js';
 import { parseDuration } from '../api/duration.js';
 import { sessionRequester } from '../api/subject.js';
-import type { ExecSession, ExecSessionSpec } from '../api/types.js';
+import type { ExecSession, ExecSessionSpec, Person } from '../api/types.js';
 import { describeApprovers, type ApprovalTerms } from '../approval/approvals.js';
-import { chooseContainer } from '../controller/decide.js';
-import type { AccessSubject, Kube } from '../k8s/kube.js';
+import type { Kube } from '../k8s/kube.js';
 import { evaluate } from '../policy/evaluate.js';
-import type { Allowed, Decision, Identity, ResolvedIdentity } from '../policy/types.js';
+import type { Allowed, Decision, ResolvedIds } from '../policy/types.js';
 
 /** What is being asked, by whom. */
 export interface AuthzRequest {
   /** Who created the session (the stamped requester, or the admission request's user). */
-  requester: AccessSubject;
+  requester: Person;
   namespace: string;
   /** The spec; spec.onBehalfOf, when set, names the subject. */
   spec: ExecSessionSpec;
-  resolved?: ResolvedIdentity;
+  resolved?: ResolvedIds;
 }
 
 /** The request for a stamped session: its requester from the stamp (verify the stamp first). */
-export function authzRequestOf(s: ExecSession, resolved?: ResolvedIdentity): AuthzRequest {
+export function authzRequestOf(s: ExecSession, resolved?: ResolvedIds): AuthzRequest {
   return { requester: sessionRequester(s.spec), namespace: s.metadata.namespace ?? '', spec: s.spec, ...(resolved ? { resolved } : {}) };
 }
 
-function deny(reason: string, message: string): Decision {
+function deny(reason: ReasonName, message: string): Decision {
   return { allowed: false, reason, message };
 }
 
@@ -42,14 +43,10 @@ const AUTHENTICATED = 'system:authenticated';
  * system:authenticated, so the delegated subject gets it too (bindings to it apply
  * to them as they would if they had created the session themselves).
  */
-function rbacSubject(r: AuthzRequest): AccessSubject {
+function rbacSubject(r: AuthzRequest): Person {
   if (!r.spec.onBehalfOf?.username) return r.requester;
   const groups = r.spec.onBehalfOf.groups ?? [];
   return { username: r.spec.onBehalfOf.username, groups: groups.includes(AUTHENTICATED) ? [...groups] : [...groups, AUTHENTICATED] };
-}
-
-function toIdentity(a: AccessSubject): Identity {
-  return { username: a.username, ...(a.uid ? { uid: a.uid } : {}), groups: a.groups ?? [] };
 }
 
 /** The decision for a request: what the controller, the webhook and extend are given (a seam for tests). */
@@ -68,19 +65,19 @@ export class Authorizer implements SessionAuthorizer {
   async authorize(r: AuthzRequest): Promise<Decision> {
     const { namespace, spec } = r;
     const pod = await this.kube.getPod(namespace, spec.podName);
-    if (!pod) return deny('PodNotFound', `pod ${namespace}/${spec.podName} does not exist; name a running pod in the session's namespace`);
+    if (!pod) return deny(Reason.PodNotFound, `pod ${namespace}/${spec.podName} does not exist; name a running pod in the session's namespace`);
     const delegated = Boolean(r.spec.onBehalfOf?.username);
     const subject = rbacSubject(r);
     const rbac = await this.kube.subjectAccessReview(subject, { namespace, verb: 'create', resource: 'pods', subresource: 'exec', name: spec.podName });
     if (!rbac.allowed) {
       const forWhom = !delegated ? '' : ` (the session is for ${subject.username}, created by ${r.requester.username}; the check is about ${subject.username})`;
-      return deny('RbacDenied', `${subject.username} may not create pods/exec on pod ${namespace}/${spec.podName} (RBAC)${forWhom}`
+      return deny(Reason.RbacDenied, `${subject.username} may not create pods/exec on pod ${namespace}/${spec.podName} (RBAC)${forWhom}`
         + `; an ExecSession needs the same permission as kubectl exec: ask for a Role granting "create" on "pods/exec" in namespace ${namespace}`);
     }
     const [policies, namespaceLabels] = await Promise.all([this.kube.listPolicies(namespace), this.kube.getNamespaceLabels(namespace)]);
     return evaluate({
-      requester: toIdentity(r.requester),
-      ...(delegated ? { onBehalfOf: toIdentity(subject) } : {}),
+      requester: r.requester,
+      ...(delegated ? { onBehalfOf: subject } : {}),
       namespace, namespaceLabels: namespaceLabels ?? {}, pod: spec.podName, podLabels: pod.metadata?.labels ?? {},
       container: chooseContainer(spec, pod) ?? '', userSpec: spec.user, resolved: r.resolved,
       ttlMs: spec.ttl ? parseDuration(spec.ttl) : undefined, tty: spec.tty ?? true, command: spec.command,
@@ -89,8 +86,8 @@ export class Authorizer implements SessionAuthorizer {
 }
 
 /** The approval terms of an allowing decision, for src/approval/approvals.ts. */
-export function approvalTerms(d: Allowed, requester: AccessSubject): ApprovalTerms {
-  return { required: d.approvalsRequired, approvers: d.approvers, blockSelfApproval: d.blockSelfApproval, subject: d.subject, requester: toIdentity(requester) };
+export function approvalTerms(d: Allowed, requester: Person): ApprovalTerms {
+  return { required: d.approvalsRequired, approvers: d.approvers, blockSelfApproval: d.blockSelfApproval, subject: d.subject, requester };
 }
 
 /** `ClusterExecPolicy developers`, `ExecPolicy team-a/ops`. */

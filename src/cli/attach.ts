@@ -7,13 +7,13 @@
 import type { RequestOptions } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import WebSocket, { type ClientOptions, type RawData } from 'ws';
+import { subresourcePath } from '../api/subresources.js';
 import type { Api } from './client.js';
 import { CliError, apiErrorFrom } from './errors.js';
 import {
   Channel, PROTOCOLS, closeStdinFrame, decodeFrame, encodeFrame, parseStatusFrame, resizeFrame, statusToOutcome, type AttachOutcome,
 } from './frames.js';
 import { printable } from './printable.js';
-import { subresourcePath } from './sessions.js';
 import { enterRawMode, type ProcessHooks, type RawCapableInput, type Restore } from './terminal.js';
 
 /** Which session to attach to, and how. */

@@ -3,6 +3,8 @@
  * stderr and its exit code (1, or 2 for usage errors, as kubectl does); anything
  * else is a bug and is printed with its stack.
  */
+import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from '../api/subresources.js';
+import { GROUP, PLURAL, VERSION } from '../api/types.js';
 
 /** Exit code for failures: the request was fine, the outcome was not. */
 export const EXIT_FAILURE = 1;
@@ -62,12 +64,12 @@ const REASONS: Record<number, string> = {
 
 /** What to check when an API group is not served: the operator's API, or the CRD. */
 function notServedHint(what: string): string {
-  if (what.includes('subresources.') || what.startsWith('attach')) {
-    return 'The operator\'s API (subresources.execsession.dev) is not available: is the operator running? ' +
-      'Check "kubectl get apiservice v1alpha1.subresources.execsession.dev".';
+  if (what.includes(SUBRESOURCE_GROUP) || what.startsWith('attach')) {
+    return `The operator's API (${SUBRESOURCE_GROUP}) is not available: is the operator running? ` +
+      `Check "kubectl get apiservice ${SUBRESOURCE_VERSION}.${SUBRESOURCE_GROUP}".`;
   }
-  return 'The ExecSession API (execsession.dev/v1alpha1) is not installed in this cluster: ' +
-    'install it ("kubectl apply -k config/default" from the execsession repository), or check "kubectl get crd execsessions.execsession.dev".';
+  return `The ExecSession API (${GROUP}/${VERSION}) is not installed in this cluster: ` +
+    `install it ("kubectl apply -k config/default" from the execsession repository), or check "kubectl get crd ${PLURAL}.${GROUP}".`;
 }
 
 /**

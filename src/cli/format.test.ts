@@ -70,7 +70,7 @@ describe('tables', () => {
   });
 
   it('-A adds NAMESPACE first; wide adds node, backend, uid:gid and reason', () => {
-    const s = session('dbg', { phase: 'Ready', node: 'node-1', backend: 'runtime', user: { uid: 999, gid: 999 }, expiresAt: at(M) }, { reason: 'INC-1' });
+    const s = session('dbg', { phase: 'Ready', node: 'node-1', backend: 'runtime', user: { uid: 999, gid: 999, groups: [999], home: '/', root: false, rootGroup: false }, expiresAt: at(M) }, { reason: 'INC-1' });
     const text = sessionTable([s, session('none', undefined, { requester: undefined })], NOW, { wide: true, namespaces: true });
     const [header, first, second] = text.split('\n');
     assert.match(header!, /^NAMESPACE\s+NAME\s+POD\s+CONTAINER\s+USER\s+SUBJECT\s+PHASE\s+EXPIRES\s+AGE\s+NODE\s+BACKEND\s+UID:GID\s+REASON$/);

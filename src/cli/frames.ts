@@ -1,9 +1,9 @@
 /**
  * The channel protocol of attach (docs/api.md), the same as pods/exec speaks,
  * from the client's side. The protocol itself (subprotocols, channel numbers,
- * framing, exit codes) is src/apiserver/channels.ts, which the server uses too.
+ * framing, exit codes) is src/api/channels.ts, which the server uses too.
  */
-import { Channel as Ch, PROTOCOLS, exitCodeOf, frame, type ExecStatus } from '../apiserver/channels.js';
+import { Channel as Ch, PROTOCOLS, exitCodeOf, frame, type ExecStatus } from '../api/channels.js';
 import type { Status } from './errors.js';
 
 /** WebSocket subprotocols offered, preferred first. */

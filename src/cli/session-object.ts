@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { parseDuration } from '../api/duration.js';
 import { API_VERSION, KIND, type ExecSession } from '../api/types.js';
-import { UserSpecError, parseUserSpec } from '../exec/user-spec.js';
+import { UserSpecError, parseUserSpec } from '../api/user-spec.js';
 import { UsageError } from './errors.js';
 
 /** `create`'s flags and operands, after parsing. */

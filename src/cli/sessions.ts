@@ -2,8 +2,8 @@
  * ExecSession requests: the CRD (execsession.dev) for create/get/list, the
  * operator's aggregated API (subresources.execsession.dev) for the actions.
  */
+import { subresourcePath, type SubresourceName } from '../api/subresources.js';
 import { GROUP, PLURAL, VERSION, type ExecSession } from '../api/types.js';
-import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from '../apiserver/types.js';
 import type { Api } from './client.js';
 import { ApiError, CliError } from './errors.js';
 
@@ -11,11 +11,6 @@ import { ApiError, CliError } from './errors.js';
 export function sessionPath(namespace: string | undefined, name?: string): string {
   const base = namespace ? `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
   return name ? `${base}/${encodeURIComponent(name)}` : base;
-}
-
-/** Path of a subresource of the aggregated API (docs/api.md). */
-export function subresourcePath(namespace: string, name: string, subresource: string): string {
-  return `/apis/${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}/${encodeURIComponent(name)}/${subresource}`;
 }
 
 /** The `ns/name` form used in messages. */
@@ -50,6 +45,6 @@ export function createSession(api: Api, session: ExecSession, quietWarnings = fa
 }
 
 /** POSTs an action (approve, deny, revoke, extend) to the aggregated API; returns the updated session. */
-export function postAction(api: Api, namespace: string, name: string, action: string, body: Record<string, unknown>): Promise<ExecSession> {
+export function postAction(api: Api, namespace: string, name: string, action: SubresourceName, body: Record<string, unknown>): Promise<ExecSession> {
   return api.request<ExecSession>('POST', subresourcePath(namespace, name, action), body);
 }

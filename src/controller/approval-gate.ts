@@ -4,7 +4,7 @@
  * the current policy decision, the key and the time. The reconciler acts on it:
  * wait in WaitingForApproval, start, or end the session.
  */
-import { Reason, kubeTime } from '../api/conditions.js';
+import { Reason, kubeTime, type ReasonName } from '../api/conditions.js';
 import { formatDuration } from '../api/duration.js';
 import { sessionRequester } from '../api/subject.js';
 import type { ExecSession } from '../api/types.js';
@@ -16,7 +16,7 @@ import type { Allowed } from '../policy/types.js';
 export type ApprovalGate =
   | { kind: 'approved'; message: string }
   | { kind: 'wait'; message: string; afterMs: number }
-  | { kind: 'end'; phase: 'Denied' | 'Expired'; reason: string; message: string };
+  | { kind: 'end'; phase: 'Denied' | 'Expired'; reason: ReasonName; message: string };
 
 /** The entries that did not count, e.g. `; not counted: "bob" (...)`; empty when all did. */
 function describeIgnored(t: Tally): string {

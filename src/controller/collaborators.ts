@@ -7,7 +7,8 @@
 import type { SessionAuthorizer } from '../authz/authorizer.js';
 import type { HelperClient } from '../exec/helper-client.js';
 import type { Kube } from '../k8s/kube.js';
-import type { ControllerConfig, Logger } from './types.js';
+import type { Logger } from '../log/logger.js';
+import type { ControllerConfig } from './types.js';
 
 export type { SessionAuthorizer };
 

@@ -15,7 +15,8 @@ import { Watcher } from '../k8s/watcher.js';
 import { PolicyStatusWriter, kubePolicyStatusClient } from './policy-status.js';
 import { WorkQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
-import type { ControllerConfig, Logger } from './types.js';
+import type { Logger } from '../log/logger.js';
+import type { ControllerConfig } from './types.js';
 
 const HELPER_SELECTOR = `${LABEL_COMPONENT}=execsession-helper`;
 const SWEEP_EVERY_MS = 60_000;

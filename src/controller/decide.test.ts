@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1ContainerStatus, V1Node, V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import type { ExecSessionSpec } from '../api/types.js';
-import { chooseContainer, decideHelper, decideTarget, validateSpec } from './decide.js';
+import { decideHelper, decideTarget, validateSpec } from './decide.js';
 
 const NS = 'team-a';
 
@@ -69,24 +69,6 @@ describe('validateSpec', () => {
       assert.equal(r.reason, 'InvalidSpec');
       assert.match(r.message, message);
     });
-  }
-});
-
-describe('chooseContainer', () => {
-  const annotated = { 'kubectl.kubernetes.io/default-container': 'sidecar' };
-  const cases: [string, Partial<ExecSessionSpec>, V1Pod, string | undefined][] = [
-    ['spec.container wins over annotation', { container: 'app' }, pod({ annotations: annotated }), 'app'],
-    ['spec.container even when not in pod', { container: 'ghost' }, pod(), 'ghost'],
-    ['annotation when spec.container absent', {}, pod({ annotations: annotated }), 'sidecar'],
-    ['annotation when spec.container empty', { container: '' }, pod({ annotations: annotated }), 'sidecar'],
-    ['first container otherwise', {}, pod(), 'app'],
-    ['first container when annotation empty', {}, pod({ annotations: { 'kubectl.kubernetes.io/default-container': '' } }), 'app'],
-    ['other annotations ignored', {}, pod({ annotations: { 'x/default-container': 'sidecar' } }), 'app'],
-    ['no containers', {}, pod({ containers: [] }), undefined],
-    ['no spec at all', {}, { metadata: { name: 'p' } }, undefined],
-  ];
-  for (const [name, over, p, want] of cases) {
-    it(name, () => assert.equal(chooseContainer(spec(over), p), want));
   }
 });
 

@@ -3,22 +3,23 @@
  * time. The reconciler gathers, calls these, acts, and reports.
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { Reason } from '../api/conditions.js';
+import { Reason, type ReasonName } from '../api/conditions.js';
+import { chooseContainer } from '../api/container.js';
 import { parseDuration } from '../api/duration.js';
 import type { ExecSessionSpec } from '../api/types.js';
-import { UserSpecError, parseUserSpec } from '../exec/user-spec.js';
+import { UserSpecError, parseUserSpec } from '../api/user-spec.js';
 
 /** The session cannot go on: it ends Failed with this reason and message. */
 export interface Fail {
   kind: 'fail';
-  reason: string;
+  reason: ReasonName;
   message: string;
 }
 
 /** Nothing to do yet: look again later. */
 export interface Wait {
   kind: 'wait';
-  reason: string;
+  reason: ReasonName;
   message: string;
   afterMs: number;
 }
@@ -32,27 +33,20 @@ export interface Target {
   node: string;
 }
 
-const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
-
 /** Checks the spec fields the API schema cannot (format of user, ttl); an unset ttl is src/lifetime's to decide. */
 export function validateSpec(spec: ExecSessionSpec): Fail | { kind: 'ok' } {
   try {
     parseUserSpec(spec.user);
   } catch (e) {
-    if (e instanceof UserSpecError) return { kind: 'fail', reason: 'InvalidSpec', message: `spec.user: ${e.message}` };
+    if (e instanceof UserSpecError) return { kind: 'fail', reason: Reason.InvalidSpec, message: `spec.user: ${e.message}` };
     throw e;
   }
   try {
     if (spec.ttl !== undefined) parseDuration(spec.ttl);
     return { kind: 'ok' };
   } catch (e) {
-    return { kind: 'fail', reason: 'InvalidSpec', message: `spec.ttl: ${(e as Error).message}` };
+    return { kind: 'fail', reason: Reason.InvalidSpec, message: `spec.ttl: ${(e as Error).message}` };
   }
-}
-
-/** The container the session targets: spec.container, else the pod's default-container annotation, else its first. */
-export function chooseContainer(spec: ExecSessionSpec, pod: V1Pod): string | undefined {
-  return spec.container || pod.metadata?.annotations?.[DEFAULT_CONTAINER_ANNOTATION] || pod.spec?.containers[0]?.name;
 }
 
 function nodeReady(node: V1Node | undefined): boolean {

@@ -4,14 +4,16 @@
  * killed and the helper pod deleted. Ended sessions are deleted after the
  * retention period; a deleted session is cleaned up before its finalizer goes.
  */
-import { ConditionType, kubeTime, setCondition } from '../api/conditions.js';
+import { Reason, kubeTime, type ReasonName } from '../api/conditions.js';
 import { isTerminalPhase, type CommandResult, type ExecSession, type Phase } from '../api/types.js';
 import type { Clock, SessionHelpers } from './collaborators.js';
 import { helperPodName } from '../exec/helper-pod.js';
 import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import type { Kube } from '../k8s/kube.js';
+import { sessionConditions, type Authorization } from './conditions.js';
 import type { Outcome } from './queue.js';
-import type { ControllerConfig, Logger } from './types.js';
+import type { Logger } from '../log/logger.js';
+import type { ControllerConfig } from './types.js';
 
 export const FINALIZER = 'execsession.dev/cleanup';
 
@@ -25,13 +27,13 @@ export class Ending {
   ) {}
 
   /** Moves the session to a terminal phase, then cleans up after it. */
-  async end(s: ExecSession, phase: Phase, reason: string, message: string, extra: { result?: CommandResult } = {}): Promise<Outcome> {
+  async end(s: ExecSession, phase: Phase, reason: ReasonName, message: string, extra: { result?: CommandResult; authorization?: Authorization } = {}): Promise<Outcome> {
     const now = this.now();
     const gen = s.metadata.generation ?? 0;
-    let conditions = setCondition(s.status?.conditions, { type: ConditionType.Ready, status: 'False', reason, message }, gen, now);
-    if (phase === 'Expired') conditions = setCondition(conditions, { type: ConditionType.Expired, status: 'True', reason, message }, gen, now);
+    const { authorization, ...fields } = extra;
+    const conditions = sessionConditions(s.status?.conditions, { phase, from: s.status?.phase, reason, message, authorization }, gen, now);
     const updated = await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', {
-      phase, message, conditions, observedGeneration: gen, endedAt: s.status?.endedAt ?? kubeTime(now), ...extra,
+      phase, message, conditions, observedGeneration: gen, endedAt: s.status?.endedAt ?? kubeTime(now), ...fields,
     });
     // A refusal's Event names its cause (UserNotFound, Unsigned, ...); other endings name the phase.
     const refused = phase === 'Failed' || phase === 'Denied';
@@ -60,7 +62,7 @@ export class Ending {
       const now = this.now();
       await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', {
         phase: 'Terminated', message, endedAt: kubeTime(now),
-        conditions: setCondition(s.status?.conditions, { type: ConditionType.Ready, status: 'False', reason: 'Deleted', message }, s.metadata.generation ?? 0, now),
+        conditions: sessionConditions(s.status?.conditions, { phase: 'Terminated', from: s.status?.phase, reason: Reason.Deleted, message }, s.metadata.generation ?? 0, now),
       }).catch((e: unknown) => {
         if (classifyApiError(e) !== 'notFound') throw e;
       });

@@ -4,7 +4,7 @@
  * skips it); its status is where its owner learns why.
  */
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { kubeTime, setCondition } from '../api/conditions.js';
+import { PolicyConditionReason, PolicyConditionType, kubeTime, setCondition } from '../api/conditions.js';
 import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import { Watcher } from '../k8s/watcher.js';
 import { validatePolicy } from '../policy/validate.js';
@@ -12,8 +12,8 @@ import {
   CLUSTER_EXEC_POLICY_KIND, CLUSTER_EXEC_POLICY_PLURAL, EXEC_POLICY_KIND, EXEC_POLICY_PLURAL, GROUP, VERSION,
   type AnyExecPolicy, type ExecPolicyStatus,
 } from '../policy/types.js';
+import type { Logger } from '../log/logger.js';
 import { WorkQueue, type QueueOptions } from './queue.js';
-import type { Logger } from './types.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -25,7 +25,8 @@ export function policyStatus(p: AnyExecPolicy, now: Date): ExecPolicyStatus | un
   const gen = p.metadata.generation ?? 0;
   const current = p.status;
   if (current?.valid === valid && current.message === message && current.observedGeneration === gen) return undefined;
-  const conditions = setCondition(current?.conditions, { type: 'Valid', status: valid ? 'True' : 'False', reason: valid ? 'Valid' : 'Invalid', message }, gen, now);
+  const reason = valid ? PolicyConditionReason.Valid : PolicyConditionReason.Invalid;
+  const conditions = setCondition(current?.conditions, { type: PolicyConditionType.Valid, status: valid ? 'True' : 'False', reason, message }, gen, now);
   return { valid, message, observedGeneration: gen, conditions };
 }
 

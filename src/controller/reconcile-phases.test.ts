@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { ApiException, type V1Pod } from '@kubernetes/client-node';
 import { FakeHelpers } from '../../test/support/fake-helpers.js';
 import { FakeCluster } from '../../test/support/fake-kube.js';
-import { makeStamp } from '../admission/stamp.js';
+import { makeStamp } from '../signing/stamp.js';
 import type { ExecSession, ExecSessionSpec } from '../api/types.js';
 import { signApproval } from '../approval/approvals.js';
 import { Authorizer } from '../authz/authorizer.js';
@@ -229,12 +229,13 @@ describe('reconcile: a live session ends', () => {
     assert.match(t.session.status?.message ?? '', /^revoked by admin at 2026-11-22T10:01:00Z: INC-9$/);
   });
 
-  it('ends a session whose helper pod is gone Failed (HelperRejected)', async () => {
+  it('ends a session whose helper pod is gone Failed (HelperGone)', async () => {
     const t = new Scenario();
     await t.ready();
     t.c.pods.delete(HELPER);
     await t.reconcile();
-    assert.deepEqual(t.writes(), [PATCH, 'create events Warning HelperRejected']);
+    assert.deepEqual(t.writes(), [PATCH, 'create events Warning HelperGone']);
+    assert.equal(t.reason(), 'HelperGone');
     assert.equal(t.session.status?.phase, 'Failed');
     assert.match(t.session.status?.message ?? '', /the helper pod is gone/);
   });

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { FakeCluster } from '../../test/support/fake-kube.js';
 import { inspectOutput } from '../../test/support/fake-helpers.js';
-import { makeStamp } from '../admission/stamp.js';
+import { makeStamp } from '../signing/stamp.js';
 import type { ExecSession, ExecSessionStatus } from '../api/types.js';
 import { Authorizer } from '../authz/authorizer.js';
 import { CONTAINERD_PATHS, HelperClient } from '../exec/helper-client.js';

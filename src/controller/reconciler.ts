@@ -5,41 +5,38 @@
  * (startedAt, expiresAt), never from timers alone.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { verifySessionStamp } from '../admission/stamp.js';
+import { verifySessionStamp } from '../signing/stamp.js';
 import { describeApprovers } from '../approval/approvals.js';
-import { authzRequestOf, describePolicy } from '../authz/authorizer.js';
+import { authzRequestOf, describeAllowed, describePolicy } from '../authz/authorizer.js';
 import { protectedTarget } from '../authz/protected-target.js';
-import type { Allowed, Decision, ResolvedIdentity } from '../policy/types.js';
-import { ConditionType, Reason, kubeTime, setCondition } from '../api/conditions.js';
+import type { Allowed, Decision } from '../policy/types.js';
+import { Reason, kubeTime } from '../api/conditions.js';
 import { formatDuration } from '../api/duration.js';
-import { isTerminalPhase, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
+import { subresourcePath } from '../api/subresources.js';
+import { isTerminalPhase, type ContainerUser, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
 import { argvTooLong, describeTooLong, isArgListTooLong, stringsBytes } from '../exec/arg-limits.js';
 import { chooseBackend, jobFor, type BackendName, type SessionCommand } from '../exec/backend.js';
 import type { HelperRef } from '../exec/helper-client.js';
 import { helperPod, helperPodName } from '../exec/helper-pod.js';
 import { InspectError, type Inspection } from '../exec/inspect.js';
-import { ResolveUserError, resolveUser, type ResolvedUser } from '../exec/resolve-user.js';
+import { ResolveUserError, resolveUser } from '../exec/resolve-user.js';
 import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import type { Kube } from '../k8s/kube.js';
 import { decideLifetime, hasExpired, lifetimeStatus, recordedLifetime, remainingMs, type Lifetime } from '../lifetime/lifetime.js';
 import { sealProblem, sealedPatch } from '../signing/seal.js';
-import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from '../apiserver/types.js';
 import type { Clock, ReconcilerDeps, SessionAuthorizer, SessionHelpers } from './collaborators.js';
 import type { Outcome } from './queue.js';
 import { decideApproval } from './approval-gate.js';
+import { sessionConditions, type Authorization, type SessionFacts } from './conditions.js';
 import { decideHelper, decideTarget, type Target } from './decide.js';
 import { Ending, FINALIZER } from './ending.js';
-import type { ControllerConfig, Logger } from './types.js';
+import type { Logger } from '../log/logger.js';
+import type { ControllerConfig } from './types.js';
 
 export { FINALIZER };
 
-/** The resolved identity as status reports it. */
-function statusUser(u: ResolvedUser): NonNullable<ExecSessionStatus['user']> {
-  return { uid: u.uid, gid: u.gid, groups: u.groups, name: u.name, home: u.home, shell: u.shell, root: u.root, rootGroup: u.rootGroup };
-}
-
 /** `uid=1000(alice) gid=1000 groups=1000,2000`, as `id` would say it. */
-function describeUser(u: ResolvedUser): string {
+function describeUser(u: ContainerUser): string {
   return `uid=${u.uid}${u.name ? `(${u.name})` : ''} gid=${u.gid} groups=${u.groups.join(',')}`;
 }
 
@@ -48,13 +45,13 @@ export function attachInfo(server: string, s: ExecSession): NonNullable<ExecSess
   const ns = s.metadata.namespace ?? '';
   const name = s.metadata.name ?? '';
   return {
-    url: `${server}/apis/${SUBRESOURCE_GROUP}/${SUBRESOURCE_VERSION}/namespaces/${ns}/execsessions/${name}/attach`,
+    url: `${server}${subresourcePath(ns, name, 'attach')}`,
     command: `kubectl execsession attach ${name} -n ${ns}`,
   };
 }
 
 /** The session's process: its command (else the user's login shell, as an attach without one runs) and terminal. */
-function sessionCommand(s: ExecSession, backend: BackendName, inspection: Inspection, user: ResolvedUser): SessionCommand {
+function sessionCommand(s: ExecSession, backend: BackendName, inspection: Inspection, user: ContainerUser): SessionCommand {
   const oneShot = s.spec.tty === false && Boolean(s.spec.command?.length);
   return {
     backend, inspection, user, command: s.spec.command?.length ? s.spec.command : [user.shell || '/bin/sh'],
@@ -169,16 +166,18 @@ export class Reconciler {
     if (!authz.allowed) return this.ending.end(s, 'Denied', authz.reason, authz.message);
     const held = authz.approvalsRequired > 0 ? await this.awaitApproval(s, authz) : undefined;
     if (held) return held;
+    // Approved sessions keep the Authorized condition their approval wrote.
+    const allowed: Authorization | undefined = authz.approvalsRequired > 0 ? undefined : { kind: 'allowed', message: describeAllowed(authz, s.spec.requester) };
     const pod = await this.kube.getPod(ns, s.spec.podName);
     const node = pod?.spec?.nodeName ? await this.kube.getNode(pod.spec.nodeName) : undefined;
     const d = decideTarget(s.spec, ns, pod, node);
-    if (d.kind === 'fail') return this.ending.end(s, 'Failed', d.reason, d.message);
+    if (d.kind === 'fail') return this.ending.end(s, 'Failed', d.reason, d.message, { authorization: allowed });
     if (d.kind === 'wait') {
       const phase = authz.approvalsRequired > 0 ? 'Approved' : 'Pending';
-      await this.report(s, { phase, message: d.message }, { type: ConditionType.Ready, status: 'False', reason: d.reason, message: d.message });
+      await this.report(s, { phase, message: d.message }, { reason: d.reason, message: d.message, authorization: allowed });
       return { requeueAfterMs: d.afterMs };
     }
-    return this.launch(s, authz, d);
+    return this.launch(s, authz, d, allowed);
   }
 
   /**
@@ -187,7 +186,7 @@ export class Reconciler {
    * before the helper pod is made from it: nothing acts on an expiry that status
    * does not hold, and a second start never moves it.
    */
-  private async launch(s: ExecSession, authz: Allowed, d: Target): Promise<Outcome> {
+  private async launch(s: ExecSession, authz: Allowed, d: Target, allowed: Authorization | undefined): Promise<Outcome> {
     const ref = this.helperRef(s);
     const lifetime = recordedLifetime(s.status) ?? decideLifetime(await this.startTime(ref, this.now()), authz.ttlMs, authz.maxTtlMs);
     const helper = `helper pod ${ref.namespace}/${ref.name}`;
@@ -195,8 +194,8 @@ export class Reconciler {
     await this.report(s, {
       phase: 'Starting', node: d.node, container: d.container, containerID: d.containerID, runtime: d.runtime,
       helperPod: ref, ...lifetimeStatus(lifetime), message: `starting ${helper} on node ${d.node}; ${expires}`,
-    }, { type: ConditionType.HelperReady, status: 'False', reason: Reason.HelperStarting, message: `starting ${helper} on node ${d.node}` });
-    const rejected = await this.createHelper(s, d.node, lifetime);
+    }, { reason: Reason.HelperStarting, message: `starting ${helper} on node ${d.node}`, authorization: allowed });
+    const rejected = await this.createHelper(s, d.node, lifetime, allowed);
     if (rejected) return rejected;
     const ttl = formatDuration(lifetime.expiresAt.getTime() - lifetime.startedAt.getTime());
     await this.event(s, 'Normal', 'Starting', `${helper} created on node ${d.node}; ${expires} (ttl ${ttl})`);
@@ -208,7 +207,7 @@ export class Reconciler {
    * the session's own (its name is the session's uid). Transient failures go back
    * to the queue; a refusal ends the session with the API server's message.
    */
-  private async createHelper(s: ExecSession, node: string, lifetime: Lifetime): Promise<Outcome | undefined> {
+  private async createHelper(s: ExecSession, node: string, lifetime: Lifetime, allowed: Authorization | undefined): Promise<Outcome | undefined> {
     const pod = helperPod({
       session: { name: s.metadata.name ?? '', namespace: s.metadata.namespace ?? '', uid: s.metadata.uid ?? '' },
       namespace: this.cfg.namespace, nodeName: node, image: this.cfg.helperImage, imagePullPolicy: this.cfg.helperPullPolicy,
@@ -223,7 +222,7 @@ export class Reconciler {
       // Throttled, a restarting API server, a dropped connection: back to the queue, with backoff.
       if (kind === 'transient') throw e;
       const message = `the helper pod was rejected: ${apiMessage(e)}. The helper needs a privileged, hostPID pod in namespace ${this.cfg.namespace}; exempt it from policy engines there`;
-      return this.ending.end(s, 'Failed', Reason.HelperRejected, message);
+      return this.ending.end(s, 'Failed', Reason.HelperRejected, message, { authorization: allowed });
     }
   }
 
@@ -240,7 +239,7 @@ export class Reconciler {
   }
 
   /** RBAC and policy for the session's subject (spec.onBehalfOf, else the requester); the stamp has been verified before. */
-  private authorize(s: ExecSession, resolved?: ResolvedIdentity): Promise<Decision> {
+  private authorize(s: ExecSession, resolved?: ContainerUser): Promise<Decision> {
     return this.authorizer.authorize(authzRequestOf(s, resolved));
   }
 
@@ -256,12 +255,12 @@ export class Reconciler {
     const was = s.status?.phase;
     if (gate.kind === 'approved') {
       if (was === 'Approved') return undefined;
-      await this.report(s, { phase: 'Approved', message: gate.message }, { type: ConditionType.Authorized, status: 'True', reason: Reason.Approved, message: gate.message });
+      await this.report(s, { phase: 'Approved', message: gate.message }, { reason: Reason.Approved, message: gate.message, authorization: { kind: 'approved', message: gate.message } });
       await this.event(s, 'Normal', 'Approved', gate.message);
       return undefined;
     }
     await this.report(s, { phase: 'WaitingForApproval', message: gate.message },
-      { type: ConditionType.Authorized, status: 'False', reason: Reason.WaitingForApproval, message: gate.message });
+      { reason: Reason.WaitingForApproval, message: gate.message, authorization: { kind: 'waiting', message: gate.message } });
     if (was !== 'WaitingForApproval') await this.event(s, 'Normal', 'WaitingForApproval', gate.message);
     return { requeueAfterMs: Math.min(gate.afterMs, LIVE_RECHECK_MS) };
   }
@@ -283,7 +282,7 @@ export class Reconciler {
       throw e;
     }
     // Only now is it known what a name means in this container (uid 0 under another name, say).
-    const resolved = await this.authorize(s, { uid: user.uid, gid: user.gid, groups: user.groups, name: user.name });
+    const resolved = await this.authorize(s, user);
     if (!resolved.allowed) return this.ending.end(s, 'Denied', resolved.reason, `${resolved.message} (${where} resolves "${s.spec.user}" to uid ${user.uid}, gid ${user.gid})`);
     if (resolved.approvalsRequired > 0 && decideApproval(s, resolved, this.cfg.stampKey(), this.now()).kind !== 'approved') {
       // Fail closed: the resolved user falls under a policy whose approvals this session was never given.
@@ -300,7 +299,7 @@ export class Reconciler {
     const tooLong = this.tooLongToExec(cmd, oneShot);
     if (tooLong) return this.ending.end(s, 'Failed', Reason.ArgumentListTooLong, `the session's process cannot start in ${where}: ${tooLong}`);
     if (oneShot) return this.startJob(s, ref, cmd);
-    return this.goLive(s, ref, user, chosen.backend);
+    return this.goLive(s, user, chosen.backend);
   }
 
   /**
@@ -326,20 +325,17 @@ export class Reconciler {
   private async startJob(s: ExecSession, ref: HelperRef, cmd: SessionCommand): Promise<Outcome> {
     await this.helpers.startJob(ref, jobFor(cmd, 'command', this.cfg.outputLimit));
     const message = `running ${JSON.stringify(cmd.command)} as ${describeUser(cmd.user)} in ${this.where(s)} (${cmd.backend} backend)`;
-    await this.report(s, { phase: 'Running', backend: cmd.backend, user: statusUser(cmd.user), message },
-      { type: ConditionType.HelperReady, status: 'True', reason: 'HelperRunning', message: `helper pod ${ref.name} runs` });
+    await this.report(s, { phase: 'Running', backend: cmd.backend, user: cmd.user, message }, { reason: Reason.CommandRunning, message });
     await this.event(s, 'Normal', 'Running', message);
     return { requeueAfterMs: 0 };
   }
 
   /** An interactive session is Ready: clients may attach until it expires. */
-  private async goLive(s: ExecSession, ref: HelperRef, user: ResolvedUser, backend: BackendName): Promise<Outcome> {
+  private async goLive(s: ExecSession, user: ContainerUser, backend: BackendName): Promise<Outcome> {
     const where = this.where(s);
     const who = describeUser(user);
     const message = `ready: ${where} as ${who} until ${s.status?.expiresAt}`;
-    await this.report(s, { phase: 'Ready', backend, user: statusUser(user), attach: attachInfo(this.cfg.publicServer ?? '', s), message },
-      { type: ConditionType.HelperReady, status: 'True', reason: 'HelperRunning', message: `helper pod ${ref.name} runs` },
-      { type: ConditionType.Ready, status: 'True', reason: Reason.SessionReady, message });
+    await this.report(s, { phase: 'Ready', backend, user, attach: attachInfo(this.cfg.publicServer ?? '', s), message }, { reason: Reason.SessionReady, message });
     await this.event(s, 'Normal', 'Ready', message);
     return { requeueAfterMs: Math.min(remainingMs(s.status, this.now()), LIVE_RECHECK_MS) };
   }
@@ -347,7 +343,7 @@ export class Reconciler {
   /** A non-interactive job: wait for it, then record its result. */
   private async whileJobRuns(s: ExecSession): Promise<Outcome> {
     const ref = this.helperRef(s);
-    if (!(await this.helperRunning(ref))) return this.ending.end(s, 'Failed', Reason.HelperRejected, 'the helper pod is gone while the command ran');
+    if (!(await this.helperRunning(ref))) return this.ending.end(s, 'Failed', Reason.HelperGone, 'the helper pod is gone while the command ran');
     const seconds = Math.max(1, Math.min(5, Math.floor(remainingMs(s.status, this.now()) / 1000)));
     const r = await this.helpers.waitJob(ref, 'command', seconds, this.cfg.outputLimit);
     if (!r) return { requeueAfterMs: 0 };
@@ -360,12 +356,12 @@ export class Reconciler {
   /** A live interactive session: it ends at expiry, or when its helper or target is gone. */
   private async whileLive(s: ExecSession): Promise<Outcome> {
     if (!(await this.helperRunning(this.helperRef(s)))) {
-      return this.ending.end(s, 'Failed', Reason.HelperRejected, 'the helper pod is gone (deleted or evicted); create a new session');
+      return this.ending.end(s, 'Failed', Reason.HelperGone, 'the helper pod is gone (deleted or evicted); create a new session');
     }
     const pod = await this.kube.getPod(s.metadata.namespace ?? '', s.spec.podName);
     const current = pod?.status?.containerStatuses?.find((c) => c.name === s.status?.container)?.containerID?.split('://')[1];
     if (current !== s.status?.containerID) {
-      return this.ending.end(s, 'Terminated', 'TargetGone', `the target container was ${pod ? 'restarted' : 'deleted'}; the session's processes went with it`);
+      return this.ending.end(s, 'Terminated', Reason.TargetGone, `the target container was ${pod ? 'restarted' : 'deleted'}; the session's processes went with it`);
     }
     return { requeueAfterMs: Math.min(remainingMs(s.status, this.now()), LIVE_RECHECK_MS) };
   }
@@ -376,14 +372,14 @@ export class Reconciler {
   }
 
   /**
-   * Writes status fields and conditions, only when something changed, sealed
+   * Writes status fields and the conditions that follow from the new phase and
+   * this step's facts (conditions.ts), only when something changed, sealed
    * when the status holds what the operator acts on: then with the
    * resourceVersion it was read at, so a write in between conflicts (and the
    * reconcile runs again) instead of being sealed over unseen.
    */
-  private async report(s: ExecSession, fields: Partial<ExecSessionStatus>, ...conditions: Parameters<typeof setCondition>[1][]): Promise<void> {
-    let conds = s.status?.conditions;
-    for (const c of conditions) conds = setCondition(conds, c, s.metadata.generation ?? 0, this.now());
+  private async report(s: ExecSession, fields: Partial<ExecSessionStatus> & { phase: Phase }, step: Omit<SessionFacts, 'phase' | 'from'>): Promise<void> {
+    const conds = sessionConditions(s.status?.conditions, { phase: fields.phase, from: s.status?.phase, ...step }, s.metadata.generation ?? 0, this.now());
     const next = { ...fields, conditions: conds, observedGeneration: s.metadata.generation };
     const changed = Object.entries(next).some(([k, v]) => JSON.stringify((s.status as Record<string, unknown> | undefined)?.[k]) !== JSON.stringify(v));
     if (!changed) return;

@@ -21,11 +21,3 @@ export interface ControllerConfig {
   /** Verifies requester stamps; a session whose stamp does not verify never starts. */
   stampKey: () => Buffer;
 }
-
-/** The logging calls the controller makes (pino's shape). */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}

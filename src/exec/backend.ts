@@ -6,7 +6,7 @@ import type { JobStart } from './helper-client.js';
 import type { Inspection } from './inspect.js';
 import { nsenterArgs } from './nsenter.js';
 import { sessionProcess } from './process-spec.js';
-import type { ResolvedUser } from './resolve-user.js';
+import type { ContainerUser } from '../api/types.js';
 
 export type BackendName = 'runtime' | 'nsenter';
 
@@ -25,7 +25,7 @@ export function chooseBackend(preference: 'auto' | BackendName, inspection: Insp
 export interface SessionCommand {
   backend: BackendName;
   inspection: Inspection;
-  user: ResolvedUser;
+  user: ContainerUser;
   command: string[];
   tty: boolean;
   containerID: string;

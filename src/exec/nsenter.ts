@@ -8,12 +8,12 @@
  */
 import type { Inspection } from './inspect.js';
 import { sessionEnv } from './process-spec.js';
-import type { ResolvedUser } from './resolve-user.js';
+import type { ContainerUser } from '../api/types.js';
 
 /** What the nsenter backend needs to start a process in the session. */
 export interface NsenterInput {
   inspection: Inspection;
-  user: ResolvedUser;
+  user: ContainerUser;
   command: string[];
   tty: boolean;
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type OciProcess, type SessionProcess, sessionProcess } from './process-spec.js';
-import type { ResolvedUser } from './resolve-user.js';
+import type { ContainerUser } from '../api/types.js';
 
 function container(): OciProcess {
   return {
@@ -35,8 +35,8 @@ function container(): OciProcess {
   };
 }
 
-const alice: ResolvedUser = { uid: 1000, gid: 1000, groups: [1000, 2000, 3000], name: 'alice', home: '/home/alice', shell: '/bin/zsh', root: false, rootGroup: false };
-const bare: ResolvedUser = { uid: 4242, gid: 4242, groups: [4242], home: '/', root: false, rootGroup: false };
+const alice: ContainerUser = { uid: 1000, gid: 1000, groups: [1000, 2000, 3000], name: 'alice', home: '/home/alice', shell: '/bin/zsh', root: false, rootGroup: false };
+const bare: ContainerUser = { uid: 4242, gid: 4242, groups: [4242], home: '/', root: false, rootGroup: false };
 
 function session(over: Partial<SessionProcess> = {}): SessionProcess {
   return { user: alice, command: ['/bin/zsh', '-l'], tty: true, ...over };
@@ -76,7 +76,7 @@ describe('sessionProcess keeps the container confinement', () => {
 });
 
 describe('sessionProcess user', () => {
-  const cases: [string, ResolvedUser, OciProcess['user']][] = [
+  const cases: [string, ContainerUser, OciProcess['user']][] = [
     ['named user with groups', alice, { uid: 1000, gid: 1000, additionalGids: [1000, 2000, 3000] }],
     ['uid without passwd entry', bare, { uid: 4242, gid: 4242, additionalGids: [4242] }],
     ['root', { uid: 0, gid: 0, groups: [0], name: 'root', home: '/root', shell: '/bin/sh', root: true, rootGroup: true },

@@ -5,7 +5,7 @@
  * session's command and terminal. Seccomp and cgroups come from the container's
  * state, which runc applies to every exec.
  */
-import type { ResolvedUser } from './resolve-user.js';
+import type { ContainerUser } from '../api/types.js';
 
 /** The parts of an OCI runtime spec's `process` that we read or write. */
 export interface OciProcess {
@@ -25,7 +25,7 @@ export interface OciProcess {
 
 /** What the session asks for. */
 export interface SessionProcess {
-  user: ResolvedUser;
+  user: ContainerUser;
   command: string[];
   tty: boolean;
 }
@@ -34,7 +34,7 @@ export interface SessionProcess {
 const USER_ENV = ['HOME', 'USER', 'LOGNAME', 'SHELL'];
 
 /** The container's environment with the session user's HOME, USER, LOGNAME, SHELL (and TERM with a terminal). */
-export function sessionEnv(containerEnv: string[], user: ResolvedUser, tty: boolean): string[] {
+export function sessionEnv(containerEnv: string[], user: ContainerUser, tty: boolean): string[] {
   const env = containerEnv.filter((e) => !USER_ENV.includes(e.split('=')[0] ?? '') && !(tty && e.startsWith('TERM=')));
   env.push(`HOME=${user.home}`);
   if (user.name) env.push(`USER=${user.name}`, `LOGNAME=${user.name}`);

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { loginShell, resolveUser, ResolveUserError, type ResolvedUser, type UserDbFiles } from './resolve-user.js';
-import { UserSpecError } from './user-spec.js';
+import type { ContainerUser } from '../api/types.js';
+import { loginShell, resolveUser, ResolveUserError, type UserDbFiles } from './resolve-user.js';
+import { UserSpecError } from '../api/user-spec.js';
 
 // Same users and groups as the project's test image.
 const PASSWD = [
@@ -21,13 +22,13 @@ const GROUP = [
 ].join('\n') + '\n';
 const FILES: UserDbFiles = { passwd: PASSWD, group: GROUP };
 
-type Want = Omit<ResolvedUser, 'root' | 'rootGroup'>;
+type Want = Omit<ContainerUser, 'root' | 'rootGroup'>;
 const ALICE = { name: 'alice', home: '/home/alice', shell: '/bin/sh' };
 const BOB = { name: 'bob', home: '/home/bob', shell: '/bin/ash' };
 const ROOT = { name: 'root', home: '/root', shell: '/bin/sh' };
 
 /** Expected result, with root/rootGroup derived the way the contract defines them. */
-function want(w: Want): ResolvedUser {
+function want(w: Want): ContainerUser {
   return { ...w, root: w.uid === 0, rootGroup: w.gid === 0 || w.groups.includes(0) };
 }
 
@@ -69,7 +70,7 @@ describe('resolveUser against the test image', () => {
   });
 });
 
-function pick(u: ResolvedUser): { root: boolean; rootGroup: boolean } {
+function pick(u: ContainerUser): { root: boolean; rootGroup: boolean } {
   return { root: u.root, rootGroup: u.rootGroup };
 }
 

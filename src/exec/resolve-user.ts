@@ -7,26 +7,8 @@
  * and runc's setupUser (defaults uid 0, gid 0, HOME "/"). Quirks are kept on
  * purpose so that what we run matches what `docker exec -u` would run.
  */
-import { MAX_ID, numericId, parseUserSpec } from './user-spec.js';
-
-/** The identity to run an exec'd process with. */
-export interface ResolvedUser {
-  uid: number;
-  /** Primary gid. */
-  gid: number;
-  /** additionalGids for the OCI process spec: primary gid plus supplementary gids, sorted, unique. */
-  groups: number[];
-  /** Name of the passwd entry used, absent for a uid without an entry. */
-  name?: string;
-  /** Home directory ("/" when the uid has no passwd entry or an empty home field). */
-  home: string;
-  /** Login shell from passwd, absent when there is none. */
-  shell?: string;
-  /** uid is 0. */
-  root: boolean;
-  /** gid 0 is the primary or a supplementary group. */
-  rootGroup: boolean;
-}
+import type { ContainerUser } from '../api/types.js';
+import { MAX_ID, numericId, parseUserSpec } from '../api/user-spec.js';
 
 /** Contents of the container's user database files; undefined = file absent. */
 export interface UserDbFiles {
@@ -154,7 +136,7 @@ function checkRange(ids: number[]): void {
  * @throws {UserSpecError} when the spec is malformed
  * @throws {ResolveUserError} when a named user or group is not found, or a file holds an out-of-range id
  */
-export function resolveUser(spec: string, files: UserDbFiles): ResolvedUser {
+export function resolveUser(spec: string, files: UserDbFiles): ContainerUser {
   const { user, group } = parseUserSpec(spec);
   const uidArg = numericId(user);
   const passwd = parsePasswd(files.passwd);
@@ -191,6 +173,6 @@ function resolveGroups(group: string | undefined, entry: PasswdEntry | undefined
 }
 
 /** The user's login shell from passwd, or "/bin/sh" when it has none. */
-export function loginShell(user: ResolvedUser): string {
+export function loginShell(user: ContainerUser): string {
   return user.shell || '/bin/sh';
 }

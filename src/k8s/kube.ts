@@ -10,7 +10,8 @@ import {
 } from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { GROUP, PLURAL, VERSION, type ExecSession, type ExecSessionStatus } from '../api/types.js';
+import { GROUP, PLURAL, VERSION, type ExecSession, type ExecSessionStatus, type Person } from '../api/types.js';
+import { withoutEmptyStrings } from '../api/wire.js';
 import { apiMessage, bodyMessage, classifyApiError } from './api-errors.js';
 import {
   CLUSTER_EXEC_POLICY_KIND, CLUSTER_EXEC_POLICY_PLURAL, EXEC_POLICY_KIND, EXEC_POLICY_PLURAL,
@@ -37,6 +38,8 @@ export interface SessionEvent {
 /** What the controller needs from the API server. */
 export interface Kube {
   getSession(namespace: string, name: string): Promise<ExecSession | undefined>;
+  /** Every ExecSession in every namespace (the uninstall guard asks which live). */
+  listSessions(): Promise<ExecSession[]>;
   /**
    * Merge-patches status. With `resourceVersion`, fails with a conflict (409) if
    * the session changed since: for read-modify-write of lists such as approvals.
@@ -54,7 +57,7 @@ export interface Kube {
   recordEvent(session: ExecSession, event: SessionEvent): Promise<void>;
   exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
   /** Can this identity do this? (authorization.k8s.io SubjectAccessReview) */
-  subjectAccessReview(who: AccessSubject, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }>;
+  subjectAccessReview(who: Person, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }>;
   getNamespaceLabels(name: string): Promise<Record<string, string> | undefined>;
   /** ExecPolicies of a namespace and all ClusterExecPolicies. */
   listPolicies(namespace: string): Promise<PolicyEntry[]>;
@@ -82,14 +85,6 @@ export interface ExecStreamOptions {
   stdin: boolean;
 }
 
-/** The identity a SubjectAccessReview asks about. */
-export interface AccessSubject {
-  username: string;
-  uid?: string;
-  groups?: string[];
-  extra?: Record<string, string[]>;
-}
-
 async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   try {
     return await p;
@@ -100,21 +95,6 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-/**
- * Drops empty strings from an object, recursively. Some API servers (the local
- * Kubernetes 1.20 build among them) read "" in a custom resource as null and then
- * reject it as not a string; an absent field means the same to every reader.
- */
-export function withoutEmptyStrings<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((v: unknown) => withoutEmptyStrings(v)) as T;
-  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (v !== '') out[k] = withoutEmptyStrings(v);
-  }
-  return out as T;
-}
 
 /** Collects a stream's bytes up to a limit, dropping the rest. */
 class Bounded extends Writable {
@@ -170,6 +150,10 @@ export class KubeClient implements Kube {
 
   async getSession(namespace: string, name: string): Promise<ExecSession | undefined> {
     return (await orUndefined(this.custom.getNamespacedCustomObject(this.ref(namespace, name)))) as ExecSession | undefined;
+  }
+
+  async listSessions(): Promise<ExecSession[]> {
+    return ((await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as { items: ExecSession[] }).items;
   }
 
   async patchSessionStatus(namespace: string, name: string, status: Partial<ExecSessionStatus>, resourceVersion?: string): Promise<ExecSession> {
@@ -254,7 +238,7 @@ export class KubeClient implements Kube {
     });
   }
 
-  async subjectAccessReview(who: AccessSubject, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }> {
+  async subjectAccessReview(who: Person, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }> {
     const r = await this.authz.createSubjectAccessReview({
       body: { spec: { user: who.username, uid: who.uid, groups: who.groups, extra: who.extra, resourceAttributes: { ...attrs, group: '' } } },
     });
@@ -305,7 +289,14 @@ export class KubeClient implements Kube {
   async applyApiService(service: V1APIService): Promise<void> {
     const name = service.metadata?.name ?? '';
     const existing = await orUndefined(this.apireg.readAPIService({ name }));
-    if (existing) await this.apireg.replaceAPIService({ name, body: { ...service, metadata: { ...service.metadata, resourceVersion: existing.metadata?.resourceVersion } } });
+    // The installer's labels and annotations stay (app.kubernetes.io/part-of, which the uninstall guard selects on; Helm's).
+    const metadata = {
+      ...service.metadata,
+      labels: { ...existing?.metadata?.labels, ...service.metadata?.labels },
+      annotations: { ...existing?.metadata?.annotations, ...service.metadata?.annotations },
+      resourceVersion: existing?.metadata?.resourceVersion,
+    };
+    if (existing) await this.apireg.replaceAPIService({ name, body: { ...service, metadata } });
     else await this.apireg.createAPIService({ body: service });
   }
 

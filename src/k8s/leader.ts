@@ -8,7 +8,7 @@
  */
 import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../controller/types.js';
+import type { Logger } from '../log/logger.js';
 import { classifyApiError } from './api-errors.js';
 import type { Kube } from './kube.js';
 

@@ -8,7 +8,7 @@
 import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import { classifyApiError } from './api-errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../controller/types.js';
+import type { Logger } from '../log/logger.js';
 
 /** An object as far as the watcher cares. */
 interface Meta {

@@ -4,9 +4,10 @@
 // violation wins; pending checks let the session through for now and the
 // controller evaluates again once the identity is resolved.
 import { formatDuration } from '../api/duration.js';
+import { PolicyReason, type PolicyReasonName } from '../api/conditions.js';
 import { sessionTtlMs } from '../lifetime/lifetime.js';
-import type { ClusterExecPolicySpec, ExecPolicySpec, PolicyReasonName, PolicyRef, PolicyRequest } from './types.js';
-import { ANY_USER, PolicyReason } from './types.js';
+import type { ClusterExecPolicySpec, ExecPolicySpec, PolicyRef, PolicyRequest } from './types.js';
+import { ANY_USER } from './types.js';
 import type { UserFacts } from './user-facts.js';
 import { describeUser, formatRanges, hasRootGroup, inRanges, isRootUser } from './user-facts.js';
 

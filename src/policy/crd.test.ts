@@ -8,14 +8,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { DURATION_PATTERN, parseDuration } from '../api/duration.js';
-import { MAX_ID } from '../exec/user-spec.js';
+import { PolicyReason } from '../api/conditions.js';
+import { MAX_ID } from '../api/user-spec.js';
 import type {
   AnyExecPolicy, ApprovalRules, ClusterPolicyTargets, DelegationRules, ExecPolicySpec, ExecPolicyStatus, IdRange,
   LabelSelector, LabelSelectorRequirement, Subject, TtlRules, UserRules,
 } from './types.js';
 import {
   CLUSTER_EXEC_POLICY_KIND, CLUSTER_EXEC_POLICY_PLURAL, DEFAULT_APPROVAL_TIMEOUT, DEFAULT_MAX_TTL, EXEC_POLICY_KIND,
-  EXEC_POLICY_PLURAL, GROUP, POLICY_API_VERSION, PolicyReason, SELECTOR_OPERATORS, SUBJECT_KINDS,
+  EXEC_POLICY_PLURAL, GROUP, POLICY_API_VERSION, SELECTOR_OPERATORS, SUBJECT_KINDS,
 } from './types.js';
 import { KNOWN_KEYS, loadCrd, type Schema } from '../../test/support/crd-schema.js';
 import { validatePolicy } from './validate.js';

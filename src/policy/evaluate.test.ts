@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { evaluate } from './evaluate.js';
-import type { ClusterExecPolicy, ClusterExecPolicySpec, Decision, ExecPolicy, ExecPolicySpec, Identity, PolicyEntry, PolicyRef, PolicyRequest, Subject, UserRules } from './types.js';
+import type { Person } from '../api/types.js';
+import type { ClusterExecPolicy, ClusterExecPolicySpec, Decision, ExecPolicy, ExecPolicySpec, PolicyEntry, PolicyRef, PolicyRequest, Subject, UserRules } from './types.js';
 import { POLICY_API_VERSION } from './types.js';
 
 const MIN = 60_000;
-const alice: Identity = { username: 'alice', groups: ['developers', 'system:authenticated'] };
-const flux: Identity = { username: 'system:serviceaccount:flux-system:kustomize-controller', groups: ['system:serviceaccounts:flux-system'] };
+const alice: Person = { username: 'alice', groups: ['developers', 'system:authenticated'] };
+const flux: Person = { username: 'system:serviceaccount:flux-system:kustomize-controller', groups: ['system:serviceaccounts:flux-system'] };
 const fluxSA: Subject = { kind: 'ServiceAccount', namespace: 'flux-system', name: 'kustomize-controller' };
 
 /** A request by alice for a shell in default/web (container app) as 1000:1000 for 15m. */

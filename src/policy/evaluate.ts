@@ -2,14 +2,16 @@
 // of them allows the session, and on what terms. Pure: everything it needs is
 // in the request and the policy list, so the webhook and the controller can
 // both call it, and tests need no cluster. See docs/policy.md.
+import { UserSpecError } from '../api/user-spec.js';
 import { sessionTtlMs } from '../lifetime/lifetime.js';
-import { UserSpecError } from '../exec/user-spec.js';
 import type { Candidate, CheckRequest, Violation } from './checks.js';
 import { describeRef, runChecks } from './checks.js';
 import { matchesSelector } from './selector.js';
-import { describeIdentity, matchesAnySubject } from './subjects.js';
-import type { ClusterPolicyTargets, Decision, Denied, Identity, PolicyEntry, PolicyRef, PolicyRequest } from './types.js';
-import { EXEC_POLICY_KIND, PolicyReason } from './types.js';
+import { describePerson, matchesAnySubject } from './subjects.js';
+import { PolicyReason } from '../api/conditions.js';
+import type { Person } from '../api/types.js';
+import type { ClusterPolicyTargets, Decision, Denied, PolicyEntry, PolicyRef, PolicyRequest } from './types.js';
+import { EXEC_POLICY_KIND } from './types.js';
 import type { UserFacts } from './user-facts.js';
 import { userFacts } from './user-facts.js';
 import { policyLimits, validatePolicy } from './validate.js';
@@ -47,7 +49,7 @@ function coversNamespace(entry: Entry, req: PolicyRequest): boolean {
 }
 
 /** True when the policy is about this subject, namespace, pod and container. */
-function covers(entry: Entry, req: PolicyRequest, subject: Identity): boolean {
+function covers(entry: Entry, req: PolicyRequest, subject: Person): boolean {
   const containers = entry.spec.targets?.containers ?? [];
   return matchesAnySubject(subject, entry.spec.subjects)
     && coversNamespace(entry, req)
@@ -75,9 +77,9 @@ function describeSubjectOf(req: PolicyRequest): string {
   const subject = req.onBehalfOf ?? req.requester;
   const notes = [
     ...(subject.groups.length > 0 ? [`groups: ${subject.groups.map((g) => JSON.stringify(g)).join(', ')}`] : []),
-    ...(req.onBehalfOf ? [`created on their behalf by ${describeIdentity(req.requester)}`] : []),
+    ...(req.onBehalfOf ? [`created on their behalf by ${describePerson(req.requester)}`] : []),
   ];
-  return `${describeIdentity(subject)}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
+  return `${describePerson(subject)}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
 }
 
 /** ` (ClusterExecPolicy "x" would cover it but is invalid: <first problem>)`, or empty. */
@@ -104,12 +106,12 @@ function noPolicy(req: PolicyRequest, invalid: Entry[]): Denied {
 
 /** Denial when policies cover the subject but none trusts the creator to act for them. */
 function creatorNotTrusted(req: PolicyRequest, covering: Candidate[]): Denied {
-  const subject = describeIdentity(req.onBehalfOf ?? req.requester);
+  const subject = describePerson(req.onBehalfOf ?? req.requester);
   const first = covering[0];
   return {
     allowed: false,
     reason: PolicyReason.CreatorNotTrusted,
-    message: `${describeIdentity(req.requester)} is not trusted to create sessions on behalf of ${subject}: `
+    message: `${describePerson(req.requester)} is not trusted to create sessions on behalf of ${subject}: `
       + `no policy covering ${subject} (${covering.map((c) => describeRef(c.ref)).join(', ')}) lists it in spec.delegation.trustedCreators; `
       + `let ${subject} create the session, or ask an admin to add the creator to spec.delegation.trustedCreators`,
     ...(first ? { policy: first.ref } : {}),

@@ -1,37 +1,38 @@
 // Matching authenticated identities against policy subjects, the way RBAC
 // matches rbacv1.Subject: users by name, groups by membership, ServiceAccounts
 // by their `system:serviceaccount:NS:NAME` user name.
-import type { Identity, Subject } from './types.js';
+import type { Person } from '../api/types.js';
+import type { Subject } from './types.js';
 
 /** The user name the API server gives a ServiceAccount's tokens. */
 export function serviceAccountUsername(namespace: string, name: string): string {
   return `system:serviceaccount:${namespace}:${name}`;
 }
 
-/** True when `identity` is what `subject` names. */
-export function matchesSubject(identity: Identity, subject: Subject): boolean {
+/** True when `person` is what `subject` names. */
+export function matchesSubject(person: Person, subject: Subject): boolean {
   switch (subject.kind) {
     case 'User':
-      return identity.username === subject.name;
+      return person.username === subject.name;
     case 'Group':
-      return identity.groups.includes(subject.name);
+      return person.groups.includes(subject.name);
     case 'ServiceAccount':
       // Without a namespace the subject is invalid (validatePolicy) and matches nobody.
       return subject.namespace !== undefined && subject.namespace !== ''
-        && identity.username === serviceAccountUsername(subject.namespace, subject.name);
+        && person.username === serviceAccountUsername(subject.namespace, subject.name);
     default:
       return false;
   }
 }
 
-/** True when `identity` matches at least one of `subjects`. */
-export function matchesAnySubject(identity: Identity, subjects: readonly Subject[] | undefined): boolean {
-  return (subjects ?? []).some((s) => matchesSubject(identity, s));
+/** True when `person` matches at least one of `subjects`. */
+export function matchesAnySubject(person: Person, subjects: readonly Subject[] | undefined): boolean {
+  return (subjects ?? []).some((s) => matchesSubject(person, s));
 }
 
 /** `user "alice"`, for messages. */
-export function describeIdentity(identity: Identity): string {
-  return `user ${JSON.stringify(identity.username)}`;
+export function describePerson(person: Person): string {
+  return `user ${JSON.stringify(person.username)}`;
 }
 
 /** `Group "developers"`, `ServiceAccount "ci/deployer"`, for messages. */

@@ -3,7 +3,8 @@
 // the policy evaluation (evaluate.ts). The CRDs are the source of truth;
 // crd.test.ts fails when the kinds, enums or field names here drift from them.
 import type { V1ObjectMeta } from '@kubernetes/client-node';
-import type { Condition } from '../api/types.js';
+import type { ReasonName } from '../api/conditions.js';
+import type { Condition, ContainerUser, Person } from '../api/types.js';
 import { GROUP, VERSION } from '../api/types.js';
 
 export { GROUP, VERSION };
@@ -186,28 +187,15 @@ export type PolicyEntry =
   | { kind: typeof EXEC_POLICY_KIND; policy: ExecPolicy }
   | { kind: typeof CLUSTER_EXEC_POLICY_KIND; policy: ClusterExecPolicy };
 
-/** An authenticated Kubernetes user, as in admission's UserInfo. */
-export interface Identity {
-  username: string;
-  uid?: string;
-  groups: string[];
-}
-
-/** The identity a session would run as, once resolved inside the container. */
-export interface ResolvedIdentity {
-  uid: number;
-  gid: number;
-  /** Supplementary gids (the primary gid may be repeated here). */
-  groups: number[];
-  name?: string;
-}
+/** What the policy reads of the container user (src/api/types.ts), once resolved. */
+export type ResolvedIds = Pick<ContainerUser, 'uid' | 'gid' | 'groups' | 'name'>;
 
 /** Everything the evaluation needs to know about one ExecSession. */
 export interface PolicyRequest {
   /** Who created the object (stamped by the webhook). */
-  requester: Identity;
+  requester: Person;
   /** Set when a trusted creator creates the session for someone (delegation). */
-  onBehalfOf?: Identity;
+  onBehalfOf?: Person;
   namespace: string;
   namespaceLabels: Record<string, string>;
   /** spec.podName, for messages. */
@@ -218,7 +206,7 @@ export interface PolicyRequest {
   /** spec.user as written, docker format `<name|uid>[:<group|gid>]`. */
   userSpec: string;
   /** Known only after the container was inspected. */
-  resolved?: ResolvedIdentity;
+  resolved?: ResolvedIds;
   /** spec.ttl parsed; undefined takes the policy default. */
   ttlMs?: number;
   tty: boolean;
@@ -251,14 +239,14 @@ export interface Allowed {
   /** The rules waiting for resolution, e.g. `users.allowedUIDs`; empty when none. */
   pendingRules: string[];
   /** Whom the session is for: onBehalfOf when set, else the requester. */
-  subject: Identity;
+  subject: Person;
 }
 
 /** No policy allows the session. */
 export interface Denied {
   allowed: false;
-  /** CamelCase cause, one of {@link PolicyReason}. */
-  reason: string;
+  /** CamelCase cause: a PolicyReason, or the authorizer's PodNotFound or RbacDenied (src/api/conditions.ts). */
+  reason: ReasonName;
   /** What was wrong, naming the policy and rule, and how to get access. */
   message: string;
   /** The policy whose rule refused, when one did. */
@@ -267,22 +255,3 @@ export interface Denied {
 
 /** The outcome of evaluate(). */
 export type Decision = Allowed | Denied;
-
-/** CamelCase reasons of denials (also usable as condition reasons). */
-export const PolicyReason = {
-  NoPolicy: 'NoPolicy',
-  CreatorNotTrusted: 'CreatorNotTrusted',
-  InvalidUserSpec: 'InvalidUserSpec',
-  RootUserDenied: 'RootUserDenied',
-  RootGroupDenied: 'RootGroupDenied',
-  UserDenied: 'UserDenied',
-  UserNotAllowed: 'UserNotAllowed',
-  GroupDenied: 'GroupDenied',
-  GroupNotAllowed: 'GroupNotAllowed',
-  TtlTooLong: 'TtlTooLong',
-  InteractiveNotAllowed: 'InteractiveNotAllowed',
-  CommandNotAllowed: 'CommandNotAllowed',
-} as const;
-
-/** One of the {@link PolicyReason} values. */
-export type PolicyReasonName = (typeof PolicyReason)[keyof typeof PolicyReason];

@@ -3,8 +3,8 @@
 // controller has read the container's /etc/passwd and /etc/group. Every fact
 // is either known or explicitly unknown, so checks can tell "passes" from
 // "cannot tell yet".
-import { numericId, parseUserSpec } from '../exec/user-spec.js';
-import type { IdRange, ResolvedIdentity } from './types.js';
+import { numericId, parseUserSpec } from '../api/user-spec.js';
+import type { IdRange, ResolvedIds } from './types.js';
 
 /** Known facts about the requested user; undefined fields are not known yet. */
 export interface UserFacts {
@@ -29,7 +29,7 @@ export interface UserFacts {
  *
  * @throws {UserSpecError} when the spec is malformed
  */
-export function userFacts(spec: string, resolved?: ResolvedIdentity): UserFacts {
+export function userFacts(spec: string, resolved?: ResolvedIds): UserFacts {
   const { user, group } = parseUserSpec(spec);
   const base = { spec, ...(group !== undefined ? { specGroup: group } : {}) };
   if (resolved) {

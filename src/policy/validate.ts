@@ -2,7 +2,7 @@
 // 1.20 has no CEL): cross-field rules and durations. An invalid policy allows
 // nothing; the controller reports the problems in its status.
 import { parseDuration } from '../api/duration.js';
-import { MAX_ID } from '../exec/user-spec.js';
+import { MAX_ID } from '../api/user-spec.js';
 import { validateSelector } from './selector.js';
 import type { AnyExecPolicy, ApprovalRules, ClusterPolicyTargets, ExecPolicySpec, IdRange, Subject, TtlRules, UserRules } from './types.js';
 import { DEFAULT_APPROVAL_TIMEOUT, DEFAULT_MAX_TTL, EXEC_POLICY_KIND, SUBJECT_KINDS } from './types.js';

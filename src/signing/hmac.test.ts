@@ -8,6 +8,9 @@ describe('canonicalJson', () => {
   it('sorts keys at every depth and leaves undefined members out', () => {
     assert.equal(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: undefined } }), '{"a":{"d":[2,{"y":2,"z":1}]},"b":1}');
   });
+  it('is the same for objects built in another order', () => {
+    assert.equal(canonicalJson({ x: 1, y: [1, 2] }), canonicalJson({ y: [1, 2], x: 1 }));
+  });
 });
 
 describe('signJson / verifyJson', () => {

@@ -1,6 +1,6 @@
 /**
  * The one way the operator signs what it writes where others can write too
- * (approvals, the status seal): HMAC-SHA256 under the operator's key (the stamp
+ * (the requester stamp, approvals, the status seal): HMAC-SHA256 under the operator's key (the stamp
  * key in Secret execsession-operator) over a canonical JSON form, so that the
  * same value always gives the same bytes, whatever order the API server
  * returns its keys in.

@@ -28,7 +28,7 @@ describe('needsSeal', () => {
     assert.equal(needsSeal({ phase: 'WaitingForApproval', approvals: [] }), false);
     assert.equal(needsSeal({ phase: 'Approved' }), false);
     assert.equal(needsSeal({ phase: 'Pending', expiresAt: '2026-01-01T10:15:00Z' }), true);
-    assert.equal(needsSeal({ user: { uid: 0, gid: 0 } }), true);
+    assert.equal(needsSeal({ user: { ...READY.user!, uid: 0, gid: 0, root: true } }), true);
     for (const phase of ['Starting', 'Ready', 'Running'] as const) assert.equal(needsSeal({ phase }), true, phase);
   });
 });
@@ -95,7 +95,8 @@ describe('sealedPatch', () => {
 
   it('keeps what a merge patch keeps: a nested field the patch leaves out stays, and is sealed as it stays', () => {
     const before = sealed(READY);
-    const written = sealedPatch(KEY, before, { user: { uid: 1000, gid: 1000 } });
+    // A merge patch may carry part of an object; the operator never writes one, but the seal must follow RFC 7386.
+    const written = sealedPatch(KEY, before, { user: { uid: 1000, gid: 1000 } } as Partial<ExecSessionStatus>);
     const after = { metadata: META, status: mergePatch(before.status, written) as ExecSessionStatus };
     assert.equal(after.status.user?.home, '/home/alice');
     assert.equal(sealProblem(KEY, after), undefined);

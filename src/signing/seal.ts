@@ -10,7 +10,7 @@
  * the status as the merge patch will leave it (see docs/adr/0016-operator-seals-status.md).
  */
 import type { ExecSessionStatus, Phase } from '../api/types.js';
-import { withoutEmptyStrings } from '../k8s/kube.js';
+import { withoutEmptyStrings } from '../api/wire.js';
 import { signJson, verifyJson } from './hmac.js';
 
 /** The status fields the operator acts on after writing them, in the order docs list them. */

@@ -19,7 +19,8 @@ import type { ExecSession } from '../../src/api/types.js';
 import { KubeClient } from '../../src/k8s/kube.js';
 import { REPO_ROOT } from '../cluster/config.js';
 import { eventually, grant, kubeConfig, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
-import { API_GROUP_VERSION, OperatorProcess, grantSubresources, installCrds, waitForApi } from '../support/operator.js';
+import { suiteOperator } from '../support/installed.js';
+import { API_GROUP_VERSION, grantSubresources, installCrds, waitForApi, type SuiteOperator } from '../support/operator.js';
 import { runTargetPod } from '../support/pods.js';
 import { getSession, waitForPhase } from '../support/sessions.js';
 
@@ -60,7 +61,7 @@ function condition(s: ExecSession, type: string): { status?: string; reason?: st
 
 describe('approvals', () => {
   let ns: Awaited<ReturnType<typeof tempNamespace>>;
-  let operator: OperatorProcess;
+  let operator: SuiteOperator;
   let alice: string;
   let carol: string;
   let erin: string;
@@ -99,7 +100,7 @@ describe('approvals', () => {
     alice = await userKubeconfig('alice', ['developers', 'approvers']);
     carol = await userKubeconfig('carol', ['approvers']);
     erin = await userKubeconfig('erin', ['auditors']);
-    operator = new OperatorProcess();
+    operator = suiteOperator();
     await operator.start();
     await waitForApi();
     // The sample role (group approvers may create execsessions/approve and /deny), and erin with the same RBAC but named by no policy.
@@ -108,9 +109,9 @@ describe('approvals', () => {
   });
 
   after(async () => {
+    await ns?.remove();
     await operator?.stop();
     await kubectl(['delete', '-f', APPROVERS_SAMPLE]);
-    await ns?.remove();
   });
 
   it('admits alice\'s session naming the approvals it needs, and holds it in WaitingForApproval', async () => {
@@ -219,7 +220,7 @@ async function serviceAccountKubeconfig(namespace: string, name: string): Promis
 
 describe('delegation (spec.onBehalfOf)', () => {
   let ns: Awaited<ReturnType<typeof tempNamespace>>;
-  let operator: OperatorProcess;
+  let operator: SuiteOperator;
   let gitops: string;
   let mallory: string;
   let saName: string;
@@ -244,13 +245,13 @@ describe('delegation (spec.onBehalfOf)', () => {
     }) });
     gitops = await serviceAccountKubeconfig(ns.name, 'gitops');
     mallory = await userKubeconfig('mallory', ['developers']);
-    operator = new OperatorProcess();
+    operator = suiteOperator();
     await operator.start();
   });
 
   after(async () => {
-    await operator?.stop();
     await ns?.remove();
+    await operator?.stop();
   });
 
   it('runs a session the trusted ServiceAccount creates for alice, as alice\'s session', async () => {

@@ -11,13 +11,14 @@ import { after, before, describe, it } from 'node:test';
 import { HOST_IP } from '../cluster/config.js';
 import { AttachRefused, attach } from '../support/attach.js';
 import { eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
-import { API_GROUP_VERSION, OperatorProcess, grantSubresources, installCrds, waitForApi } from '../support/operator.js';
+import { suiteOperator } from '../support/installed.js';
+import { API_GROUP_VERSION, grantSubresources, installCrds, waitForApi, type SuiteOperator } from '../support/operator.js';
 import { runTargetPod } from '../support/pods.js';
 import { containerProcesses, createSession, getSession, waitForPhase } from '../support/sessions.js';
 
 describe('attach', () => {
   let ns: Awaited<ReturnType<typeof tempNamespace>>;
-  let operator: OperatorProcess;
+  let operator: SuiteOperator;
   let alice: string;
   let bob: string;
   let mallory: string;
@@ -41,7 +42,7 @@ describe('attach', () => {
     alice = await userKubeconfig('alice', ['developers']);
     bob = await userKubeconfig('bob', ['developers']);
     mallory = await userKubeconfig('mallory', ['developers']);
-    operator = new OperatorProcess(['--attach-limit', '2', '--attach-idle-timeout', '6s']);
+    operator = suiteOperator(['--attach-limit', '2', '--attach-idle-timeout', '6s']);
     await operator.start();
     await waitForApi();
     await createSession(ns.name, 'alice', { podName: 'target', user: 'alice', ttl: '30m' }, alice);
@@ -49,9 +50,9 @@ describe('attach', () => {
   });
 
   after(async () => {
+    await ns?.remove();
     await operator?.stop();
     await kubectl(['delete', 'clusterexecpolicy', `attach-${ns.name}`]);
-    await ns?.remove();
   });
 
   it('publishes the attach URL and command in status', async () => {
@@ -119,13 +120,13 @@ describe('attach', () => {
     assert.ok(e instanceof AttachRefused, String(e));
     assert.equal(e.code, 403);
     assert.match((JSON.parse(e.body) as { message: string }).message, /User "mallory" cannot get resource "execsessions\/attach" in API group "subresources\.execsession\.dev"/);
-    assert.doesNotMatch(operator.log(200), /"user":"mallory"/);
+    assert.doesNotMatch(await operator.logs(200), /"user":"mallory"/);
   });
 
   it('refuses a request straight to the operator without the front-proxy certificate', async () => {
-    const port = operator.apiPort;
+    const { host, port } = await operator.apiAddress();
     const answer = await new Promise<{ code: number; body: string }>((resolve, reject) => {
-      const req = request({ host: HOST_IP, port, path: subresource('alice', 'revoke'), method: 'POST', rejectUnauthorized: false, headers: { 'X-Remote-User': 'alice', 'X-Remote-Group': 'system:masters' } }, (res) => {
+      const req = request({ host, port, path: subresource('alice', 'revoke'), method: 'POST', rejectUnauthorized: false, headers: { 'X-Remote-User': 'alice', 'X-Remote-Group': 'system:masters' } }, (res) => {
         let body = '';
         res.on('data', (c: Buffer) => { body += c.toString(); });
         res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));

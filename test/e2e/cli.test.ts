@@ -12,7 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import type { ExecSession } from '../../src/api/types.js';
 import { REPO_ROOT } from '../cluster/config.js';
 import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig, type KubectlResult } from '../support/cluster.js';
-import { OperatorProcess, grantSubresources, installCrds, waitForApi } from '../support/operator.js';
+import { suiteOperator } from '../support/installed.js';
+import { grantSubresources, installCrds, waitForApi, type SuiteOperator } from '../support/operator.js';
 import { runTargetPod } from '../support/pods.js';
 import { getSession } from '../support/sessions.js';
 
@@ -49,7 +50,7 @@ function inTerminal(kubeconfig: string, line: string): Promise<{ code: number | 
 
 describe('kubectl execsession', () => {
   let ns: Awaited<ReturnType<typeof tempNamespace>>;
-  let operator: OperatorProcess;
+  let operator: SuiteOperator;
   let alice: string;
   let bob: string;
   let carol: string;
@@ -77,15 +78,15 @@ describe('kubectl execsession', () => {
     bob = await userKubeconfig('bob', ['developers']);
     // carol is no developer: only the ExecPolicy "gated" covers her, and it wants bob's approval.
     carol = await userKubeconfig('carol', ['contractors']);
-    operator = new OperatorProcess();
+    operator = suiteOperator();
     await operator.start();
     await waitForApi();
   });
 
   after(async () => {
+    await ns?.remove();
     await operator?.stop();
     await kubectl(['delete', 'clusterexecpolicy', `cli-${ns.name}`]);
-    await ns?.remove();
   });
 
   it('runs a command as alice, prints its output and exits 0', async () => {

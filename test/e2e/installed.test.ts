@@ -11,14 +11,44 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { CONTAINERD } from '../cluster/config.js';
-import { eventually, kubectl, kubectlOk, requireCluster, type tempNamespace } from '../support/cluster.js';
-import { ALICE_ID as ID, InstalledOperator, aliceNamespace, plugin, uninstallOperator } from '../support/installed.js';
+import { parseAllDocuments } from 'yaml';
+import { join } from 'node:path';
+import { CONTAINERD, REPO_ROOT } from '../cluster/config.js';
+import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk, requireCluster, type tempNamespace } from '../support/cluster.js';
+import { ALICE_ID as ID, InstalledOperator, LOCAL_OVERLAY, aliceNamespace, plugin, uninstallOperator } from '../support/installed.js';
 import { OPERATOR_NAMESPACE, waitForApi } from '../support/operator.js';
 import { containerProcesses, startInSession, waitForPhase } from '../support/sessions.js';
 
 const exec = promisify(execFile);
 const SA = `system:serviceaccount:${OPERATOR_NAMESPACE}:execsession-operator`;
+
+function parse(yaml: string): Array<{ apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }> {
+  return parseAllDocuments(yaml).map((d) => d.toJS() as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } });
+}
+
+/** One line per resource, names and verb, as `kubectl auth can-i --list` prints them (without the non-resource URLs). */
+async function canIList(user: string, namespace: string): Promise<string[]> {
+  const out = await kubectlOk(['auth', 'can-i', '--list', '--as', user, '-n', namespace]);
+  const keys: string[] = [];
+  for (const line of out.split('\n').slice(1)) {
+    const m = /^(\S+)\s+\[[^\]]*\]\s+\[([^\]]*)\]\s+\[([^\]]*)\]\s*$/.exec(line);
+    if (!m) continue;
+    for (const verb of m[3]!.split(' ').filter(Boolean)) keys.push(`${m[1]} [${m[2]}] ${verb}`);
+  }
+  return keys;
+}
+
+/** The rows of config/README.md's RBAC table, one key per verb in canIList's form. */
+function rbacTable(readme: string): Array<{ where: string; key: string }> {
+  const table = /<!-- rbac-table -->\n([\s\S]*?)<!-- \/rbac-table -->/.exec(readme)?.[1];
+  assert.ok(table, 'config/README.md has the RBAC table');
+  const rows: Array<{ where: string; key: string }> = [];
+  for (const line of table.split('\n').slice(2).filter((l) => l.startsWith('|'))) {
+    const [where, resource, names, verbs] = line.split('|').slice(1, 5).map((c) => c.trim().replace(/`/g, ''));
+    for (const verb of verbs!.split(',').map((v) => v.trim())) rows.push({ where: where!, key: `${resource} [${names}] ${verb}` });
+  }
+  return rows;
+}
 
 describe('the operator installed with kubectl apply -k config/local', () => {
   let ns: Awaited<ReturnType<typeof tempNamespace>>;
@@ -79,6 +109,17 @@ describe('the operator installed with kubectl apply -k config/local', () => {
     }
   });
 
+  it('may do exactly what config/README.md says the operator needs: kubectl auth can-i --list against its table', async () => {
+    const documented = rbacTable(await readFile(join(REPO_ROOT, 'config/README.md'), 'utf8'));
+    for (const where of [OPERATOR_NAMESPACE, 'kube-system', ns.name]) {
+      const expected = [...new Set(documented.filter((r) => r.where === 'every namespace' || r.where === where).map((r) => r.key))].sort();
+      // What every authenticated user may (a ServiceAccount with no binding) is not the operator's doing.
+      const everyone = new Set(await canIList(`system:serviceaccount:${OPERATOR_NAMESPACE}:nobody`, where));
+      const actual = (await canIList(SA, where)).filter((k) => !everyone.has(k)).sort();
+      assert.deepEqual(actual, expected, `in namespace ${where}: granted (left) vs documented (right)`);
+    }
+  });
+
   it('loses nothing when the leader pod is deleted: the other replica takes over, and a live session still expires on time, its processes and helper gone', async () => {
     const c = await plugin(alice, ['-n', ns.name, 'create', 'target', '-u', 'alice', '--name', 'live', '--ttl', '30s', '--wait']);
     assert.equal(c.code, 0, c.stderr);
@@ -102,12 +143,35 @@ describe('the operator installed with kubectl apply -k config/local', () => {
     assert.deepEqual([r.code, r.stdout], [0, `${ID}\n`], r.stderr);
   });
 
-  it('keeps sessions Ready and attachable through kubectl rollout restart', async () => {
+  it('keeps sessions Ready and attachable through kubectl rollout restart; an attach it cuts says so and how to attach again', async () => {
+    const live = plugin(alice, ['-n', ns.name, 'attach', 'shell', '-T', '--', 'sleep', '1012']);
+    await eventually('the attached command to run', async () => (await containerProcesses(ns.name, 'target')).some((p) => p.includes('sleep 1012')));
     await kubectlOk(['-n', OPERATOR_NAMESPACE, 'rollout', 'restart', 'deployment/execsession-operator']);
+    const cut = await live;
+    assert.notEqual(cut.code, 0, 'the cut attach fails');
+    assert.match(cut.stderr, new RegExp(`restarting and cut this attach; the session is still live: attach again with: kubectl execsession attach shell -n ${ns.name}`));
+    assert.doesNotMatch(cut.stderr, /before the session reported how it ended/, 'the status reaches the CLI before the replica exits');
     await kubectlOk(['-n', OPERATOR_NAMESPACE, 'rollout', 'status', 'deployment/execsession-operator', '--timeout=240s'], { timeoutMs: 250_000 });
     await waitForApi(120_000);
     assert.equal((await waitForPhase(ns.name, 'shell', ['Ready'])).session.status?.phase, 'Ready');
     const id = await plugin(alice, ['-n', ns.name, 'attach', 'shell', '-T', '--', 'id']);
     assert.deepEqual([id.code, id.stdout], [0, `${ID}\n`], id.stderr);
+  });
+  it('refuses kubectl delete -k config/local while a session lives, naming it and how to end it; lets it go once the session ended', async () => {
+    const c = await plugin(alice, ['-n', ns.name, 'create', 'target', '-u', 'alice', '--name', 'guarded', '--ttl', '10m', '--wait']);
+    assert.equal(c.code, 0, c.stderr);
+    const r = await kubectl(['delete', '-k', LOCAL_OVERLAY, '--wait=false']);
+    assert.notEqual(r.code, 0, 'kubectl delete -k fails');
+    assert.match(r.stderr, new RegExp(`UninstallGuard: execsession refuses to delete namespaces execsession-system while \\d+ sessions? live: .*${ns.name}/guarded \\(Ready, expires [^)]+\\).*kubectl execsession revoke NAME -n NAMESPACE`));
+    // All or nothing: every object config/local installs is still there, and the operator still serves.
+    for (const o of parse(await kubectlOk(['kustomize', LOCAL_OVERLAY]))) {
+      const where = o.metadata.namespace ? ['-n', o.metadata.namespace] : [];
+      assert.equal((await kubectl(['get', ...where, `${o.kind}.${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}`.replace(/\.$/, ''), o.metadata.name])).code, 0, `${o.kind}/${o.metadata.name} is still there`);
+    }
+    assert.equal(await kubectlOk(['-n', OPERATOR_NAMESPACE, 'get', 'deployment', 'execsession-operator', '-o', 'jsonpath={.status.readyReplicas}']), '2');
+    const revoked = await plugin(ADMIN_KUBECONFIG, ['-n', ns.name, 'revoke', 'guarded']);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    await uninstallOperator();
+    assert.notEqual((await kubectl(['get', 'namespace', OPERATOR_NAMESPACE])).code, 0, 'the operator is uninstalled');
   });
 });

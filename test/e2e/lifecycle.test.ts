@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { attach } from '../support/attach.js';
 import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk, requireCluster, tempNamespace } from '../support/cluster.js';
-import { OPERATOR_NAMESPACE, OperatorProcess, installCrds, waitForApi } from '../support/operator.js';
+import { suiteOperator } from '../support/installed.js';
+import { OPERATOR_NAMESPACE, installCrds, waitForApi, type SuiteOperator } from '../support/operator.js';
 import { runTargetPod } from '../support/pods.js';
 import { containerProcesses, createSession, getSession, startInSession, waitForPhase } from '../support/sessions.js';
 
@@ -25,7 +26,7 @@ function statusFields(out: string): Map<string, string> {
 /** One namespace with a confined target pod and a running operator, for a suite. */
 interface Fixture {
   ns: Awaited<ReturnType<typeof tempNamespace>>;
-  operator: OperatorProcess;
+  operator: SuiteOperator;
   /** The target's own Seccomp, CapBnd, CapEff, NoNewPrivs, Groups (of its PID 1). */
   targetStatus: Map<string, string>;
 }
@@ -42,12 +43,13 @@ function confinedTarget(prefix: string, operatorArgs: string[]): Fixture {
     fx.ns = await tempNamespace(prefix);
     await runTargetPod('target', fx.ns.name, { runAsUser: 1001, runAsGroup: 1001, seccompRuntimeDefault: true, dropCapabilities: ['NET_RAW'] });
     fx.targetStatus = statusFields(await kubectlOk(['-n', fx.ns.name, 'exec', 'target', '--', 'sh', '-c', STATUS_LINES.replace('self', '1')]));
-    fx.operator = new OperatorProcess(operatorArgs);
+    fx.operator = suiteOperator(operatorArgs);
     await fx.operator.start();
   });
   after(async () => {
-    await fx.operator?.stop();
+    // The namespace first: the operator, still running, ends its sessions (an installed one refuses to go while any lives).
     await fx.ns?.remove();
+    await fx.operator?.stop();
   });
   return fx;
 }
@@ -147,15 +149,14 @@ describe('ExecSession lifecycle (runtime backend)', () => {
     await createSession(fx.ns.name, 'crash', { podName: 'target', user: 'bob', ttl: '25s' });
     const { session } = await waitForPhase(fx.ns.name, 'crash', ['Ready']);
     await startInSession(session, 'background', ['sleep', '1003']);
-    await fx.operator.kill9();
+    await fx.operator.crash();
     // An orphan left by a crash elsewhere: a helper pod whose session does not exist.
     await kubectlOk(['-n', OPERATOR_NAMESPACE, 'run', 'execsession-orphan', `--image=${'execsession.local/helper:dev'}`, '--image-pull-policy=Never', '--restart=Never',
       '--labels=app.kubernetes.io/component=execsession-helper,execsession.dev/session-uid=gone',
       '--annotations=execsession.dev/session-name=gone', '--annotations=execsession.dev/session-namespace=default',
       // A real helper ends on SIGTERM at once; `sleep` as PID 1 ignores it, so keep its grace short.
       '--overrides={"spec":{"terminationGracePeriodSeconds":1}}', '--', 'sleep', '600']);
-    fx.operator = new OperatorProcess(['--retention', '1h']);
-    await fx.operator.start();
+    await fx.operator.startAgain();
     const { session: expired, seenAt } = await waitForPhase(fx.ns.name, 'crash', ['Expired'], 40_000);
     assert.ok(seenAt - Date.parse(expired.status?.expiresAt ?? '') < 1200, 'Expired on time after the restart');
     assert.ok(!(await containerProcesses(fx.ns.name, 'target')).some((p) => p.includes('sleep 1003')));

@@ -5,7 +5,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import WebSocket from 'ws';
-import { Channel, PROTOCOLS, frame, parseStatus, type ExecStatus } from '../../src/apiserver/channels.js';
+import { Channel, PROTOCOLS, frame, parseStatus, type ExecStatus } from '../../src/api/channels.js';
 import { API_GROUP_VERSION } from './operator.js';
 
 /** A live attach. */

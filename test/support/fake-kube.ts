@@ -9,13 +9,13 @@
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { ApiException } from '@kubernetes/client-node';
-import type { ExecSession, ExecSessionStatus } from '../../src/api/types.js';
-import type { AccessSubject, ExecResult, Kube, SessionEvent } from '../../src/k8s/kube.js';
+import type { ExecSession, ExecSessionStatus, Person } from '../../src/api/types.js';
+import type { ExecResult, Kube, SessionEvent } from '../../src/k8s/kube.js';
 import type { PolicyEntry } from '../../src/policy/types.js';
 
 /** A SubjectAccessReview as the fake saw it. */
 export interface ReviewCall {
-  who: AccessSubject;
+  who: Person;
   attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string };
 }
 
@@ -31,7 +31,7 @@ export class FakeCluster {
   /** The creationTimestamp the fake gives pods it creates (the API server's clock). */
   podClock: () => Date = () => new Date();
   /** Who may create pods/exec: by default everyone. */
-  allow: (who: AccessSubject) => boolean = () => true;
+  allow: (who: Person) => boolean = () => true;
   /** Answers exec into a pod (the helper's sub-commands); by default there is none. */
   onExec: (namespace: string, pod: string, argv: string[]) => ExecResult = () => {
     throw new Error('FakeCluster: Kube.exec is not faked');
@@ -71,6 +71,7 @@ export class FakeCluster {
   kube(): Kube {
     const impl: Partial<Kube> = {
       getSession: async (ns, name) => structuredClone(this.sessions.get(`${ns}/${name}`)),
+      listSessions: async () => [...this.sessions.values()].map((s) => structuredClone(s)),
       patchSessionStatus: async (ns, name, status, resourceVersion) => this.patchStatus(ns, name, status, resourceVersion),
       getPod: async (ns, name) => structuredClone(this.pods.get(`${ns}/${name}`)),
       getNode: async (name) => structuredClone(this.nodes.get(name)),

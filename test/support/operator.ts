@@ -71,8 +71,22 @@ export async function waitForApi(timeoutMs = 60_000): Promise<void> {
   }, timeoutMs, 250);
 }
 
+/** What a suite does with its operator, whether a host process or installed in the cluster (test/support/installed.ts). */
+export interface SuiteOperator {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Killed without clean-up, as a crash. */
+  crash(): Promise<void>;
+  /** Running again after crash(). */
+  startAgain(): Promise<void>;
+  /** The last lines of its log. */
+  logs(lines?: number): Promise<string>;
+  /** Where its aggregated API listens, to reach it without kube-apiserver. */
+  apiAddress(): Promise<{ host: string; port: number }>;
+}
+
 /** A running operator process. */
-export class OperatorProcess {
+export class OperatorProcess implements SuiteOperator {
   private child: ChildProcess | undefined;
   private output = '';
 
@@ -87,6 +101,7 @@ export class OperatorProcess {
       ...this.args];
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: this.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    this.output = '';
     const collect = (b: Buffer): void => {
       this.output += b.toString();
     };
@@ -122,6 +137,23 @@ export class OperatorProcess {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  crash(): Promise<void> {
+    return this.kill9();
+  }
+
+  /** A new process with the same flags. */
+  startAgain(): Promise<void> {
+    return this.start();
+  }
+
+  logs(lines = 200): Promise<string> {
+    return Promise.resolve(this.log(lines));
+  }
+
+  apiAddress(): Promise<{ host: string; port: number }> {
+    return Promise.resolve({ host: HOST_IP, port: this.apiPort });
   }
 
   /** SIGKILL, as a crash: no clean-up, no Lease release. */

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { API_VERSION, GROUP, KIND, PLURAL } from '../../src/api/types.js';
+import { GUARDED_RESOURCES, PART_OF } from '../../src/admission/uninstall-guard.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const NAMESPACE = 'execsession-system';
@@ -168,6 +169,27 @@ describe('config/default', () => {
 
   it('builds each base on its own', () => {
     for (const base of ['crd', 'rbac', 'manager']) assert.ok(render(base).length > 0, `config/${base} renders nothing`);
+  });
+});
+
+describe('the uninstall guard', () => {
+  // Plural of each kind config/default holds, by API group, as the webhook rules name them.
+  const PLURALS: Record<string, [string, string]> = {
+    Namespace: ['', 'namespaces'], ServiceAccount: ['', 'serviceaccounts'], Service: ['', 'services'], Deployment: ['apps', 'deployments'],
+    PodDisruptionBudget: ['policy', 'poddisruptionbudgets'], ClusterRole: ['rbac.authorization.k8s.io', 'clusterroles'],
+    ClusterRoleBinding: ['rbac.authorization.k8s.io', 'clusterrolebindings'], Role: ['rbac.authorization.k8s.io', 'roles'],
+    RoleBinding: ['rbac.authorization.k8s.io', 'rolebindings'], CustomResourceDefinition: ['apiextensions.k8s.io', 'customresourcedefinitions'],
+    APIService: ['apiregistration.k8s.io', 'apiservices'],
+  };
+
+  it('sees the DELETE of every object config/default installs: each carries the label and its kind is in the rules', () => {
+    for (const o of rendered) {
+      const id = `${o.kind}/${o.metadata?.name}`;
+      assert.equal(o.metadata?.labels?.[PART_OF.key], PART_OF.value, `${id} carries ${PART_OF.key}`);
+      const plural = PLURALS[o.kind ?? ''];
+      assert.ok(plural, `${id}: a kind the guard does not know; add it to GUARDED_RESOURCES and here`);
+      assert.ok(GUARDED_RESOURCES.some((g) => g.apiGroups.includes(plural[0]) && g.resources.includes(plural[1])), `${id} is guarded`);
+    }
   });
 });
 

@@ -9,17 +9,17 @@ import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
 import { classifyApiError } from '../k8s/api-errors.js';
 import type { Kube } from '../k8s/kube.js';
-import { issueWebhookCerts, needsRenewal, type CertRequest, type WebhookCerts } from './certs.js';
+import { issueServingCerts, needsRenewal, type CertRequest, type ServingCerts } from './certs.js';
 
 /** What the Secret holds, decoded. */
 export interface OperatorSecrets {
-  certs: WebhookCerts;
+  certs: ServingCerts;
   stampKey: Buffer;
 }
 
 /** The Secret's contents as found: any of them may be missing. */
 interface Stored {
-  certs: Partial<WebhookCerts>;
+  certs: Partial<ServingCerts>;
   stampKey?: Buffer;
 }
 
@@ -81,7 +81,7 @@ export function ensureOperatorSecrets(kube: Kube, namespace: string, name: strin
   return settle(kube, namespace, name, async (have) => {
     const renew = needsRenewal(have.certs, req, RENEW_BEFORE_DAYS);
     const kept = usableStampKey(have);
-    const result = { certs: renew ? await issueWebhookCerts(req) : (have.certs as WebhookCerts), stampKey: kept ?? randomBytes(STAMP_KEY_BYTES) };
+    const result = { certs: renew ? await issueServingCerts(req) : (have.certs as ServingCerts), stampKey: kept ?? randomBytes(STAMP_KEY_BYTES) };
     return { result, write: renew || !kept ? result : undefined };
   });
 }

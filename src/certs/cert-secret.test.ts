@@ -4,7 +4,7 @@ import { webcrypto } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import * as x509 from '@peculiar/x509';
 import type { V1Secret } from '@kubernetes/client-node';
-import { issueWebhookCerts, type WebhookCerts } from './certs.js';
+import { issueServingCerts, type ServingCerts } from './certs.js';
 import { CertSecretError, certProblems, readCertSecret, sameCerts } from './cert-secret.js';
 
 const REF = { namespace: 'execsession-system', name: 'execsession-serving' };
@@ -18,7 +18,7 @@ function secret(data: Record<string, string>): V1Secret {
   return { metadata: REF, type: 'kubernetes.io/tls', data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) };
 }
 
-function certSecret(c: WebhookCerts): V1Secret {
+function certSecret(c: ServingCerts): V1Secret {
   return secret({ 'tls.crt': c.cert, 'tls.key': c.key, 'ca.crt': c.ca });
 }
 
@@ -49,12 +49,12 @@ async function chain(): Promise<{ root: string; intermediate: string; leaf: stri
 }
 
 describe('reading --cert-secret', () => {
-  let good: WebhookCerts;
-  let other: WebhookCerts;
+  let good: ServingCerts;
+  let other: ServingCerts;
 
   before(async () => {
     const req = { ...NAMES, now: new Date(), validDays: 90 };
-    [good, other] = [await issueWebhookCerts(req), await issueWebhookCerts(req)];
+    [good, other] = [await issueServingCerts(req), await issueServingCerts(req)];
   });
 
   it('takes tls.crt, tls.key and ca.crt byte for byte', () => {
@@ -85,10 +85,10 @@ describe('reading --cert-secret', () => {
 });
 
 describe('what kube-apiserver would refuse', () => {
-  let good: WebhookCerts;
+  let good: ServingCerts;
 
   before(async () => {
-    good = await issueWebhookCerts({ ...NAMES, now: new Date(), validDays: 90 });
+    good = await issueServingCerts({ ...NAMES, now: new Date(), validDays: 90 });
   });
 
   it('nothing, for certificates naming every dialed name under their CA', () => {
@@ -103,7 +103,7 @@ describe('what kube-apiserver would refuse', () => {
   });
 
   it('a certificate from another CA, and expiry', async () => {
-    const other = await issueWebhookCerts({ ...NAMES, now: new Date(), validDays: 90 });
+    const other = await issueServingCerts({ ...NAMES, now: new Date(), validDays: 90 });
     assert.deepEqual(certProblems({ ...good, ca: other.ca }, NAMES, new Date()), ['tls.crt is not signed by the CA in ca.crt, so kube-apiserver will not trust it']);
     assert.match(certProblems(good, NAMES, new Date(Date.now() + 89.5 * 86_400_000)).join(), /expires at .*in less than a day/);
     assert.match(certProblems(good, NAMES, new Date(Date.now() + 91 * 86_400_000)).join(), /tls\.crt expired at /);
@@ -111,7 +111,7 @@ describe('what kube-apiserver would refuse', () => {
 
   it('follows a chain in tls.crt up to the root in ca.crt', async () => {
     const c = await chain();
-    const certs = (cert: string, ca: string): WebhookCerts => ({ cert, ca, key: '' });
+    const certs = (cert: string, ca: string): ServingCerts => ({ cert, ca, key: '' });
     assert.deepEqual(certProblems(certs(c.leaf + c.intermediate, c.root), NAMES, new Date()), [], 'leaf + intermediate, root CA');
     assert.deepEqual(certProblems(certs(c.leaf, c.intermediate), NAMES, new Date()), [], 'the issuing CA itself in ca.crt');
     assert.deepEqual(certProblems(certs(c.leaf + c.intermediate + c.root, c.root), NAMES, new Date()), [], 'the root repeated in tls.crt');

@@ -1,5 +1,7 @@
 /**
- * Parsing of `docker exec -u` style user specs: `<name|uid>[:<group|gid>]`.
+ * Parsing of `docker exec -u` style user specs: `<name|uid>[:<group|gid>]`, the
+ * grammar of spec.user, which admission, the CLI, policy and the resolution of
+ * the user inside the container (src/exec/resolve-user.ts) all read.
  *
  * Docker itself (moby/sys user.GetExecUser) splits on the first ":" and treats
  * a part as an id when Go's strconv.Atoi accepts it. We are stricter on

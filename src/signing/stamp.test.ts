@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { STAMP_MAX_AGE_MS, STAMP_MAX_SKEW_MS, canonicalJson, checkStampTime, makeStamp, verifySessionStamp, verifyStamp } from './stamp.js';
+import { STAMP_MAX_AGE_MS, STAMP_MAX_SKEW_MS, checkStampTime, makeStamp, verifySessionStamp, verifyStamp } from './stamp.js';
 
 const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
 const SPEC = { podName: 'web', user: 'alice', ttl: '15m', command: ['id'], tty: false };
 const ALICE = { username: 'alice', uid: 'u-1', groups: ['developers', 'system:authenticated'] };
 const NOW = new Date('2026-11-22T10:00:00.123Z');
-
-describe('canonicalJson', () => {
-  it('sorts keys at every depth and drops undefined', () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: undefined } }), '{"a":{"d":[2,{"y":2,"z":1}]},"b":1}');
-  });
-  it('is the same for objects built in another order', () => {
-    assert.equal(canonicalJson({ x: 1, y: [1, 2] }), canonicalJson({ y: [1, 2], x: 1 }));
-  });
-});
 
 describe('requester stamp', () => {
   const stamp = makeStamp(KEY, { namespace: 'shop', name: 'debug', spec: SPEC }, ALICE, NOW);
@@ -24,6 +15,13 @@ describe('requester stamp', () => {
     assert.deepEqual(stamp.groups, ALICE.groups);
     assert.equal(stamp.stampedAt, '2026-11-22T10:00:00Z');
     assert.ok(stamp.signature.length > 40);
+  });
+
+  it('signs the same bytes as before stamps went through signing/hmac.ts: stamps issued then still verify', () => {
+    const withExtra = makeStamp(KEY, { namespace: 'shop', name: 'debug', spec: SPEC }, { ...ALICE, extra: { scopes: ['a'] } }, NOW);
+    assert.equal(withExtra.signature, 'RcuhrLvQruQ2AEWSe+FFoFEzIZBvVX/ePX3vdYhQHdU=');
+    const delegated = makeStamp(KEY, { namespace: 'shop', name: 'debug', spec: { ...SPEC, onBehalfOf: { username: 'bob' } } }, { username: 'flux', groups: [] }, NOW);
+    assert.equal(delegated.signature, 'B1Hmn64UCgJVMGvhTU2LPKFCF0/3a1evr9SxFiCYIFI=');
   });
 
   it('verifies on the session it was made for', () => {

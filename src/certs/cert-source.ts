@@ -5,7 +5,7 @@
  * which it only reads. The stamp key is the operator's own in both cases.
  */
 import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
-import type { CertRequest, WebhookCerts } from './certs.js';
+import type { CertRequest, ServingCerts } from './certs.js';
 import { CertSecretError, certProblems, readCertSecret } from './cert-secret.js';
 import { ensureOperatorSecrets, ensureStampKey, type OperatorSecrets } from './secret.js';
 
@@ -24,7 +24,7 @@ export interface CertSource {
   /** The certificates and stamp key now; issues or renews certificates that are the operator's own. */
   load(req: CertRequest): Promise<OperatorSecrets>;
   /** Why kube-apiserver would refuse the certificates; [] for the operator's own, which it issues to fit. */
-  problems(certs: WebhookCerts, dialed: DialedNames): string[];
+  problems(certs: ServingCerts, dialed: DialedNames): string[];
 }
 
 /** Self-managed checks are hourly: renewal starts 30 days before expiry. */

@@ -6,7 +6,7 @@
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
-import type { WebhookCerts } from './certs.js';
+import type { ServingCerts } from './certs.js';
 
 /** The keys read, in the order cert-manager documents them. */
 export const CERT_SECRET_KEYS = ['tls.crt', 'tls.key', 'ca.crt'] as const;
@@ -33,7 +33,7 @@ function pemBlocks(pem: string): string[] {
 }
 
 /** What is wrong with the PEM contents, if anything (parse errors, a key that is not the certificate's). */
-function unreadable(certs: WebhookCerts): string | undefined {
+function unreadable(certs: ServingCerts): string | undefined {
   const parse = (what: string, f: () => unknown): string | undefined => {
     try {
       f();
@@ -54,7 +54,7 @@ function unreadable(certs: WebhookCerts): string | undefined {
  * The certificates in the Secret; throws CertSecretError naming the Secret, what
  * is missing or wrong, and what to do about it.
  */
-export function readCertSecret(ref: SecretRef, secret: V1Secret | undefined): WebhookCerts {
+export function readCertSecret(ref: SecretRef, secret: V1Secret | undefined): ServingCerts {
   const where = `Secret ${ref.namespace}/${ref.name} (--cert-secret)`;
   if (!secret) throw new CertSecretError(`${where} does not exist: ${remedy(ref)}`);
   const data = secret.data ?? {};
@@ -72,7 +72,7 @@ export function readCertSecret(ref: SecretRef, secret: V1Secret | undefined): We
 }
 
 /** True when the chain in tls.crt ends at a certificate ca.crt signed (or at ca.crt itself). */
-function chainsToCa(certs: WebhookCerts): boolean {
+function chainsToCa(certs: ServingCerts): boolean {
   const chain = pemBlocks(certs.cert).map((p) => new X509Certificate(p));
   const roots = pemBlocks(certs.ca).map((p) => new X509Certificate(p));
   for (let i = 0; i + 1 < chain.length; i++) {
@@ -88,7 +88,7 @@ function chainsToCa(certs: WebhookCerts): boolean {
  * that tls.crt does not carry, a chain that does not end at ca.crt, expiry. The
  * operator cannot fix these (the Secret is not its own), so they are warnings.
  */
-export function certProblems(certs: WebhookCerts, dialed: { dnsNames: string[]; ips: string[] }, now: Date): string[] {
+export function certProblems(certs: ServingCerts, dialed: { dnsNames: string[]; ips: string[] }, now: Date): string[] {
   const leaf = new X509Certificate(pemBlocks(certs.cert)[0] ?? '');
   const problems = [
     ...dialed.dnsNames.filter((d) => leaf.checkHost(d, { wildcards: true }) === undefined).map((d) => `tls.crt does not name ${d}, which kube-apiserver dials`),
@@ -102,6 +102,6 @@ export function certProblems(certs: WebhookCerts, dialed: { dnsNames: string[]; 
 }
 
 /** True when both hold the same certificates and key. */
-export function sameCerts(a: WebhookCerts, b: WebhookCerts): boolean {
+export function sameCerts(a: ServingCerts, b: ServingCerts): boolean {
   return a.ca === b.ca && a.cert === b.cert && a.key === b.key;
 }

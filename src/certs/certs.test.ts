@@ -4,7 +4,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { connect } from 'node:tls';
-import { issueWebhookCerts, needsRenewal } from './certs.js';
+import { issueServingCerts, needsRenewal } from './certs.js';
 
 const REQ = { dnsNames: ['execsession-webhook.execsession-system.svc'], ips: ['127.0.0.1'], now: new Date(), validDays: 365 };
 
@@ -21,7 +21,7 @@ function handshake(port: number, ca: string, servername: string): Promise<Error 
 
 describe('webhook certificates', () => {
   it('issue a serving certificate signed by the CA, naming every DNS name and address', async () => {
-    const c = await issueWebhookCerts(REQ);
+    const c = await issueServingCerts(REQ);
     const cert = new X509Certificate(c.cert);
     assert.ok(cert.verify(new X509Certificate(c.ca).publicKey));
     assert.match(cert.subjectAltName ?? '', /DNS:execsession-webhook\.execsession-system\.svc/);
@@ -32,7 +32,7 @@ describe('webhook certificates', () => {
   });
 
   it('serve TLS that a client trusting only the CA accepts, for the service name and the address', async () => {
-    const c = await issueWebhookCerts(REQ);
+    const c = await issueServingCerts(REQ);
     const server = createServer({ cert: c.cert, key: c.key }, (_req, res) => res.end('ok'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
@@ -40,7 +40,7 @@ describe('webhook certificates', () => {
       assert.equal(await handshake(port, c.ca, 'execsession-webhook.execsession-system.svc'), undefined);
       const wrongName = await handshake(port, c.ca, 'other.example');
       assert.match(String(wrongName), /altnames|not in the cert/i);
-      const other = await issueWebhookCerts(REQ);
+      const other = await issueServingCerts(REQ);
       assert.match(String(await handshake(port, other.ca, 'execsession-webhook.execsession-system.svc')), /certificate/i);
     } finally {
       server.close();
@@ -48,12 +48,12 @@ describe('webhook certificates', () => {
   });
 
   it('need renewal when missing, near expiry, for new names, or not matching their CA', async () => {
-    const c = await issueWebhookCerts({ ...REQ, validDays: 20 });
+    const c = await issueServingCerts({ ...REQ, validDays: 20 });
     assert.equal(needsRenewal({}, REQ, 30), true);
     assert.equal(needsRenewal(c, REQ, 30), true, '20 days left, renew 30 days before');
     assert.equal(needsRenewal(c, REQ, 10), false);
     assert.equal(needsRenewal(c, { ...REQ, ips: ['10.250.0.1'] }, 10), true, 'a new address');
-    const other = await issueWebhookCerts(REQ);
+    const other = await issueServingCerts(REQ);
     assert.equal(needsRenewal({ ...c, ca: other.ca }, REQ, 10), true, 'another CA');
     assert.equal(needsRenewal({ ...c, cert: 'garbage' }, REQ, 10), true);
   });

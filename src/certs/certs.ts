@@ -1,8 +1,10 @@
 /**
- * The webhook's own certificates: a CA and a serving certificate for the names
- * and addresses kube-apiserver dials, made with @peculiar/x509 on Node's WebCrypto
+ * The operator's own serving certificates, which the admission webhook and the
+ * aggregated API both serve: a CA and a serving certificate for the names and
+ * addresses kube-apiserver dials, made with @peculiar/x509 on Node's WebCrypto
  * (ECDSA P-256). The operator keeps them in a Secret, renews them well before
- * expiry, and keeps the CA in the webhook configurations' caBundle.
+ * expiry, and keeps the CA in the webhook configurations' and the APIService's
+ * caBundle.
  */
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
@@ -14,7 +16,7 @@ const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** PEM-encoded CA, serving certificate and its private key (PKCS#8). */
-export interface WebhookCerts {
+export interface ServingCerts {
   ca: string;
   cert: string;
   key: string;
@@ -34,7 +36,7 @@ function serial(): string {
 }
 
 /** Issues a fresh CA and serving certificate. */
-export async function issueWebhookCerts(r: CertRequest): Promise<WebhookCerts> {
+export async function issueServingCerts(r: CertRequest): Promise<ServingCerts> {
   if (r.dnsNames.length + r.ips.length === 0) throw new Error('the webhook certificate needs at least one DNS name or IP address');
   const notBefore = new Date(r.now.getTime() - 5 * 60 * 1000);
   const caKeys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
@@ -64,7 +66,7 @@ export async function issueWebhookCerts(r: CertRequest): Promise<WebhookCerts> {
  * True when the certificates must be replaced: unreadable, not signed by the CA,
  * missing a required name, or within `renewBeforeDays` of expiry.
  */
-export function needsRenewal(c: Partial<WebhookCerts>, r: CertRequest, renewBeforeDays: number): boolean {
+export function needsRenewal(c: Partial<ServingCerts>, r: CertRequest, renewBeforeDays: number): boolean {
   if (!c.ca || !c.cert || !c.key) return true;
   try {
     const cert = new X509Certificate(c.cert);

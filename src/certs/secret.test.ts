@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ApiException, type V1Secret } from '@kubernetes/client-node';
 import type { Kube } from '../k8s/kube.js';
 import { certsFromSecret } from './cert-source.js';
-import { issueWebhookCerts } from './certs.js';
+import { issueServingCerts } from './certs.js';
 import { ensureOperatorSecrets, ensureStampKey } from './secret.js';
 
 const NS = 'execsession-system';
@@ -90,12 +90,12 @@ describe('certificates from --cert-secret', () => {
 
   it('serves the Secret\'s certificates and reads the stamp key once', async () => {
     const secrets = new Secrets();
-    const certs = await issueWebhookCerts(REQ);
+    const certs = await issueServingCerts(REQ);
     secrets.put('execsession-serving', { 'tls.crt': certs.cert, 'tls.key': certs.key, 'ca.crt': certs.ca });
     const s = source(secrets);
     const first = await s.load(REQ);
     assert.deepEqual(first.certs, certs);
-    const renewed = await issueWebhookCerts(REQ);
+    const renewed = await issueServingCerts(REQ);
     secrets.put('execsession-serving', { 'tls.crt': renewed.cert, 'tls.key': renewed.key, 'ca.crt': renewed.ca });
     secrets.reads = 0;
     const second = await s.load(REQ);
