@@ -11,11 +11,11 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../test/cluster/config.js';
+import { REPO_ROOT } from '../tools/cluster/config.js';
 import { attach } from '../test/support/attach.js';
-import { ADMIN_KUBECONFIG, kubeConfig } from '../test/support/cluster.js';
+import { ADMIN_KUBECONFIG, kubeConfig } from '../tools/support/cluster.js';
 import { KubeClient } from '../src/k8s/kube.js';
-import { waitForApi } from '../test/support/operator.js';
+import { waitForApi } from '../tools/support/operator.js';
 import { fail, roundTrips, withTarget } from './fixture.js';
 import { createSession, waitForPhase } from '../test/support/sessions.js';
 

@@ -7,8 +7,8 @@
  */
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { IMAGES, NODE_NAME } from '../test/cluster/config.js';
-import { kubeConfig, kubectlOk } from '../test/support/cluster.js';
+import { IMAGES, NODE_NAME } from '../tools/cluster/config.js';
+import { kubeConfig, kubectlOk } from '../tools/support/cluster.js';
 import { KubeClient } from '../src/k8s/kube.js';
 import { fail, withTarget } from './fixture.js';
 

@@ -3,10 +3,10 @@
  * again, if none runs), the CRDs, a namespace with the target pod (running as
  * bob) and the operator. Cleaned up whatever the benchmark does.
  */
-import { down, isRunning, up } from '../test/cluster/cluster.js';
-import { tempNamespace } from '../test/support/cluster.js';
-import { OperatorProcess, installCrds } from '../test/support/operator.js';
-import { runTargetPod } from '../test/support/pods.js';
+import { down, isRunning, up } from '../tools/cluster/cluster.js';
+import { tempNamespace } from '../tools/support/cluster.js';
+import { OperatorProcess, installCrds } from '../tools/support/operator.js';
+import { runTargetPod } from '../tools/support/pods.js';
 
 /** Runs `bench` with the namespace of a running target pod and a running operator. */
 export async function withTarget(prefix: string, bench: (namespace: string) => Promise<void>): Promise<void> {

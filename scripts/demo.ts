@@ -19,11 +19,11 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { down, isRunning, up } from '../test/cluster/cluster.js';
-import { REPO_ROOT, STATE_DIR } from '../test/cluster/config.js';
-import { ADMIN_KUBECONFIG, eventually, grant, kubectl, kubectlOk, userKubeconfig } from '../test/support/cluster.js';
-import { InstalledOperator } from '../test/support/installed.js';
-import { OperatorProcess, grantSubresources, installCrds, waitForApi } from '../test/support/operator.js';
+import { down, isRunning, up } from '../tools/cluster/cluster.js';
+import { REPO_ROOT, STATE_DIR } from '../tools/cluster/config.js';
+import { ADMIN_KUBECONFIG, eventually, grant, kubectl, kubectlOk, userKubeconfig } from '../tools/support/cluster.js';
+import { InstalledOperator } from '../tools/support/installed.js';
+import { OperatorProcess, grantSubresources, installCrds, waitForApi } from '../tools/support/operator.js';
 
 const step = (text: string): void => void process.stderr.write(`\x1b[1mdemo:\x1b[0m ${text}\n`);
 

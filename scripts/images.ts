@@ -7,7 +7,7 @@
  *     bundled into one file by esbuild (no TypeScript at run time), crds/; no shell;
  *     uid 65532; OCI labels;
  *   - execsession-helper:VERSION, from the recipe the local cluster's helper image
- *     is built from (test/cluster/images.ts): busybox and execsession-enter.
+ *     is built from (tools/cluster/images.ts): busybox and execsession-enter.
  *
  * Each is printed with its digest. When the local cluster's containerd is up, both
  * are imported into it; elsewhere, load them with `ctr images import`, `docker load`
@@ -19,8 +19,8 @@ import { execFile } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { CACHE_DIR, CONTAINERD, REPO_ROOT } from '../test/cluster/config.js';
-import { buildArchive, helperImage, importArchive, type BuiltImage, type ImageDef } from '../test/cluster/images.js';
+import { CACHE_DIR, CONTAINERD, REPO_ROOT } from '../tools/cluster/config.js';
+import { buildArchive, helperImage, importArchive, type BuiltImage, type ImageDef } from '../tools/cluster/images.js';
 import { bundleCli, bundleOperator } from './bundle.js';
 
 const exec = promisify(execFile);

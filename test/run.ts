@@ -15,8 +15,8 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { down, isRunning, up } from './cluster/cluster.js';
-import { REPO_ROOT, paths } from './cluster/config.js';
+import { down, isRunning, up } from '../tools/cluster/cluster.js';
+import { REPO_ROOT, paths } from '../tools/cluster/config.js';
 
 interface Counts {
   pass: number;

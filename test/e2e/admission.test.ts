@@ -9,12 +9,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HOST_IP } from '../cluster/config.js';
+import { HOST_IP } from '../../tools/cluster/config.js';
 import { clusterPair, mintClient } from '../support/cluster-certs.js';
-import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
+import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../../tools/support/cluster.js';
 import { httpText, rawExchange } from '../support/raw-tls.js';
-import { OperatorProcess, installCrds } from '../support/operator.js';
-import { runTargetPod } from '../support/pods.js';
+import { OperatorProcess, installCrds } from '../../tools/support/operator.js';
+import { runTargetPod } from '../../tools/support/pods.js';
 import { createSession, getSession, waitForPhase } from '../support/sessions.js';
 
 describe('admission webhook', () => {

@@ -17,11 +17,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ExecSession } from '../../src/api/types.js';
 import { KubeClient } from '../../src/k8s/kube.js';
-import { REPO_ROOT } from '../cluster/config.js';
-import { eventually, grant, kubeConfig, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
-import { suiteOperator } from '../support/installed.js';
-import { API_GROUP_VERSION, grantSubresources, installCrds, waitForApi, type SuiteOperator } from '../support/operator.js';
-import { runTargetPod } from '../support/pods.js';
+import { REPO_ROOT } from '../../tools/cluster/config.js';
+import { eventually, grant, kubeConfig, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../../tools/support/cluster.js';
+import { suiteOperator } from '../../tools/support/installed.js';
+import { API_GROUP_VERSION, grantSubresources, installCrds, waitForApi, type SuiteOperator } from '../../tools/support/operator.js';
+import { runTargetPod } from '../../tools/support/pods.js';
 import { getSession, waitForPhase } from '../support/sessions.js';
 
 const APPROVERS_SAMPLE = join(REPO_ROOT, 'config/samples/clusterrole-approvers.yaml');

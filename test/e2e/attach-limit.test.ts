@@ -9,9 +9,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AttachRefused, attach, openAttachSocket, type Attached } from '../support/attach.js';
-import { eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
-import { OperatorProcess, grantSubresources, installCrds, waitForApi } from '../support/operator.js';
-import { runTargetPod } from '../support/pods.js';
+import { eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../../tools/support/cluster.js';
+import { OperatorProcess, grantSubresources, installCrds, waitForApi } from '../../tools/support/operator.js';
+import { runTargetPod } from '../../tools/support/pods.js';
 import { containerProcesses, createSession, waitForPhase } from '../support/sessions.js';
 
 const LIMIT = 4;

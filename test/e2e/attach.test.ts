@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
-import { HOST_IP } from '../cluster/config.js';
+import { HOST_IP } from '../../tools/cluster/config.js';
 import { AttachRefused, attach } from '../support/attach.js';
-import { eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
-import { suiteOperator } from '../support/installed.js';
-import { API_GROUP_VERSION, grantSubresources, installCrds, waitForApi, type SuiteOperator } from '../support/operator.js';
-import { runTargetPod } from '../support/pods.js';
+import { eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../../tools/support/cluster.js';
+import { suiteOperator } from '../../tools/support/installed.js';
+import { API_GROUP_VERSION, grantSubresources, installCrds, waitForApi, type SuiteOperator } from '../../tools/support/operator.js';
+import { runTargetPod } from '../../tools/support/pods.js';
 import { containerProcesses, createSession, getSession, waitForPhase } from '../support/sessions.js';
 
 describe('attach', () => {

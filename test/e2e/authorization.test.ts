@@ -9,9 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
-import { OperatorProcess, installCrds } from '../support/operator.js';
-import { runTargetPod } from '../support/pods.js';
+import { eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../../tools/support/cluster.js';
+import { OperatorProcess, installCrds } from '../../tools/support/operator.js';
+import { runTargetPod } from '../../tools/support/pods.js';
 import { createSession, waitForPhase } from '../support/sessions.js';
 
 describe('authorization: RBAC and policy', () => {

@@ -10,11 +10,11 @@ import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ExecSession } from '../../src/api/types.js';
-import { REPO_ROOT } from '../cluster/config.js';
-import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig, type KubectlResult } from '../support/cluster.js';
-import { suiteOperator } from '../support/installed.js';
-import { grantSubresources, installCrds, waitForApi, type SuiteOperator } from '../support/operator.js';
-import { runTargetPod } from '../support/pods.js';
+import { REPO_ROOT } from '../../tools/cluster/config.js';
+import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig, type KubectlResult } from '../../tools/support/cluster.js';
+import { suiteOperator } from '../../tools/support/installed.js';
+import { grantSubresources, installCrds, waitForApi, type SuiteOperator } from '../../tools/support/operator.js';
+import { runTargetPod } from '../../tools/support/pods.js';
 import { getSession } from '../support/sessions.js';
 
 const ID = 'uid=1000(alice) gid=1000(alice) groups=1000(alice),2000(ops)';

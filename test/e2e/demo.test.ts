@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { REPO_ROOT } from '../cluster/config.js';
-import { ADMIN_KUBECONFIG, kubectl, requireCluster } from '../support/cluster.js';
+import { REPO_ROOT } from '../../tools/cluster/config.js';
+import { ADMIN_KUBECONFIG, kubectl, requireCluster } from '../../tools/support/cluster.js';
 
 describe('npm run demo', () => {
   after(async () => {

@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { HOST_IP, REPO_ROOT } from '../cluster/config.js';
-import { issue, issueCa } from '../cluster/pki.js';
-import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk, requireCluster, tempNamespace } from '../support/cluster.js';
-import { API_GROUP_VERSION, OPERATOR_NAMESPACE, OperatorProcess, installCrds, waitForApi } from '../support/operator.js';
-import { runTargetPod } from '../support/pods.js';
+import { HOST_IP, REPO_ROOT } from '../../tools/cluster/config.js';
+import { issue, issueCa } from '../../tools/cluster/pki.js';
+import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk, requireCluster, tempNamespace } from '../../tools/support/cluster.js';
+import { API_GROUP_VERSION, OPERATOR_NAMESPACE, OperatorProcess, installCrds, waitForApi } from '../../tools/support/operator.js';
+import { runTargetPod } from '../../tools/support/pods.js';
 import { createSession, getSession, waitForPhase } from '../support/sessions.js';
 
 const SECRET = 'execsession-serving';

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { REPO_ROOT } from '../cluster/config.js';
-import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk, requireCluster, type tempNamespace } from '../support/cluster.js';
-import { ALICE_ID, aliceNamespace, buildImages, plugin, uninstallOperator } from '../support/installed.js';
-import { OPERATOR_NAMESPACE, waitForApi } from '../support/operator.js';
+import { REPO_ROOT } from '../../tools/cluster/config.js';
+import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk, requireCluster, type tempNamespace } from '../../tools/support/cluster.js';
+import { ALICE_ID, aliceNamespace, buildImages, plugin, uninstallOperator } from '../../tools/support/installed.js';
+import { OPERATOR_NAMESPACE, waitForApi } from '../../tools/support/operator.js';
 
 const exec = promisify(execFile);
 const CHART = join(REPO_ROOT, 'charts/execsession');

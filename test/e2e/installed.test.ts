@@ -13,10 +13,10 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { join } from 'node:path';
-import { CONTAINERD, REPO_ROOT } from '../cluster/config.js';
-import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk, requireCluster, type tempNamespace } from '../support/cluster.js';
-import { ALICE_ID as ID, InstalledOperator, LOCAL_OVERLAY, aliceNamespace, plugin, uninstallOperator } from '../support/installed.js';
-import { OPERATOR_NAMESPACE, waitForApi } from '../support/operator.js';
+import { CONTAINERD, REPO_ROOT } from '../../tools/cluster/config.js';
+import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk, requireCluster, type tempNamespace } from '../../tools/support/cluster.js';
+import { ALICE_ID as ID, InstalledOperator, LOCAL_OVERLAY, aliceNamespace, plugin, uninstallOperator } from '../../tools/support/installed.js';
+import { OPERATOR_NAMESPACE, waitForApi } from '../../tools/support/operator.js';
 import { containerProcesses, startInSession, waitForPhase } from '../support/sessions.js';
 
 const exec = promisify(execFile);

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { kubectlOk, requireCluster, tempNamespace } from '../support/cluster.js';
-import { OPERATOR_NAMESPACE, OperatorProcess, installCrds } from '../support/operator.js';
-import { runTargetPod } from '../support/pods.js';
+import { kubectlOk, requireCluster, tempNamespace } from '../../tools/support/cluster.js';
+import { OPERATOR_NAMESPACE, OperatorProcess, installCrds } from '../../tools/support/operator.js';
+import { runTargetPod } from '../../tools/support/pods.js';
 import { createSession, waitForPhase } from '../support/sessions.js';
 
 describe('leader election', () => {

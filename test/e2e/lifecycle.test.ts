@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { attach } from '../support/attach.js';
-import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk, requireCluster, tempNamespace } from '../support/cluster.js';
-import { suiteOperator } from '../support/installed.js';
-import { OPERATOR_NAMESPACE, installCrds, waitForApi, type SuiteOperator } from '../support/operator.js';
-import { runTargetPod } from '../support/pods.js';
+import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk, requireCluster, tempNamespace } from '../../tools/support/cluster.js';
+import { suiteOperator } from '../../tools/support/installed.js';
+import { OPERATOR_NAMESPACE, installCrds, waitForApi, type SuiteOperator } from '../../tools/support/operator.js';
+import { runTargetPod } from '../../tools/support/pods.js';
 import { containerProcesses, createSession, getSession, startInSession, waitForPhase } from '../support/sessions.js';
 
 const STATUS_LINES = "grep -E '^(Groups|Seccomp|CapEff|CapBnd|NoNewPrivs):' /proc/self/status";

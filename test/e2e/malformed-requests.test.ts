@@ -11,12 +11,12 @@
 import assert from 'node:assert/strict';
 import { connect as tcpConnect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { HOST_IP } from '../cluster/config.js';
+import { HOST_IP } from '../../tools/cluster/config.js';
 import { AttachRefused, attach } from '../support/attach.js';
 import { clusterPair, type PemPair } from '../support/cluster-certs.js';
-import { ADMIN_KUBECONFIG, eventually, requireCluster, tempNamespace } from '../support/cluster.js';
-import { API_GROUP_VERSION, OperatorProcess, installCrds, waitForApi } from '../support/operator.js';
-import { runTargetPod } from '../support/pods.js';
+import { ADMIN_KUBECONFIG, eventually, requireCluster, tempNamespace } from '../../tools/support/cluster.js';
+import { API_GROUP_VERSION, OperatorProcess, installCrds, waitForApi } from '../../tools/support/operator.js';
+import { runTargetPod } from '../../tools/support/pods.js';
 import { httpText, rawExchange, sendAndLeave, upgradeText, type RawAnswer, type RawTarget } from '../support/raw-tls.js';
 import { createSession, waitForPhase } from '../support/sessions.js';
 

@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KubeClient } from '../../src/k8s/kube.js';
 import { AttachRefused, attach } from '../support/attach.js';
-import { grant, kubeConfig, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
-import { OPERATOR_NAMESPACE, OperatorProcess, grantSubresources, installCrds, waitForApi } from '../support/operator.js';
-import { runTargetPod, targetPod } from '../support/pods.js';
+import { grant, kubeConfig, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../../tools/support/cluster.js';
+import { OPERATOR_NAMESPACE, OperatorProcess, grantSubresources, installCrds, waitForApi } from '../../tools/support/operator.js';
+import { runTargetPod, targetPod } from '../../tools/support/pods.js';
 import { containerProcesses, createSession, getSession, waitForPhase } from '../support/sessions.js';
 
 /** An ExecSession manifest, as kubectl create takes it. */

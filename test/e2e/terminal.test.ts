@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { REPO_ROOT, STATE_DIR } from '../cluster/config.js';
-import { eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
-import { OperatorProcess, grantSubresources, installCrds, waitForApi } from '../support/operator.js';
-import { runTargetPod } from '../support/pods.js';
+import { REPO_ROOT, STATE_DIR } from '../../tools/cluster/config.js';
+import { eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../../tools/support/cluster.js';
+import { OperatorProcess, grantSubresources, installCrds, waitForApi } from '../../tools/support/operator.js';
+import { runTargetPod } from '../../tools/support/pods.js';
 import { createSession, waitForPhase } from '../support/sessions.js';
 
 const run = promisify(execFile);

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { eventually, kubectlOk, requireCluster, tempNamespace } from '../support/cluster.js';
-import { OperatorProcess, installCrds } from '../support/operator.js';
-import { runTargetPod } from '../support/pods.js';
+import { eventually, kubectlOk, requireCluster, tempNamespace } from '../../tools/support/cluster.js';
+import { OperatorProcess, installCrds } from '../../tools/support/operator.js';
+import { runTargetPod } from '../../tools/support/pods.js';
 import { createSession, startInSession, waitForPhase } from '../support/sessions.js';
 
 const ALICE = 'uid=1000(alice) gid=1000(alice) groups=1000(alice),2000(ops)';

@@ -1,5 +1,5 @@
 /**
- * test/cluster/build.sh fails clearly: an old Go (Debian's golang-go) is passed over
+ * tools/cluster/build.sh fails clearly: an old Go (Debian's golang-go) is passed over
  * and named, and a version the Go module proxy does not serve is named with the
  * fallback to try. Asks the proxy for one missing version; builds nothing.
  */
@@ -9,9 +9,9 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { REPO_ROOT } from '../cluster/config.js';
+import { REPO_ROOT } from '../../tools/cluster/config.js';
 
-describe('test/cluster/build.sh', () => {
+describe('tools/cluster/build.sh', () => {
   const dir = mkdtempSync(join(tmpdir(), 'execsession-build-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -21,7 +21,7 @@ describe('test/cluster/build.sh', () => {
     chmodSync(oldGo, 0o755);
     const env = { ...process.env, GO: oldGo, KUBE_VERSION: '1.37.99', EXECSESSION_CACHE_DIR: join(dir, 'cache') };
     const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile('bash', [join(REPO_ROOT, 'test/cluster/build.sh'), 'kubernetes'], { env, timeout: 120_000 }, (err, _out, stderr) =>
+      execFile('bash', [join(REPO_ROOT, 'tools/cluster/build.sh'), 'kubernetes'], { env, timeout: 120_000 }, (err, _out, stderr) =>
         resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }));
     });
     assert.equal(r.code, 1);

@@ -11,10 +11,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { apiServiceDnsName, registerApiService } from '../cluster/apiservice.js';
-import { HOST_IP, paths } from '../cluster/config.js';
-import { issue } from '../cluster/pki.js';
-import { eventually, kubectl, kubectlOk, requireCluster, userKubeconfig } from '../support/cluster.js';
+import { apiServiceDnsName, registerApiService } from '../../tools/cluster/apiservice.js';
+import { HOST_IP, paths } from '../../tools/cluster/config.js';
+import { issue } from '../../tools/cluster/pki.js';
+import { eventually, kubectl, kubectlOk, requireCluster, userKubeconfig } from '../../tools/support/cluster.js';
 
 const GROUP = 'smoke-agg.execsession.dev';
 const BASE = `/apis/${GROUP}/v1`;

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CustomObjectsApi, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
-import { NODE_NAME } from '../cluster/config.js';
-import { eventually, kubeConfig, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../support/cluster.js';
-import { runTargetPod } from '../support/pods.js';
+import { NODE_NAME } from '../../tools/cluster/config.js';
+import { eventually, kubeConfig, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig } from '../../tools/support/cluster.js';
+import { runTargetPod } from '../../tools/support/pods.js';
 
 const CRD = {
   apiVersion: 'apiextensions.k8s.io/v1',

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { HELPER_REF, OPERATOR_REF, readArchive, type ArchiveContents } from '../../scripts/images.js';
-import { REPO_ROOT } from '../cluster/config.js';
-import { importedImages, normalizedRef } from '../cluster/images.js';
-import { eventually, kubectl, kubectlOk, requireCluster, tempNamespace } from '../support/cluster.js';
+import { REPO_ROOT } from '../../tools/cluster/config.js';
+import { importedImages, normalizedRef } from '../../tools/cluster/images.js';
+import { eventually, kubectl, kubectlOk, requireCluster, tempNamespace } from '../../tools/support/cluster.js';
 
 const exec = promisify(execFile);
 

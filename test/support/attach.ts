@@ -6,7 +6,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import WebSocket from 'ws';
 import { Channel, PROTOCOLS, frame, parseStatus, type ExecStatus } from '../../src/api/channels.js';
-import { API_GROUP_VERSION } from './operator.js';
+import { API_GROUP_VERSION } from '../../tools/support/operator.js';
 
 /** A live attach. */
 export interface Attached {

@@ -7,8 +7,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { paths } from '../cluster/config.js';
-import { issue } from '../cluster/pki.js';
+import { paths } from '../../tools/cluster/config.js';
+import { issue } from '../../tools/cluster/pki.js';
 
 /** A certificate and key, PEM. */
 export interface PemPair {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { VERSION } from '../../src/api/types.js';
-import { REPO_ROOT } from '../cluster/config.js';
+import { REPO_ROOT } from '../../tools/cluster/config.js';
 
 /** An OpenAPI v3 schema node as a CRD holds it. */
 export interface Schema {

@@ -3,7 +3,7 @@ import { isTerminalPhase, type ExecSession, type ExecSessionSpec, type Phase } f
 import { HelperClient, CONTAINERD_PATHS } from '../../src/exec/helper-client.js';
 import { jobFor } from '../../src/exec/backend.js';
 import { KubeClient } from '../../src/k8s/kube.js';
-import { eventually, kubeConfig, kubectlOk } from './cluster.js';
+import { eventually, kubeConfig, kubectlOk } from '../../tools/support/cluster.js';
 
 /** Creates an ExecSession as admin (or as the given kubeconfig's identity). */
 export async function createSession(namespace: string, name: string, spec: ExecSessionSpec, kubeconfig?: string): Promise<void> {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { REPO_ROOT } from '../cluster/config.js';
+import { REPO_ROOT } from '../../tools/cluster/config.js';
 
 const run = promisify(execFile);
 

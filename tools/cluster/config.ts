@@ -15,10 +15,10 @@ export const STATE_DIR = process.env.EXECSESSION_CLUSTER_DIR ?? join(REPO_ROOT, 
 /** Built binaries and Go caches, shared by every checkout: only a fresh machine pays for the build. */
 export const CACHE_DIR = process.env.EXECSESSION_CACHE_DIR ?? '/var/cache/execsession';
 
-/** The Kubernetes version the harness builds and runs (test/cluster/build.sh has the same default). */
+/** The Kubernetes version the harness builds and runs (tools/cluster/build.sh has the same default). */
 export const KUBE_VERSION = (process.env.KUBE_VERSION ?? '1.37.2').replace(/^v/, '');
 
-/** Where test/cluster/build.sh installs etcd, containerd, runc, ctr and kubectl (first on PATH). */
+/** Where tools/cluster/build.sh installs etcd, containerd, runc, ctr and kubectl (first on PATH). */
 export const INSTALL_BIN = process.env.EXECSESSION_INSTALL_BIN ?? '/usr/local/bin';
 /** Where it installs the CNI plugins. */
 export const CNI_BIN = process.env.EXECSESSION_CNI_BIN ?? '/opt/cni/bin';

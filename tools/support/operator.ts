@@ -71,7 +71,7 @@ export async function waitForApi(timeoutMs = 60_000): Promise<void> {
   }, timeoutMs, 250);
 }
 
-/** What a suite does with its operator, whether a host process or installed in the cluster (test/support/installed.ts). */
+/** What a suite does with its operator, whether a host process or installed in the cluster (tools/support/installed.ts). */
 export interface SuiteOperator {
   start(): Promise<void>;
   stop(): Promise<void>;

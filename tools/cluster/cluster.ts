@@ -39,7 +39,7 @@ function checkPrerequisites(): void {
       return true;
     }
   });
-  if (missing.length > 0) throw new Error(`missing commands: ${missing.join(', ')}; run "npm run setup" (test/cluster/install-system.sh installs them)`);
+  if (missing.length > 0) throw new Error(`missing commands: ${missing.join(', ')}; run "npm run setup" (tools/cluster/install-system.sh installs them)`);
   if (!existsSync(join(CNI_BIN, 'bridge'))) throw new Error(`CNI plugins missing in ${CNI_BIN}; run "npm run setup"`);
   // Hybrid counts as v1 (the kubelet runs with failCgroupV1: false); a machine with neither layout cannot run it.
   if (!existsSync('/sys/fs/cgroup/memory') && !existsSync('/sys/fs/cgroup/cgroup.controllers')) {
@@ -49,7 +49,7 @@ function checkPrerequisites(): void {
 
 /**
  * The installed etcd, containerd and runc must be the ones built with this Kubernetes
- * version (test/cluster/build.sh records them in installed.env).
+ * version (tools/cluster/build.sh records them in installed.env).
  */
 function checkInstalledVersions(): void {
   const file = join(CACHE_DIR, 'installed.env');
@@ -57,7 +57,7 @@ function checkInstalledVersions(): void {
   const kube = /^KUBE_VERSION=(.*)$/m.exec(installed)?.[1];
   if (kube !== KUBE_VERSION) {
     throw new Error(`version mismatch: KUBE_VERSION is ${KUBE_VERSION} but ${INSTALL_BIN} holds the components built for ${kube ?? 'nothing'}; ` +
-      `run "KUBE_VERSION=${KUBE_VERSION} bash test/cluster/build.sh" (or "npm run setup")`);
+      `run "KUBE_VERSION=${KUBE_VERSION} bash tools/cluster/build.sh" (or "npm run setup")`);
   }
 }
 
@@ -67,7 +67,7 @@ function serverBinDir(): string {
   const dir = join(CACHE_DIR, 'bin', `kubernetes-${KUBE_VERSION}`);
   if (!existsSync(join(dir, '.complete')) || !existsSync(join(CACHE_DIR, 'installed.env'))) {
     log(`building Kubernetes ${KUBE_VERSION} and its runtime from Go modules (cold: about 20 minutes on 2 cores)`);
-    execFileSync('bash', [join(REPO_ROOT, 'test/cluster/build.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('bash', [join(REPO_ROOT, 'tools/cluster/build.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
   }
   checkInstalledVersions();
   return dir;

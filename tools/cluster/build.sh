@@ -92,7 +92,7 @@ done_dir() { [ -f "$1/.complete" ]; }
 build_runc() {
   local out="$CACHE_DIR/bin/runc-$RUNC_VERSION"
   done_dir "$out" && return 0
-  pkg-config --exists libseccomp || die "libseccomp-dev and pkg-config are missing; run test/cluster/install-system.sh"
+  pkg-config --exists libseccomp || die "libseccomp-dev and pkg-config are missing; run tools/cluster/install-system.sh"
   rm -rf "$out"; mkdir -p "$out"
   run_step "runc v$RUNC_VERSION" "$out/build.log" env CGO_ENABLED=1 GOBIN="$out" \
     go install -trimpath -tags seccomp -ldflags "-X main.gitCommit=v$RUNC_VERSION" "github.com/opencontainers/runc@v$RUNC_VERSION"
