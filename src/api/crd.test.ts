@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Reason } from './conditions.js';
-import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { DURATION_PATTERN } from './duration.js';
 import { KNOWN_KEYS, loadCrd } from '../../test/support/crd-schema.js';
 import { MAX_NAME_LENGTH, UserSpecError, parseUserSpec } from './user-spec.js';
 import { API_VERSION, APPROVAL_DECISIONS, BACKENDS, GROUP, KIND, PHASES, PLURAL, type ApprovalRecord, type ExecSessionStatus, type OnBehalfOf } from './types.js';
@@ -104,11 +104,11 @@ describe('CRD schema', () => {
     assert.equal(at('spec.user').maxLength, 2 * MAX_NAME_LENGTH + 1);
   });
 
-  it('defaults tty to true and ttl to a duration parseDuration accepts', () => {
+  it('defaults tty to true, and leaves ttl unset for the policy and the operator to decide (src/lifetime)', () => {
     assert.equal(at('spec.tty').default, true);
-    assert.equal(at('spec.ttl').default, '15m');
+    // A CRD default would reach admission as if the user had asked for it, and hide the policy's ttl.default.
+    assert.equal(at('spec.ttl').default, undefined);
     assert.equal(at('spec.ttl').pattern, DURATION_PATTERN.source);
-    assert.equal(parseDuration(String(at('spec.ttl').default)), 15 * 60_000);
   });
 });
 
@@ -147,7 +147,7 @@ describe('CRD and types.ts agree', () => {
   it('on status: the same fields as ExecSessionStatus, seal included', () => {
     assert.deepEqual(Object.keys(at('status').properties ?? {}).sort(), keys<ExecSessionStatus>()([
       'phase', 'conditions', 'observedGeneration', 'node', 'container', 'containerID', 'runtime', 'backend', 'user', 'helperPod',
-      'attach', 'revocation', 'startedAt', 'expiresAt', 'endedAt', 'result', 'approvals', 'message', 'seal',
+      'attach', 'revocation', 'startedAt', 'expiresAt', 'extendableUntil', 'endedAt', 'result', 'approvals', 'message', 'seal',
     ]));
   });
 

@@ -81,7 +81,10 @@ export interface ExecSessionSpec {
   command?: string[];
   /** Allocate a terminal; the API server defaults it to true. */
   tty?: boolean;
-  /** Session lifetime such as `15m` or `1h30m` (see duration.ts); the API server defaults it to `15m`. */
+  /**
+   * Session lifetime such as `15m` or `1h30m` (see duration.ts). Unset: the
+   * policy's ttl.default, else 15m (src/lifetime/lifetime.ts decides, at start).
+   */
   ttl?: string;
   /** Why access is needed, kept for the record. */
   reason?: string;
@@ -208,8 +211,10 @@ export interface ExecSessionStatus {
   /** Set by the `revoke` subresource; the controller then ends the session Terminated/Revoked. */
   revocation?: { username: string; at: string; reason?: string };
   startedAt?: string;
-  /** startedAt + ttl, stored once so operator restarts do not extend the session. */
+  /** startedAt + ttl, stored once so operator restarts do not extend the session; moved only by extend. */
   expiresAt?: string;
+  /** The latest expiresAt an extend may set: startedAt + the policy's ttl.max when the session started. */
+  extendableUntil?: string;
   endedAt?: string;
   result?: CommandResult;
   /** Approvals and denials, in the order they were given. */

@@ -11,10 +11,11 @@ import type { Logger } from '../log/logger.js';
 import { HelperClient, type RuntimePaths } from '../exec/helper-client.js';
 import type { Kube } from '../k8s/kube.js';
 import { loadRequestHeaderConfig } from '../k8s/request-header.js';
+import { Authorizer } from '../authz/authorizer.js';
 import { approve, deny } from './approve.js';
 import { Attacher, type AttachConfig } from './attach.js';
 import { failureStatus } from '../api/channels.js';
-import { extend, revoke } from './lifetime.js';
+import { Extender, revoke } from './lifetime.js';
 import { ApiServer } from './server.js';
 
 const RECHECK_MS = 10 * 60 * 1000;
@@ -62,7 +63,7 @@ export class AggregatedApi {
     const attacher = new Attacher(this.kube, helpers, this.cfg.attach, this.log, { sealKey: stampKey });
     const server = new ApiServer({
       attacher, stampKey, log: this.log,
-      actions: { approve, deny, revoke, extend: (ctx) => extend(ctx, helpers) },
+      actions: { approve, deny, revoke, extend: new Extender({ authorizer: new Authorizer(this.kube), helpers }).extend },
       afterAction: (sub, ctx) => {
         const key = `${ctx.namespace}/${ctx.name}`;
         if (sub === 'revoke') {

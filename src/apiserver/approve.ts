@@ -14,7 +14,7 @@ import {
   approvalDeadline, approverProblem, signApproval, tallyApprovals, verifyApproval, type ApprovalTerms, type SessionRef,
 } from '../approval/approvals.js';
 import { Authorizer, approvalTerms, authzRequestOf } from '../authz/authorizer.js';
-import { apiStatus } from '../k8s/kube.js';
+import { classifyApiError } from '../k8s/api-errors.js';
 import { ApiError, reasonOf, type Action, type ActionContext } from './types.js';
 
 /** Concurrent approvers conflict on the list; each retry re-reads and re-checks. */
@@ -81,7 +81,7 @@ async function decide(ctx: ActionContext, decision: ApprovalDecision): Promise<E
       return await tryDecide(ctx, decision, reason);
     } catch (e) {
       // Someone else changed the session between our read and write: read it again and re-check.
-      if (apiStatus(e) !== 409 || attempt >= ATTEMPTS) throw e;
+      if (classifyApiError(e) !== 'conflict' || attempt >= ATTEMPTS) throw e;
     }
   }
 }

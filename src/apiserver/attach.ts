@@ -14,6 +14,7 @@ import { isTerminalPhase, type ContainerUser, type ExecSession, type Person } fr
 import type { Logger } from '../log/logger.js';
 import { jobFor, type BackendName } from '../exec/backend.js';
 import type { HelperClient, HelperRef } from '../exec/helper-client.js';
+import { expiresAtMs, hasExpired } from '../lifetime/lifetime.js';
 import { apiMessage, type Kube } from '../k8s/kube.js';
 import { sealProblem } from '../signing/seal.js';
 import { Channel, exitCodeOf, exitStatus, failureStatus, frame, parseResize, parseStatus, PROTOCOL_V5, type ExecStatus } from '../api/channels.js';
@@ -84,7 +85,7 @@ export function notAttachable(s: ExecSession, now: Date): ApiError | undefined {
   const st = s.status ?? {};
   const revocation = (st as { revocation?: { username?: string; at?: string; reason?: string } }).revocation;
   if (revocation?.at) return new ApiError(410, 'Revoked', `${where} was revoked by ${revocation.username ?? 'an administrator'} at ${revocation.at}${revocation.reason ? ` (${revocation.reason})` : ''}; create a new session`);
-  if (st.phase === 'Expired' || (st.expiresAt && Date.parse(st.expiresAt) <= now.getTime())) {
+  if (st.phase === 'Expired' || hasExpired(st, now)) {
     return new ApiError(410, 'Expired', `${where} expired at ${st.expiresAt ?? st.endedAt ?? 'its end'}; create a new session to continue`);
   }
   if (isTerminalPhase(st.phase)) return new ApiError(410, 'Ended', `${where} has ended (${st.phase}${st.message ? `: ${st.message}` : ''}); create a new session`);
@@ -273,7 +274,7 @@ class Attachment {
   scheduleExpiry(expiresAt: number): void {
     this.plan.expiresAt = expiresAt;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    const delay = Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1);
+    const delay = Math.min(Math.max(0, this.owner.msUntil(expiresAt)), 2 ** 31 - 1);
     this.expiryTimer = setTimeout(() => {
       const at = new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
       const msg = `session ${this.plan.key} expired at ${at}; create a new session to continue`;
@@ -313,6 +314,9 @@ class Attachment {
   }
 }
 
+/** What an Attacher asks of a session's helper pod (exec/helper-client.ts is the real one). */
+export type AttachHelpers = Pick<HelperClient, 'inspect' | 'attachArgv'>;
+
 /** What an Attacher verifies status with, and its clock (a seam for tests). */
 export interface AttachKeys {
   sealKey: () => Buffer;
@@ -329,7 +333,7 @@ export class Attacher {
   private readonly now: () => Date;
 
   /** `keys.sealKey` verifies status.seal: an attach runs only on status the operator wrote. */
-  constructor(readonly kube: Kube, private readonly helpers: HelperClient, readonly cfg: AttachConfig, readonly log: Logger, keys: AttachKeys) {
+  constructor(readonly kube: Kube, private readonly helpers: AttachHelpers, readonly cfg: AttachConfig, readonly log: Logger, keys: AttachKeys) {
     this.sealKey = keys.sealKey;
     this.now = keys.now ?? (() => new Date());
   }
@@ -390,7 +394,7 @@ export class Attacher {
     }
     return {
       key, namespace, name, uid: s.metadata.uid ?? '', session: s, caller, helper: st.helperPod, argvFor, command, tty, stdin,
-      expiresAt: Date.parse(st.expiresAt ?? '') || Number.POSITIVE_INFINITY,
+      expiresAt: expiresAtMs(st) ?? Number.POSITIVE_INFINITY,
     };
   }
 
@@ -420,6 +424,11 @@ export class Attacher {
   /** Ends every attach to a session now (revocation, or the session ended). */
   endSession(key: string, status: ExecStatus, lastLine: string): void {
     for (const a of [...(this.live.get(key) ?? [])]) a.finish(status, lastLine);
+  }
+
+  /** Milliseconds from now (the Attacher's clock) until `at` (epoch ms). */
+  msUntil(at: number): number {
+    return at - this.now().getTime();
   }
 
   /** Moves the end of every attach to a session (after an extend). */
@@ -481,9 +490,9 @@ export class Attacher {
       try {
         const s = await this.kube.getSession(plan.namespace, plan.name);
         const ended = this.endOf(plan, s);
-        const expiresAt = Date.parse(s?.status?.expiresAt ?? '');
+        const expiresAt = expiresAtMs(s?.status);
         // A moved expiry counts only from a status that verifies (an extend).
-        if (s && ended?.reason !== 'StatusTampered' && Number.isFinite(expiresAt) && expiresAt !== plan.expiresAt) this.updateExpiry(key, expiresAt);
+        if (s && ended?.reason !== 'StatusTampered' && expiresAt !== undefined && expiresAt !== plan.expiresAt) this.updateExpiry(key, expiresAt);
         // Expiry is the timer's job, to the second; everything else ends here.
         if (ended && ended.reason !== 'Expired') this.endSession(key, ended, ended.message ?? 'the session has ended');
       } catch (e) {

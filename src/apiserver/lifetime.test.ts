@@ -5,8 +5,13 @@ import type { ExecSession } from '../api/types.js';
 import type { HelperClient } from '../exec/helper-client.js';
 import type { PolicyEntry } from '../policy/types.js';
 import { sealedPatch, sealOf } from '../signing/seal.js';
-import { extend } from './lifetime.js';
+import { Authorizer } from '../authz/authorizer.js';
+import { Extender } from './lifetime.js';
 import { ApiError, type ActionContext } from './types.js';
+
+/** extend, built as the aggregated API builds it: the real Authorizer over the fake cluster, the given helpers. */
+const extend = (ctx: ActionContext, helpers: Pick<HelperClient, 'setDeadline'>): Promise<ExecSession> =>
+  new Extender({ authorizer: new Authorizer(ctx.kube), helpers }).extend(ctx);
 
 const NS = 'shop';
 const KEY = Buffer.from('k');
@@ -22,7 +27,7 @@ const policy = (max: string): PolicyEntry => ({
 });
 
 /** A Ready session that started at 10:00:00 and expires at 10:50:01, as in the report of finding 9. */
-function setup(max = '168h'): { ctx: (body: Record<string, unknown>) => ActionContext; deadlines: Date[] } {
+function setup(max = '168h', recorded: Partial<ExecSession['status']> = {}): { ctx: (body: Record<string, unknown>) => ActionContext; deadlines: Date[] } {
   const c = new FakeCluster();
   c.addPod(NS, 'db');
   c.pods.set('execsession-system/h', { metadata: { name: 'h', namespace: 'execsession-system' }, spec: { containers: [{ name: 'helper' }], activeDeadlineSeconds: 200 * 3600 }, status: { startTime: new Date('2026-11-22T10:00:00Z') } });
@@ -31,7 +36,7 @@ function setup(max = '168h'): { ctx: (body: Record<string, unknown>) => ActionCo
     apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession',
     metadata: { name: 'dbg', namespace: NS, uid: 'u1' },
     spec: { podName: 'db', user: 'alice', ttl: '50m1s', requester: { username: 'alice', groups: ['developers'], stampedAt: '2026-11-22T10:00:00Z', signature: 'x' } },
-    status: { phase: 'Ready', startedAt: '2026-11-22T10:00:00Z', expiresAt: '2026-11-22T10:50:01Z', helperPod: { namespace: 'execsession-system', name: 'h' }, user: { uid: 1000, gid: 1000, groups: [1000], name: 'alice', home: '/home/alice', root: false, rootGroup: false } },
+    status: { phase: 'Ready', startedAt: '2026-11-22T10:00:00Z', expiresAt: '2026-11-22T10:50:01Z', helperPod: { namespace: 'execsession-system', name: 'h' }, user: { uid: 1000, gid: 1000, groups: [1000], name: 'alice', home: '/home/alice', root: false, rootGroup: false }, ...recorded },
   };
   // The operator sealed this status when it started the session (finding 5).
   session.status = { ...session.status, seal: sealOf(KEY, session, session.status ?? {}) };
@@ -102,5 +107,18 @@ describe('extend (finding 9: every bad extension is a 400 naming the field and t
     const s = await extend(c, (c as ActionContext & { helpers: HelperClient }).helpers);
     assert.equal(s.status?.expiresAt, '2026-11-22T11:05:01Z');
     assert.deepEqual(deadlines, [new Date('2026-11-22T11:05:01Z')]);
+  });
+
+  it('stops at status.extendableUntil, recorded at the start, without asking the helper pod', async () => {
+    const { ctx, deadlines } = setup('168h', { extendableUntil: '2026-11-22T11:00:00Z' });
+    const beyond = await refusal(ctx({ by: '15m' }));
+    assert.equal(beyond.code, 403);
+    assert.equal(beyond.reason, 'BeyondHelperDeadline');
+    assert.match(beyond.message, /^cannot extend execsession shop\/dbg past 2026-11-22T11:00:00Z, the longest its policy allowed when it started/);
+    const c = ctx({ by: '5m' });
+    const s = await extend(c, (c as ActionContext & { helpers: HelperClient }).helpers);
+    assert.equal(s.status?.expiresAt, '2026-11-22T10:55:01Z');
+    assert.equal(s.status?.extendableUntil, '2026-11-22T11:00:00Z', 'extend moves expiresAt only');
+    assert.deepEqual(deadlines, [new Date('2026-11-22T10:55:01Z')]);
   });
 });

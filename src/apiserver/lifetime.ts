@@ -2,17 +2,19 @@
  * The `revoke` and `extend` subresources: end a session now, or move its expiry
  * within what its policy allows. Both write status as the operator, with the
  * identity kube-apiserver forwarded; neither trusts anything in the request body
- * beyond the reason and the duration.
+ * beyond the reason and the duration. The lifetime itself is src/lifetime's:
+ * extend moves the recorded expiry, never past what was recorded at the start.
  */
 import { kubeTime } from '../api/conditions.js';
-import { MAX_DURATION_MS, formatDuration, parseDuration } from '../api/duration.js';
+import { formatDuration, parseDuration } from '../api/duration.js';
 import { sessionSubject } from '../api/subject.js';
 import { isTerminalPhase, type ExecSession } from '../api/types.js';
-import { Authorizer, authzRequestOf } from '../authz/authorizer.js';
+import { authzRequestOf, type SessionAuthorizer } from '../authz/authorizer.js';
 import type { HelperClient } from '../exec/helper-client.js';
-import { apiStatus } from '../k8s/kube.js';
+import { classifyApiError } from '../k8s/api-errors.js';
+import { MAX_LIFETIME_MS, extended, hasExpired, recordedLifetime, type Lifetime } from '../lifetime/lifetime.js';
 import { sealProblem, sealedPatch } from '../signing/seal.js';
-import { ApiError, MAX_REASON, reasonOf, type ActionContext } from './types.js';
+import { ApiError, MAX_REASON, reasonOf, type Action, type ActionContext } from './types.js';
 
 /** Status written by `revoke`; the controller then ends the session Terminated/Revoked. */
 export interface Revocation {
@@ -58,23 +60,24 @@ function byOf(body: Record<string, unknown>): number {
 }
 
 /**
- * A session lasts at most MAX_DURATION_MS (168h) from its start, whatever its
+ * A session lasts at most MAX_LIFETIME_MS (168h) from its start, whatever its
  * policy says: an extension past that is a bad request (400), named as such,
  * before any policy is asked (which could not even read such a duration).
  */
 function checkLifetime(lifetimeMs: number, currentMs: number, byMs: number, where: string): void {
-  if (lifetimeMs <= MAX_DURATION_MS) return;
-  const room = MAX_DURATION_MS - currentMs;
+  if (lifetimeMs <= MAX_LIFETIME_MS) return;
+  const room = MAX_LIFETIME_MS - currentMs;
   const instead = room >= 1000 ? `extend by at most ${formatDuration(Math.floor(room / 1000) * 1000)}` : 'it cannot be extended further; create a new session';
   throw new ApiError(400, 'BadRequest', `by: extending ${where} by ${formatDuration(byMs)} would make it last ${formatDuration(lifetimeMs)} from its start, and a session lasts at most 168h (7 days); ${instead}`);
 }
 
-/** Whether the policy allows the session to last `lifetime` in all; throws the denial. */
-async function authorizeLifetime(ctx: ActionContext, s: ExecSession, lifetime: string, where: string): Promise<void> {
-  const u = s.status?.user;
-  const request = authzRequestOf(s, u ? { uid: u.uid, gid: u.gid, groups: u.groups ?? [u.gid], name: u.name } : undefined);
-  const decision = await new Authorizer(ctx.kube).authorize({ ...request, spec: { ...s.spec, ttl: lifetime } });
-  if (!decision.allowed) throw new ApiError(403, decision.reason, `cannot extend ${where} to a lifetime of ${lifetime}: ${decision.message}`);
+/**
+ * The latest expiry an extend may set: status.extendableUntil, recorded at the
+ * start (src/lifetime); for a session an older operator started, the helper
+ * pod's kubelet deadline, which was made from the same limit.
+ */
+async function extendableUntil(ctx: ActionContext, l: Lifetime, ref: { namespace: string; name: string }): Promise<number> {
+  return l.extendableUntil?.getTime() ?? helperDeadline(ctx, ref);
 }
 
 /** The latest expiry the helper pod's kubelet deadline allows. */
@@ -85,7 +88,29 @@ async function helperDeadline(ctx: ActionContext, ref: { namespace: string; name
   return Number.isFinite(deadline) ? deadline : 0;
 }
 
-export async function extend(ctx: ActionContext, helpers: HelperClient): Promise<ExecSession> {
+/** What extend is built from: the policy decision, and the helper pod's own safety-net deadline. */
+export interface ExtendDeps {
+  authorizer: SessionAuthorizer;
+  helpers: Pick<HelperClient, 'setDeadline'>;
+}
+
+/** The `extend` subresource, over the collaborators it is given (the clock is the request's, ctx.now). */
+export class Extender {
+  constructor(private readonly d: ExtendDeps) {}
+
+  /** Moves a live session's expiry by `body.by`; throws ApiError. */
+  readonly extend: Action = (ctx) => extend(ctx, this.d);
+}
+
+/** Whether the policy allows the session to last `lifetime` in all; throws the denial. */
+async function authorizeLifetime(authorizer: SessionAuthorizer, s: ExecSession, lifetime: string, where: string): Promise<void> {
+  const u = s.status?.user;
+  const request = authzRequestOf(s, u ? { uid: u.uid, gid: u.gid, groups: u.groups ?? [u.gid], name: u.name } : undefined);
+  const decision = await authorizer.authorize({ ...request, spec: { ...s.spec, ttl: lifetime } });
+  if (!decision.allowed) throw new ApiError(403, decision.reason, `cannot extend ${where} to a lifetime of ${lifetime}: ${decision.message}`);
+}
+
+async function extend(ctx: ActionContext, { authorizer, helpers }: ExtendDeps): Promise<ExecSession> {
   const byMs = byOf(ctx.body);
   const s = await load(ctx);
   const where = `execsession ${ctx.namespace}/${ctx.name}`;
@@ -94,26 +119,26 @@ export async function extend(ctx: ActionContext, helpers: HelperClient): Promise
   const tampered = sealProblem(ctx.stampKey, s);
   if (tampered) throw new ApiError(409, 'StatusTampered', `cannot extend ${where}: ${tampered}; the operator ends it`);
   const st = s.status ?? {};
-  if (!st.expiresAt || !st.startedAt || !st.helperPod) throw new ApiError(409, 'NotStarted', `${where} has not started yet (phase ${st.phase ?? 'Pending'}); its ttl counts from its start`);
-  const expiresAt = Date.parse(st.expiresAt);
-  if (expiresAt <= ctx.now.getTime()) throw new ApiError(410, 'Expired', `${where} expired at ${st.expiresAt}; create a new session`);
+  const lifetime = recordedLifetime(st);
+  if (!lifetime || !st.helperPod) throw new ApiError(409, 'NotStarted', `${where} has not started yet (phase ${st.phase ?? 'Pending'}); its ttl counts from its start`);
+  if (hasExpired(st, ctx.now)) throw new ApiError(410, 'Expired', `${where} expired at ${st.expiresAt}; create a new session`);
   const subject = sessionSubject(s.spec).username;
   if (ctx.caller.username !== subject && ctx.caller.username !== s.spec.requester?.username) {
     throw new ApiError(403, 'NotOwner', `only ${subject} (the session's subject) or its requester may extend ${where}`);
   }
-  const next = new Date(expiresAt + byMs);
-  const lifetimeMs = next.getTime() - Date.parse(st.startedAt);
-  checkLifetime(lifetimeMs, expiresAt - Date.parse(st.startedAt), byMs, where);
-  await authorizeLifetime(ctx, s, formatDuration(lifetimeMs), where);
-  // The helper pod's kubelet deadline was fixed at its start (from the policy's ttl.max then) and cannot grow.
-  const deadline = await helperDeadline(ctx, st.helperPod);
-  if (next.getTime() > deadline) {
-    throw new ApiError(403, 'BeyondHelperDeadline', `cannot extend ${where} past ${kubeTime(new Date(Math.max(deadline, expiresAt)))}, the longest its policy allowed when it started; create a new session`);
+  const { expiresAt: next, lifetimeMs, currentMs } = extended(lifetime, byMs);
+  checkLifetime(lifetimeMs, currentMs, byMs, where);
+  await authorizeLifetime(authorizer, s, formatDuration(lifetimeMs), where);
+  // The helper pod's kubelet deadline was fixed at the start (from the policy's ttl.max then) and cannot grow.
+  const until = await extendableUntil(ctx, lifetime, st.helperPod);
+  if (next.getTime() > until) {
+    const last = kubeTime(new Date(Math.max(until, lifetime.expiresAt.getTime())));
+    throw new ApiError(403, 'BeyondHelperDeadline', `cannot extend ${where} past ${last}, the longest its policy allowed when it started; create a new session`);
   }
   await helpers.setDeadline(st.helperPod, next);
   const updated = await ctx.kube.patchSessionStatus(ctx.namespace, ctx.name, sealedPatch(ctx.stampKey, s, { expiresAt: kubeTime(next) }), s.metadata.resourceVersion)
     .catch((e: unknown) => {
-      if (apiStatus(e) === 409) throw new ApiError(409, 'Conflict', `${where} changed while it was being extended; run the extend again`);
+      if (classifyApiError(e) === 'conflict') throw new ApiError(409, 'Conflict', `${where} changed while it was being extended; run the extend again`);
       throw e;
     });
   await ctx.kube.recordEvent(updated, { type: 'Normal', reason: 'Extended', message: `${ctx.caller.username} extended the session by ${formatDuration(byMs)}; it now expires at ${kubeTime(next)}` }).catch(() => undefined);

@@ -8,10 +8,15 @@ import type { HelperClient } from '../exec/helper-client.js';
 import type { PolicyEntry } from '../policy/types.js';
 import { sealOf, sealProblem } from '../signing/seal.js';
 import { Attacher, DEFAULT_ATTACH_CONFIG } from './attach.js';
-import { extend } from './lifetime.js';
+import { Authorizer } from '../authz/authorizer.js';
+import { Extender } from './lifetime.js';
 import { ApiError, type ActionContext } from './types.js';
 
 const KEY = Buffer.alloc(32, 3);
+/** extend, built as the aggregated API builds it: the real Authorizer over the fake cluster, the given helpers. */
+const extend = (ctx: ActionContext, helpers: Pick<HelperClient, 'setDeadline'>): Promise<ExecSession> =>
+  new Extender({ authorizer: new Authorizer(ctx.kube), helpers }).extend(ctx);
+
 const NS = 'shop';
 const NOW = new Date('2026-11-22T10:05:00Z');
 const alice = { username: 'alice', groups: ['developers'], extra: {} };

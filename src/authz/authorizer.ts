@@ -49,7 +49,12 @@ function rbacSubject(r: AuthzRequest): Person {
   return { username: r.spec.onBehalfOf.username, groups: groups.includes(AUTHENTICATED) ? [...groups] : [...groups, AUTHENTICATED] };
 }
 
-export class Authorizer {
+/** The decision for a request: what the controller, the webhook and extend are given (a seam for tests). */
+export interface SessionAuthorizer {
+  authorize(r: AuthzRequest): Promise<Decision>;
+}
+
+export class Authorizer implements SessionAuthorizer {
   constructor(private readonly kube: Kube) {}
 
   /**

@@ -7,7 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
-import { apiStatus, type Kube } from '../k8s/kube.js';
+import { classifyApiError } from '../k8s/api-errors.js';
+import type { Kube } from '../k8s/kube.js';
 import { issueServingCerts, needsRenewal, type CertRequest, type ServingCerts } from './certs.js';
 
 /** What the Secret holds, decoded. */
@@ -69,7 +70,7 @@ async function settle<T>(kube: Kube, namespace: string, name: string, plan: (hav
       else await kube.createSecret(encode(namespace, name, write));
       return result;
     } catch (e) {
-      if (apiStatus(e) !== 409) throw e;
+      if (classifyApiError(e) !== 'conflict') throw e;
     }
   }
   throw new Error(`could not settle Secret ${namespace}/${name} after 5 attempts`);

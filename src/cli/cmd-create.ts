@@ -4,15 +4,17 @@
  * attaches once the session is Ready.
  */
 import type { ExecSession } from '../api/types.js';
+import { expiresAtMs } from '../lifetime/lifetime.js';
 import { attach } from './attach.js';
 import type { Api, GlobalOptions } from './client.js';
 import { durationFlag, print, printErr, type CliContext } from './context.js';
 import { ApiError, CliError } from './errors.js';
+import { relativeTime } from './format.js';
 import { endedMessage, runOutcome } from './outcome.js';
 import { Progress } from './progress.js';
 import { buildSession, createMode, type CreateArgs, type CreateMode } from './session-object.js';
 import { createSession } from './sessions.js';
-import { waitForSession } from './wait.js';
+import { waitForSession, type WaitLimitOf } from './wait.js';
 
 /** `create`'s own flags. */
 export interface CreateFlags {
@@ -43,13 +45,22 @@ export async function runCreate(ctx: CliContext, globals: GlobalOptions, pod: st
   if (mode.kind === 'run') return finishRun(ctx, api, name, flags);
   if (mode.kind === 'attach') {
     if (ctx.io.stderr.isTTY) printErr(ctx, `execsession ${api.namespace}/${name} created`);
-    await waitReady(ctx, api, name, flags.timeout, true);
+    const ready = await waitReady(ctx, api, name, flags.timeout, true);
+    if (ctx.io.stderr.isTTY && readyUntil(ready)) printErr(ctx, readyUntil(ready));
     return attach(api, { namespace: api.namespace, name, command: [], tty: mode.tty, stdin: true }, ctx.io);
   }
   print(ctx, `execsession.execsession.dev/${name} created`);
-  if (flags.wait) await waitReady(ctx, api, name, flags.timeout, false);
+  const ready = flags.wait ? await waitReady(ctx, api, name, flags.timeout, false) : undefined;
+  // The operator decides the expiry when the session starts (spec.ttl, else the policy's ttl.default).
+  if (ready && readyUntil(ready)) print(ctx, readyUntil(ready));
   print(ctx, `attach with: kubectl execsession attach ${name} -n ${api.namespace}`);
   return 0;
+}
+
+/** `ready until 2026-11-22T10:15:00Z (in 15 minutes)`: the expiry the operator decided, or '' before it did. */
+function readyUntil(s: ExecSession): string {
+  const expiresAt = s.status?.expiresAt;
+  return expiresAt ? `ready until ${expiresAt} (${relativeTime(expiresAt, new Date())})` : '';
 }
 
 /** Creates the session; a generated name that is taken already is drawn again, twice at most. */
@@ -71,13 +82,30 @@ export async function waitReady(ctx: CliContext, api: Api, name: string, timeout
   return session;
 }
 
+/** How long past its expiry a one-off command's session is waited for: the operator ends it by then. */
+const AFTER_EXPIRY_MS = 60_000;
+
 /**
- * A one-off command: waits until it ended (by default up to its ttl and a
+ * How long a one-off command is waited for without --timeout: until the
+ * session's expiry and a minute. The operator decides the expiry when the
+ * session starts; until then, as long as create waits for Ready, except while
+ * it waits for approvals (the operator ends it at the policy's approval.timeout).
+ */
+export function untilExpiry(readyTimeoutMs: number): WaitLimitOf {
+  return (last, waitStartedMs) => {
+    const at = expiresAtMs(last?.status);
+    if (at !== undefined) return at + AFTER_EXPIRY_MS - waitStartedMs;
+    return last?.status?.phase === 'WaitingForApproval' ? Number.POSITIVE_INFINITY : readyTimeoutMs;
+  };
+}
+
+/**
+ * A one-off command: waits until it ended (by default until its expiry and a
  * minute, since the operator ends it by then), then prints its recorded output.
  * Progress only on a terminal: on a pipe, stderr belongs to the command.
  */
 async function finishRun(ctx: CliContext, api: Api, name: string, flags: CreateFlags): Promise<number> {
-  const timeoutMs = flags.timeout ? durationFlag('--timeout', flags.timeout) : durationFlag('--ttl', flags.ttl ?? '15m') + 60_000;
+  const timeoutMs = flags.timeout ? durationFlag('--timeout', flags.timeout) : untilExpiry(durationFlag('--timeout', DEFAULT_READY_TIMEOUT));
   const session = await waitForSession(api, api.namespace, name, 'end', { timeoutMs, progress: new Progress(ctx.io.stderr, true) });
   const outcome = runOutcome(session);
   ctx.io.stdout.write(outcome.stdout);

@@ -100,10 +100,12 @@ describe('kubectl execsession', () => {
     assert.equal(r.err, 'execsession team/target-abc12 is Denied: RootUserDenied: no root\n');
   });
 
-  it('create without a command prints the name and how to attach; --wait waits for Ready', async () => {
-    const r = await cli(['create', 'target', '-u', 'alice', '--name', 'dbg', '--wait'], lifecycle({ phase: 'Starting' }, { phase: 'Ready' }));
+  it('create without a command prints the name and how to attach; --wait waits for Ready and shows the expiry the operator decided', async () => {
+    const expiresAt = new Date(Date.now() + 15 * 60_000 + 30_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const r = await cli(['create', 'target', '-u', 'alice', '--name', 'dbg', '--wait'], lifecycle({ phase: 'Starting' }, { phase: 'Ready', expiresAt }));
     assert.equal(r.code, 0);
-    assert.equal(r.out, 'execsession.execsession.dev/target-abc12 created\nattach with: kubectl execsession attach target-abc12 -n team\n');
+    assert.equal(r.out, `execsession.execsession.dev/target-abc12 created\nready until ${expiresAt} (in 15 minutes)\nattach with: kubectl execsession attach target-abc12 -n team\n`);
+    assert.equal((r.calls[0]![2] as ExecSession).spec.ttl, undefined, 'no ttl: the operator decides it');
     assert.deepEqual((r.calls[0]![2] as ExecSession).metadata, { name: 'dbg', namespace: 'team' });
     assert.match(r.err, /Starting/);
     assert.equal(r.quiet[0], false);

@@ -50,7 +50,7 @@ export function buildProgram(ctx: CliContext, argv: string[], exit: ExitBox): Co
     .argument('[command...]', 'after "--": the command to run (default: the user\'s login shell)')
     .requiredOption('-u, --user <user>', 'the user, as docker exec -u: <name|uid>[:<group|gid>]')
     .option('-c, --container <name>', 'the container (default: the pod\'s default container)')
-    .option('--ttl <duration>', 'how long the session lives, e.g. 15m, 1h30m (default: the policy\'s, else 15m)')
+    .option('--ttl <duration>', 'how long the session lives, e.g. 15m, 1h30m (default: decided by the operator from the policy\'s ttl.default)')
     .option('--reason <text>', 'why you need access, kept with the session')
     .option('--name <name>', 'the session\'s name (default: generated from the pod\'s)')
     .option('-i, --stdin', 'attach with stdin')
@@ -58,7 +58,7 @@ export function buildProgram(ctx: CliContext, argv: string[], exit: ExitBox): Co
     .addOption(new Option('--no-tty', 'no terminal').hideHelp())
     .option('--attach', 'attach once the session is Ready')
     .option('--wait', 'wait until the session is Ready')
-    .option('--timeout <duration>', 'how long to wait for Ready (default 5m), or for a command\'s result (default: the ttl)')
+    .option('--timeout <duration>', 'how long to wait for Ready (default 5m), or for a command\'s result (default: until the session\'s expiry and a minute)')
     .addHelpText('after', CREATE_EXAMPLES)
     .action((pod: string, command: string[], flags: CreateFlags, cmd: Command) => {
       requireDashDash(argv, command);

@@ -23,9 +23,18 @@ export function reached(session: ExecSession, waitFor: WaitFor): boolean {
   return waitFor === 'ready' && phase !== undefined && READY.includes(phase);
 }
 
+/**
+ * How long to wait, in ms from when waiting began: a fixed time, or one worked
+ * out from the session as last read (e.g. from its expiry, once the operator decided it).
+ */
+export type WaitLimit = number | WaitLimitOf;
+
+/** A wait limit worked out from the session as last read. */
+export type WaitLimitOf = (last: ExecSession | undefined, waitStartedMs: number) => number;
+
 /** How to wait. */
 export interface WaitOptions {
-  timeoutMs: number;
+  timeoutMs: WaitLimit;
   progress?: Progress;
   intervalMs?: number;
   /** Seams for tests. */
@@ -48,7 +57,8 @@ export async function waitForSession(api: Api, namespace: string, name: string, 
       last = (await poll()) ?? last;
       if (last && reached(last, waitFor)) return last;
       opts.progress?.update(last, clock() - start);
-      if (clock() - start >= opts.timeoutMs) throw timeoutError(last, namespace, name, waitFor, opts.timeoutMs);
+      const limit = typeof opts.timeoutMs === 'number' ? opts.timeoutMs : opts.timeoutMs(last, start);
+      if (clock() - start >= limit) throw timeoutError(last, namespace, name, waitFor, clock() - start);
       await pause(opts.intervalMs ?? 500);
     }
   } finally {

@@ -4,7 +4,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { FakeCluster } from '../../test/support/fake-kube.js';
 import { Reason, type ReasonName } from '../api/conditions.js';
 import { PHASES, isTerminalPhase, type Condition, type ExecSessionStatus, type Phase } from '../api/types.js';
-import { CONTAINERD_PATHS } from '../exec/helper-client.js';
+import { Authorizer } from '../authz/authorizer.js';
+import { CONTAINERD_PATHS, HelperClient } from '../exec/helper-client.js';
 import { sealOf } from '../signing/seal.js';
 import { makeStamp } from '../signing/stamp.js';
 import { sessionConditions, type SessionFacts } from './conditions.js';
@@ -136,7 +137,10 @@ describe('the reconciler writes them', () => {
     c.addSession({ apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: META, spec: { ...spec, requester }, status: { ...status, seal: sealOf(KEY, { metadata: META }, status) } });
     return c;
   }
-  const reconcile = (c: FakeCluster): Promise<unknown> => new Reconciler(c.kube(), cfg, QUIET, () => NOW).reconcile(`${NS}/dbg`);
+  const reconcile = (c: FakeCluster): Promise<unknown> => {
+    const kube = c.kube();
+    return new Reconciler({ kube, helpers: new HelperClient(kube, CONTAINERD_PATHS), authorizer: new Authorizer(kube), config: cfg, log: QUIET, clock: () => NOW }).reconcile(`${NS}/dbg`);
+  };
   const conditions = (c: FakeCluster): Record<string, string> => summary(c.sessions.get(`${NS}/dbg`)?.status?.conditions ?? []);
 
   it('writes Authorized when a session without approvals starts (not only on the approval path)', async () => {

@@ -5,12 +5,14 @@
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../api/types.js';
+import { Authorizer } from '../authz/authorizer.js';
 import { HelperClient } from '../exec/helper-client.js';
 import { ANNOTATION_SESSION_NAME, ANNOTATION_SESSION_NAMESPACE, LABEL_COMPONENT, LABEL_SESSION_UID } from '../exec/helper-pod.js';
+import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import type { Kube } from '../k8s/kube.js';
 import { LeaderElector, type LeaderOptions } from '../k8s/leader.js';
 import { Watcher } from '../k8s/watcher.js';
-import { PolicyStatusWriter } from './policy-status.js';
+import { PolicyStatusWriter, kubePolicyStatusClient } from './policy-status.js';
 import { WorkQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
 import type { Logger } from '../log/logger.js';
@@ -45,8 +47,8 @@ export class Controller {
   private readonly helpers: HelperClient;
 
   constructor(private readonly d: ControllerDeps) {
-    this.reconciler = new Reconciler(d.kube, d.config, d.log);
     this.helpers = new HelperClient(d.kube, d.config.runtimePaths);
+    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: d.config, log: d.log });
   }
 
   /** Campaigns for leadership (or starts at once without it). */
@@ -68,7 +70,7 @@ export class Controller {
     const { kc, log } = this.d;
     const queue = new WorkQueue((key) => this.reconciler.reconcile(key), {
       concurrency: this.d.concurrency,
-      onError: (key, err, retry) => log.warn({ session: key, err: err instanceof Error ? err.message : String(err), retryInMs: retry }, 'reconcile failed; will retry'),
+      onError: (key, err, retry) => log.warn({ session: key, err: apiMessage(err), class: classifyApiError(err), retryInMs: retry }, 'reconcile failed; will retry'),
     });
     this.queue = queue;
     const custom = kc.makeApiClient(CustomObjectsApi);
@@ -89,15 +91,15 @@ export class Controller {
     }, log);
     this.watchers = [sessions, helpers];
     await Promise.all(this.watchers.map((w) => w.start()));
-    this.policyStatus = new PolicyStatusWriter(kc, log);
-    await this.policyStatus.start();
+    this.policyStatus = new PolicyStatusWriter({ client: kubePolicyStatusClient(kc), log });
+    await this.policyStatus.start(kc);
     await this.sweep();
     this.sweepTimer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
     log.info({ namespace: this.d.config.namespace }, 'controller started');
   }
 
   private async stopWork(): Promise<void> {
-    this.policyStatus?.stop();
+    await this.policyStatus?.stop();
     for (const w of this.watchers) w.stop();
     this.watchers = [];
     if (this.sweepTimer) clearInterval(this.sweepTimer);

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1ContainerStatus, V1Node, V1Pod, V1PodCondition } from '@kubernetes/client-node';
 import type { ExecSessionSpec } from '../api/types.js';
-import { decideHelper, decideTarget, expiryFor, remainingMs, validateSpec } from './decide.js';
+import { decideHelper, decideTarget, validateSpec } from './decide.js';
 
 const NS = 'team-a';
 
@@ -44,13 +44,13 @@ function node(ready: 'True' | 'False' | 'Unknown' | 'none'): V1Node {
 }
 
 describe('validateSpec', () => {
-  const ok: [string, Partial<ExecSessionSpec>, number][] = [
-    ['default ttl is 15m', {}, 15 * 60_000],
-    ['explicit ttl', { ttl: '1h30m' }, 90 * 60_000],
-    ['named user with group', { user: 'alice:ops', ttl: '30s' }, 30_000],
+  const ok: [string, Partial<ExecSessionSpec>][] = [
+    ['no ttl (src/lifetime decides it)', {}],
+    ['explicit ttl', { ttl: '1h30m' }],
+    ['named user with group', { user: 'alice:ops', ttl: '30s' }],
   ];
-  for (const [name, over, ttlMs] of ok) {
-    it(`ok: ${name}`, () => assert.deepEqual(validateSpec(spec(over)), { kind: 'ok', ttlMs }));
+  for (const [name, over] of ok) {
+    it(`ok: ${name}`, () => assert.deepEqual(validateSpec(spec(over)), { kind: 'ok' }));
   }
   const bad: [string, Partial<ExecSessionSpec>, RegExp][] = [
     ['empty user', { user: '' }, /^spec\.user: invalid user spec "": it is empty/],
@@ -127,9 +127,9 @@ describe('decideTarget waits', () => {
 });
 
 describe('decideTarget targets', () => {
-  it('splits runtime and container ID and carries node and ttl', () => {
+  it('splits runtime and container ID and carries the node', () => {
     const r = decideTarget(spec({ ttl: '1h' }), NS, pod({ nodeName: 'worker-7' }), node('True'));
-    assert.deepEqual(r, { kind: 'target', container: 'app', containerID: 'abc', runtime: 'containerd', node: 'worker-7', ttlMs: 3_600_000 });
+    assert.deepEqual(r, { kind: 'target', container: 'app', containerID: 'abc', runtime: 'containerd', node: 'worker-7' });
   });
 
   const cases: [string, Partial<ExecSessionSpec>, V1Pod, { container: string; containerID: string; runtime: string }][] = [
@@ -148,7 +148,6 @@ describe('decideTarget targets', () => {
       assert.equal(r.kind, 'target', JSON.stringify(r));
       assert.ok(r.kind === 'target');
       assert.deepEqual({ container: r.container, containerID: r.containerID, runtime: r.runtime }, want);
-      assert.equal(r.ttlMs, 15 * 60_000);
     });
   }
 });
@@ -217,45 +216,4 @@ describe('decideHelper', () => {
       if (r.kind === 'wait') assert.equal(r.afterMs, 1000);
     });
   }
-});
-
-describe('remainingMs', () => {
-  const now = new Date('2024-05-01T10:00:00Z');
-  const cases: [string | undefined, number][] = [
-    [undefined, Number.POSITIVE_INFINITY],
-    ['', Number.POSITIVE_INFINITY],
-    ['2024-05-01T10:15:00Z', 15 * 60_000],
-    ['2024-05-01T10:00:00Z', 0],
-    ['2024-05-01T09:59:59Z', -1000],
-    ['2024-05-01T10:00:00.250Z', 250],
-  ];
-  for (const [expiresAt, want] of cases) {
-    it(String(expiresAt), () => assert.equal(remainingMs(expiresAt, now), want));
-  }
-});
-
-describe('expiryFor', () => {
-  const cases: [string, number, string][] = [
-    ['2024-05-01T10:00:00.000Z', 60_000, '2024-05-01T10:01:00.000Z'],
-    ['2024-05-01T10:00:00.001Z', 60_000, '2024-05-01T10:01:01.000Z'],
-    ['2024-05-01T10:00:00.999Z', 60_000, '2024-05-01T10:01:01.000Z'],
-    ['2024-05-01T10:00:00.500Z', 500, '2024-05-01T10:00:01.000Z'],
-    ['2024-05-01T10:00:00.500Z', 501, '2024-05-01T10:00:02.000Z'],
-    ['2024-05-01T10:00:00.000Z', 1, '2024-05-01T10:00:01.000Z'],
-  ];
-  for (const [now, ttl, want] of cases) {
-    it(`${now} + ${ttl}ms`, () => assert.equal(expiryFor(new Date(now), ttl).toISOString(), want));
-  }
-
-  it('is never early and at most one second late', () => {
-    const base = Date.parse('2024-05-01T10:00:00Z');
-    for (let i = 0; i < 500; i++) {
-      const now = base + ((i * 7919) % 100_000);
-      const ttl = 1 + ((i * 104_729) % 3_600_000);
-      const got = expiryFor(new Date(now), ttl).getTime();
-      assert.ok(got >= now + ttl, `early for now=${now} ttl=${ttl}`);
-      assert.ok(got < now + ttl + 1000, `too late for now=${now} ttl=${ttl}`);
-      assert.equal(got % 1000, 0);
-    }
-  });
 });

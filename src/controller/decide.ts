@@ -31,11 +31,10 @@ export interface Target {
   containerID: string;
   runtime: string;
   node: string;
-  ttlMs: number;
 }
 
-/** Checks the spec fields the API schema cannot (format of user, ttl). */
-export function validateSpec(spec: ExecSessionSpec): Fail | { kind: 'ok'; ttlMs: number } {
+/** Checks the spec fields the API schema cannot (format of user, ttl); an unset ttl is src/lifetime's to decide. */
+export function validateSpec(spec: ExecSessionSpec): Fail | { kind: 'ok' } {
   try {
     parseUserSpec(spec.user);
   } catch (e) {
@@ -43,7 +42,8 @@ export function validateSpec(spec: ExecSessionSpec): Fail | { kind: 'ok'; ttlMs:
     throw e;
   }
   try {
-    return { kind: 'ok', ttlMs: parseDuration(spec.ttl ?? '15m') };
+    if (spec.ttl !== undefined) parseDuration(spec.ttl);
+    return { kind: 'ok' };
   } catch (e) {
     return { kind: 'fail', reason: Reason.InvalidSpec, message: `spec.ttl: ${(e as Error).message}` };
   }
@@ -93,7 +93,7 @@ export function decideTarget(spec: ExecSessionSpec, namespace: string, pod: V1Po
     return { kind: 'fail', reason: Reason.NodeNotReady, message: `node ${nodeName} of ${where} is not Ready; wait for the node to recover or target a pod on another node` };
   }
   const [runtime = 'unknown', containerID = ''] = (t.status.containerID ?? '').split('://');
-  return { kind: 'target', container: t.container, containerID, runtime, node: nodeName, ttlMs: v.ttlMs };
+  return { kind: 'target', container: t.container, containerID, runtime, node: nodeName };
 }
 
 /** Container waiting reasons after which a helper will not start by itself. */
@@ -131,14 +131,4 @@ export function decideHelper(helper: V1Pod, startedMs: number, now: Date, startT
     return { kind: 'fail', reason: Reason.HelperUnschedulable, message: `${name} did not start within ${Math.round(startTimeoutMs / 1000)}s (last state: ${state})` };
   }
   return { kind: 'wait', reason: Reason.HelperStarting, message: `waiting for ${name} to run (${state})`, afterMs: 1000 };
-}
-
-/** Milliseconds until expiry (zero or less: expired). */
-export function remainingMs(expiresAt: string | undefined, now: Date): number {
-  return expiresAt ? Date.parse(expiresAt) - now.getTime() : Number.POSITIVE_INFINITY;
-}
-
-/** The expiry time for a session starting now: whole seconds, rounded up, so the stored time is never early. */
-export function expiryFor(now: Date, ttlMs: number): Date {
-  return new Date(Math.ceil((now.getTime() + ttlMs) / 1000) * 1000);
 }

@@ -6,9 +6,10 @@
  */
 import { Reason, kubeTime, type ReasonName } from '../api/conditions.js';
 import { isTerminalPhase, type CommandResult, type ExecSession, type Phase } from '../api/types.js';
-import type { HelperClient } from '../exec/helper-client.js';
+import type { Clock, SessionHelpers } from './collaborators.js';
 import { helperPodName } from '../exec/helper-pod.js';
-import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
+import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
+import type { Kube } from '../k8s/kube.js';
 import { sessionConditions, type Authorization } from './conditions.js';
 import type { Outcome } from './queue.js';
 import type { Logger } from '../log/logger.js';
@@ -19,10 +20,10 @@ export const FINALIZER = 'execsession.dev/cleanup';
 export class Ending {
   constructor(
     private readonly kube: Kube,
-    private readonly helpers: HelperClient,
+    private readonly helpers: Pick<SessionHelpers, 'retire'>,
     private readonly cfg: ControllerConfig,
     private readonly log: Logger,
-    private readonly now: () => Date,
+    private readonly now: Clock,
   ) {}
 
   /** Moves the session to a terminal phase, then cleans up after it. */
@@ -63,14 +64,19 @@ export class Ending {
         phase: 'Terminated', message, endedAt: kubeTime(now),
         conditions: sessionConditions(s.status?.conditions, { phase: 'Terminated', from: s.status?.phase, reason: Reason.Deleted, message }, s.metadata.generation ?? 0, now),
       }).catch((e: unknown) => {
-        if (apiStatus(e) !== 404) throw e;
+        if (classifyApiError(e) !== 'notFound') throw e;
       });
       await this.kube.recordEvent(s, { type: 'Normal', reason: 'Terminated', message }).catch(() => undefined);
     }
     await this.removeHelper(s);
-    await this.kube.setSessionFinalizers(s.metadata.namespace ?? '', s.metadata.name ?? '', finalizers.filter((f) => f !== FINALIZER), s.metadata.resourceVersion ?? '')
+    // The status write above moved the resourceVersion read at the start: without a fresh read
+    // every deletion conflicted once and finished only on the retry.
+    const latest = await this.kube.getSession(s.metadata.namespace ?? '', s.metadata.name ?? '');
+    if (!latest || latest.metadata.uid !== s.metadata.uid) return {};
+    const left = (latest.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
+    await this.kube.setSessionFinalizers(s.metadata.namespace ?? '', s.metadata.name ?? '', left, latest.metadata.resourceVersion ?? '')
       .catch((e: unknown) => {
-        if (apiStatus(e) !== 404) throw e;
+        if (classifyApiError(e) !== 'notFound') throw e;
       });
     return {};
   }

@@ -5,6 +5,7 @@
  */
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { PolicyConditionReason, PolicyConditionType, kubeTime, setCondition } from '../api/conditions.js';
+import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import { Watcher } from '../k8s/watcher.js';
 import { validatePolicy } from '../policy/validate.js';
 import {
@@ -12,6 +13,7 @@ import {
   type AnyExecPolicy, type ExecPolicyStatus,
 } from '../policy/types.js';
 import type { Logger } from '../log/logger.js';
+import { WorkQueue, type QueueOptions } from './queue.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -28,34 +30,101 @@ export function policyStatus(p: AnyExecPolicy, now: Date): ExecPolicyStatus | un
   return { valid, message, observedGeneration: gen, conditions };
 }
 
+/** Writes one policy's status (merge patch of the status subresource); the seam tests fake. */
+export interface PolicyStatusClient {
+  patchStatus(p: AnyExecPolicy, status: ExecPolicyStatus): Promise<void>;
+}
+
+/** The status client over the real API server. */
+export function kubePolicyStatusClient(kc: KubeConfig): PolicyStatusClient {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  return {
+    async patchStatus(p, status) {
+      const plural = p.kind === CLUSTER_EXEC_POLICY_KIND ? CLUSTER_EXEC_POLICY_PLURAL : EXEC_POLICY_PLURAL;
+      const ref = { group: GROUP, version: VERSION, plural, name: p.metadata.name ?? '', body: { status } };
+      if (p.metadata.namespace) await custom.patchNamespacedCustomObjectStatus({ ...ref, namespace: p.metadata.namespace }, mergePatch);
+      else await custom.patchClusterCustomObjectStatus(ref, mergePatch);
+    },
+  };
+}
+
+/** What a PolicyStatusWriter is built from; the clock and the queue's backoff are seams for tests. */
+export interface PolicyStatusDeps {
+  client: PolicyStatusClient;
+  log: Logger;
+  now?: () => Date;
+  queue?: Pick<QueueOptions, 'baseBackoffMs' | 'maxBackoffMs'>;
+}
+
+/**
+ * Level-triggered, as the session controller: every listed or watched policy
+ * becomes a key on a work queue; the worker writes the status the policy's
+ * latest version should have. A transient failure (or a conflict) goes back to
+ * the queue with backoff (api-errors.ts), so a status write is never lost to a
+ * restarting API server; a refused one is logged as an error and waits for the
+ * policy's next change.
+ */
 export class PolicyStatusWriter {
   private watchers: Watcher[] = [];
+  private readonly latest = new Map<string, AnyExecPolicy>();
+  private readonly queue: WorkQueue;
+  private readonly now: () => Date;
 
-  constructor(private readonly kc: KubeConfig, private readonly log: Logger) {}
-
-  async start(): Promise<void> {
-    const custom = this.kc.makeApiClient(CustomObjectsApi);
-    const write = (kind: string, plural: string) => (_type: string, obj: unknown): void => {
-      const p = { ...(obj as AnyExecPolicy), kind } as AnyExecPolicy;
-      if (_type === 'DELETED') return;
-      const status = policyStatus(p, new Date());
-      if (!status) return;
-      const ref = { group: GROUP, version: VERSION, plural, name: p.metadata.name ?? '', body: { status } };
-      const done = p.metadata.namespace
-        ? custom.patchNamespacedCustomObjectStatus({ ...ref, namespace: p.metadata.namespace }, mergePatch)
-        : custom.patchClusterCustomObjectStatus(ref, mergePatch);
-      done.catch((e: unknown) => this.log.warn({ policy: p.metadata.name, err: String(e) }, 'could not write policy status'));
-    };
-    this.watchers = [
-      new Watcher(this.kc, { path: `/apis/${GROUP}/${VERSION}/${EXEC_POLICY_PLURAL}`, list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: EXEC_POLICY_PLURAL })) as never, onObject: write(EXEC_POLICY_KIND, EXEC_POLICY_PLURAL) }, this.log),
-      new Watcher(this.kc, { path: `/apis/${GROUP}/${VERSION}/${CLUSTER_EXEC_POLICY_PLURAL}`, list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: CLUSTER_EXEC_POLICY_PLURAL })) as never, onObject: write(CLUSTER_EXEC_POLICY_KIND, CLUSTER_EXEC_POLICY_PLURAL) }, this.log),
-    ];
-    await Promise.all(this.watchers.map((w) => w.start()));
-    this.log.debug({ at: kubeTime(new Date()) }, 'policy status writer started');
+  constructor(private readonly d: PolicyStatusDeps) {
+    this.now = d.now ?? (() => new Date());
+    this.queue = new WorkQueue((key) => this.sync(key), {
+      concurrency: 1, ...d.queue,
+      onError: (key, err, retryInMs) => d.log.warn({ policy: key, err: apiMessage(err), retryInMs }, 'could not write policy status; will retry'),
+    });
   }
 
-  stop(): void {
+  /** Watches both policy kinds; resolves once both are listed. */
+  async start(kc: KubeConfig): Promise<void> {
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const watch = (kind: AnyExecPolicy['kind'], plural: string): Watcher => new Watcher(kc, {
+      path: `/apis/${GROUP}/${VERSION}/${plural}`,
+      list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as never,
+      onObject: (type, obj) => this.observe(type, { ...(obj as AnyExecPolicy), kind } as AnyExecPolicy),
+    }, this.d.log);
+    this.watchers = [watch(EXEC_POLICY_KIND, EXEC_POLICY_PLURAL), watch(CLUSTER_EXEC_POLICY_KIND, CLUSTER_EXEC_POLICY_PLURAL)];
+    await Promise.all(this.watchers.map((w) => w.start()));
+    this.d.log.debug({ at: kubeTime(this.now()) }, 'policy status writer started');
+  }
+
+  /** A policy as listed or watched: its key is queued (a deleted one is forgotten). */
+  observe(type: string, p: AnyExecPolicy): void {
+    const key = `${p.kind}/${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`;
+    if (type === 'DELETED') {
+      this.latest.delete(key);
+      return;
+    }
+    this.latest.set(key, p);
+    this.queue.add(key);
+  }
+
+  /** Resolves when no write is running or ready (for tests). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  async stop(): Promise<void> {
     for (const w of this.watchers) w.stop();
     this.watchers = [];
+    await this.queue.stop();
+  }
+
+  /** Writes the status the policy's latest version should have, if it has another; throws what is worth a retry. */
+  private async sync(key: string): Promise<void> {
+    const p = this.latest.get(key);
+    const status = p ? policyStatus(p, this.now()) : undefined;
+    if (!p || !status) return;
+    try {
+      await this.d.client.patchStatus(p, status);
+    } catch (e) {
+      const kind = classifyApiError(e);
+      if (kind === 'transient' || kind === 'conflict') throw e;
+      // Gone (deleted meanwhile): nothing to write. Refused: a retry would be refused again.
+      if (kind === 'refused') this.d.log.error({ policy: key, err: apiMessage(e) }, 'the API server refused the policy status; it is written again when the policy changes');
+    }
   }
 }

@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { FakeCluster } from '../../test/support/fake-kube.js';
+import { inspectOutput } from '../../test/support/fake-helpers.js';
 import { makeStamp } from '../signing/stamp.js';
 import type { ExecSession, ExecSessionStatus } from '../api/types.js';
-import { CONTAINERD_PATHS } from '../exec/helper-client.js';
+import { Authorizer } from '../authz/authorizer.js';
+import { CONTAINERD_PATHS, HelperClient } from '../exec/helper-client.js';
 import type { PolicyEntry } from '../policy/types.js';
 import { sealOf, sealProblem } from '../signing/seal.js';
 import { FINALIZER, Reconciler } from './reconciler.js';
@@ -53,7 +55,10 @@ function cluster(change: Partial<ExecSessionStatus> = {}, status: ExecSessionSta
   return c;
 }
 
-const reconciler = (c: FakeCluster): Reconciler => new Reconciler(c.kube(), CFG, QUIET, () => NOW);
+const reconciler = (c: FakeCluster): Reconciler => {
+  const kube = c.kube();
+  return new Reconciler({ kube, helpers: new HelperClient(kube, CONTAINERD_PATHS), authorizer: new Authorizer(kube), config: CFG, log: QUIET, clock: () => NOW });
+};
 const stored = (c: FakeCluster): ExecSession => c.sessions.get(`${NS}/dbg`)!;
 const readyReason = (s: ExecSession): string | undefined => s.status?.conditions?.find((x) => x.type === 'Ready')?.reason;
 
@@ -125,17 +130,6 @@ describe('Reconciler and the operator\'s own namespace', () => {
     assert.deepEqual(c.events.map((e) => [e.type, e.reason]), [['Warning', 'OperatorNamespace']]);
   });
 });
-
-/** The helper's `inspect` output for a running containerd container whose process has `env`. */
-function inspectOutput(env: string[]): Buffer {
-  const sections: Record<string, string> = {
-    config: JSON.stringify({ process: { user: { uid: 1001, gid: 1001 }, args: ['sleep', 'infinity'], cwd: '/', env } }),
-    state: '{"pid":4242}', pid: '4242',
-    passwd: 'root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n', group: 'root:x:0:\nalice:x:1000:\n',
-    userns: 'user:[1] user:[1]', environ: env.join('\0'), cgroup: '0::/kubepods/x\n', status: 'CapBnd:\t00000000a80425fb\nNoNewPrivs:\t0\nSeccomp:\t2\n', cgroupfs: 'v2', prepared: '',
-  };
-  return Buffer.concat(Object.entries(sections).map(([k, v]) => Buffer.concat([Buffer.from(`${k} ${Buffer.byteLength(v)}\n`), Buffer.from(v)])));
-}
 
 describe('Reconciler and processes too large to exec', () => {
   /** A session whose helper runs, for a target with `env`; records the helper sub-commands run. */

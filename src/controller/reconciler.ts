@@ -4,9 +4,10 @@
  * after a crash, a restart or a replayed event. Time comes from status
  * (startedAt, expiresAt), never from timers alone.
  */
+import type { V1Pod } from '@kubernetes/client-node';
 import { verifySessionStamp } from '../signing/stamp.js';
 import { describeApprovers } from '../approval/approvals.js';
-import { Authorizer, authzRequestOf, describeAllowed, describePolicy } from '../authz/authorizer.js';
+import { authzRequestOf, describeAllowed, describePolicy } from '../authz/authorizer.js';
 import { protectedTarget } from '../authz/protected-target.js';
 import type { Allowed, Decision } from '../policy/types.js';
 import { Reason, kubeTime } from '../api/conditions.js';
@@ -15,16 +16,19 @@ import { subresourcePath } from '../api/subresources.js';
 import { isTerminalPhase, type ContainerUser, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
 import { argvTooLong, describeTooLong, isArgListTooLong, stringsBytes } from '../exec/arg-limits.js';
 import { chooseBackend, jobFor, type BackendName, type SessionCommand } from '../exec/backend.js';
-import { HelperClient, type HelperRef } from '../exec/helper-client.js';
+import type { HelperRef } from '../exec/helper-client.js';
 import { helperPod, helperPodName } from '../exec/helper-pod.js';
 import { InspectError, type Inspection } from '../exec/inspect.js';
 import { ResolveUserError, resolveUser } from '../exec/resolve-user.js';
-import { apiMessage, apiStatus, type Kube } from '../k8s/kube.js';
+import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
+import type { Kube } from '../k8s/kube.js';
+import { decideLifetime, hasExpired, lifetimeStatus, recordedLifetime, remainingMs, type Lifetime } from '../lifetime/lifetime.js';
 import { sealProblem, sealedPatch } from '../signing/seal.js';
+import type { Clock, ReconcilerDeps, SessionAuthorizer, SessionHelpers } from './collaborators.js';
 import type { Outcome } from './queue.js';
 import { decideApproval } from './approval-gate.js';
 import { sessionConditions, type Authorization, type SessionFacts } from './conditions.js';
-import { decideHelper, decideTarget, expiryFor, remainingMs } from './decide.js';
+import { decideHelper, decideTarget, type Target } from './decide.js';
 import { Ending, FINALIZER } from './ending.js';
 import type { Logger } from '../log/logger.js';
 import type { ControllerConfig } from './types.js';
@@ -55,18 +59,33 @@ function sessionCommand(s: ExecSession, backend: BackendName, inspection: Inspec
   };
 }
 
+/** When a pod was created (epoch ms), if it exists and says. */
+function createdMs(pod: V1Pod | undefined): number | undefined {
+  const at = new Date(pod?.metadata?.creationTimestamp ?? Number.NaN).getTime();
+  return Number.isFinite(at) ? at : undefined;
+}
+
 /** How often a live session re-checks its helper and target, at the latest. */
 const LIVE_RECHECK_MS = 30_000;
 
 export class Reconciler {
-  private readonly helpers: HelperClient;
+  private readonly kube: Kube;
+  private readonly helpers: SessionHelpers;
+  private readonly authorizer: SessionAuthorizer;
+  private readonly cfg: ControllerConfig;
+  private readonly log: Logger;
+  private readonly now: Clock;
   private readonly ending: Ending;
-  private readonly authorizer: Authorizer;
 
-  constructor(private readonly kube: Kube, private readonly cfg: ControllerConfig, private readonly log: Logger, private readonly now: () => Date = () => new Date()) {
-    this.helpers = new HelperClient(kube, cfg.runtimePaths);
-    this.ending = new Ending(kube, this.helpers, cfg, log, now);
-    this.authorizer = new Authorizer(kube);
+  /** Every collaborator comes in here (collaborators.ts); the reconciler builds none of its own. */
+  constructor(d: ReconcilerDeps) {
+    this.kube = d.kube;
+    this.helpers = d.helpers;
+    this.authorizer = d.authorizer;
+    this.cfg = d.config;
+    this.log = d.log;
+    this.now = d.clock ?? (() => new Date());
+    this.ending = new Ending(d.kube, d.helpers, d.config, d.log, this.now);
   }
 
   /** Reconciles `namespace/name`. */
@@ -93,7 +112,7 @@ export class Reconciler {
       const message = `${tampered}; the session was ended rather than run on it. Check who may patch execsessions/status (docs/policy.md), and create a new session`;
       return this.ending.end(s, 'Failed', Reason.StatusTampered, message);
     }
-    if (remainingMs(s.status?.expiresAt, this.now()) <= 0) {
+    if (hasExpired(s.status, this.now())) {
       return this.ending.end(s, 'Expired', Reason.TtlElapsed, `the session's ttl elapsed at ${s.status?.expiresAt}`);
     }
     return this.byPhase(s, phase).catch((e: unknown) => {
@@ -132,9 +151,8 @@ export class Reconciler {
    * so that expiry never moves later than the first start.
    */
   private async startTime(ref: HelperRef, now: Date): Promise<Date> {
-    const existing = await this.kube.getPod(ref.namespace, ref.name);
-    const born = new Date(existing?.metadata?.creationTimestamp ?? Number.NaN).getTime();
-    return Number.isFinite(born) && born < now.getTime() ? new Date(born) : now;
+    const born = createdMs(await this.kube.getPod(ref.namespace, ref.name));
+    return born !== undefined && born < now.getTime() ? new Date(born) : now;
   }
 
   /** Checks the stamp and the target and creates the helper pod; expiry is fixed here, once. */
@@ -159,31 +177,53 @@ export class Reconciler {
       await this.report(s, { phase, message: d.message }, { reason: d.reason, message: d.message, authorization: allowed });
       return { requeueAfterMs: d.afterMs };
     }
-    let now = this.now();
-    let expiresAt = expiryFor(now, d.ttlMs);
-    const helper = helperPod({
-      session: { name: s.metadata.name ?? '', namespace: ns, uid: s.metadata.uid ?? '' },
-      namespace: this.cfg.namespace, nodeName: d.node, image: this.cfg.helperImage, imagePullPolicy: this.cfg.helperPullPolicy,
-      expiresAt, now, latestExpiry: expiryFor(now, Math.max(d.ttlMs, authz.maxTtlMs)),
-    });
-    try {
-      await this.kube.createPod(helper);
-    } catch (e) {
-      if (apiStatus(e) !== 409) {
-        const message = `the helper pod was rejected: ${apiMessage(e)}. The helper needs a privileged, hostPID pod in namespace ${this.cfg.namespace}; exempt it from policy engines there`;
-        return this.ending.end(s, 'Failed', Reason.HelperRejected, message, { authorization: allowed });
-      }
-      now = await this.startTime(this.helperRef(s), now);
-      expiresAt = expiryFor(now, d.ttlMs);
-    }
-    const message = `helper pod ${this.cfg.namespace}/${helper.metadata?.name} created on node ${d.node}`;
+    return this.launch(s, authz, d, allowed);
+  }
+
+  /**
+   * Starts the session on its target. Its lifetime is decided here (src/lifetime),
+   * or taken from status when a start runs again, and written to status, sealed,
+   * before the helper pod is made from it: nothing acts on an expiry that status
+   * does not hold, and a second start never moves it.
+   */
+  private async launch(s: ExecSession, authz: Allowed, d: Target, allowed: Authorization | undefined): Promise<Outcome> {
+    const ref = this.helperRef(s);
+    const lifetime = recordedLifetime(s.status) ?? decideLifetime(await this.startTime(ref, this.now()), authz.ttlMs, authz.maxTtlMs);
+    const helper = `helper pod ${ref.namespace}/${ref.name}`;
+    const expires = `the session expires at ${kubeTime(lifetime.expiresAt)}`;
     await this.report(s, {
       phase: 'Starting', node: d.node, container: d.container, containerID: d.containerID, runtime: d.runtime,
-      helperPod: { namespace: this.cfg.namespace, name: helper.metadata?.name ?? '' },
-      startedAt: kubeTime(now), expiresAt: kubeTime(expiresAt), message,
-    }, { reason: Reason.HelperStarting, message, authorization: allowed });
-    await this.event(s, 'Normal', 'Starting', `${message}; the session expires at ${kubeTime(expiresAt)} (ttl ${formatDuration(d.ttlMs)})`);
+      helperPod: ref, ...lifetimeStatus(lifetime), message: `starting ${helper} on node ${d.node}; ${expires}`,
+    }, { reason: Reason.HelperStarting, message: `starting ${helper} on node ${d.node}`, authorization: allowed });
+    const rejected = await this.createHelper(s, d.node, lifetime, allowed);
+    if (rejected) return rejected;
+    const ttl = formatDuration(lifetime.expiresAt.getTime() - lifetime.startedAt.getTime());
+    await this.event(s, 'Normal', 'Starting', `${helper} created on node ${d.node}; ${expires} (ttl ${ttl})`);
     return { requeueAfterMs: 500 };
+  }
+
+  /**
+   * Creates the helper pod from the recorded lifetime. One that exists already is
+   * the session's own (its name is the session's uid). Transient failures go back
+   * to the queue; a refusal ends the session with the API server's message.
+   */
+  private async createHelper(s: ExecSession, node: string, lifetime: Lifetime, allowed: Authorization | undefined): Promise<Outcome | undefined> {
+    const pod = helperPod({
+      session: { name: s.metadata.name ?? '', namespace: s.metadata.namespace ?? '', uid: s.metadata.uid ?? '' },
+      namespace: this.cfg.namespace, nodeName: node, image: this.cfg.helperImage, imagePullPolicy: this.cfg.helperPullPolicy,
+      expiresAt: lifetime.expiresAt, extendableUntil: lifetime.extendableUntil, now: this.now(),
+    });
+    try {
+      await this.kube.createPod(pod);
+      return undefined;
+    } catch (e) {
+      const kind = classifyApiError(e);
+      if (kind === 'conflict') return undefined;
+      // Throttled, a restarting API server, a dropped connection: back to the queue, with backoff.
+      if (kind === 'transient') throw e;
+      const message = `the helper pod was rejected: ${apiMessage(e)}. The helper needs a privileged, hostPID pod in namespace ${this.cfg.namespace}; exempt it from policy engines there`;
+      return this.ending.end(s, 'Failed', Reason.HelperRejected, message, { authorization: allowed });
+    }
   }
 
   /** Once the helper runs: inspect the target, resolve the user, prepare, and go live. */
@@ -191,7 +231,8 @@ export class Reconciler {
     const ref = this.helperRef(s);
     const pod = await this.kube.getPod(ref.namespace, ref.name);
     if (!pod) return this.start(s);
-    const d = decideHelper(pod, Date.parse(s.status?.startedAt ?? '') || this.now().getTime(), this.now(), this.cfg.startTimeoutMs);
+    // The start timeout counts from this helper's creation (a helper made again gets its own).
+    const d = decideHelper(pod, createdMs(pod) ?? (Date.parse(s.status?.startedAt ?? '') || this.now().getTime()), this.now(), this.cfg.startTimeoutMs);
     if (d.kind === 'fail') return this.ending.end(s, 'Failed', d.reason, d.message);
     if (d.kind === 'wait') return { requeueAfterMs: d.afterMs };
     return this.enter(s, ref);
@@ -296,14 +337,14 @@ export class Reconciler {
     const message = `ready: ${where} as ${who} until ${s.status?.expiresAt}`;
     await this.report(s, { phase: 'Ready', backend, user, attach: attachInfo(this.cfg.publicServer ?? '', s), message }, { reason: Reason.SessionReady, message });
     await this.event(s, 'Normal', 'Ready', message);
-    return { requeueAfterMs: Math.min(remainingMs(s.status?.expiresAt, this.now()), LIVE_RECHECK_MS) };
+    return { requeueAfterMs: Math.min(remainingMs(s.status, this.now()), LIVE_RECHECK_MS) };
   }
 
   /** A non-interactive job: wait for it, then record its result. */
   private async whileJobRuns(s: ExecSession): Promise<Outcome> {
     const ref = this.helperRef(s);
     if (!(await this.helperRunning(ref))) return this.ending.end(s, 'Failed', Reason.HelperGone, 'the helper pod is gone while the command ran');
-    const seconds = Math.max(1, Math.min(5, Math.floor(remainingMs(s.status?.expiresAt, this.now()) / 1000)));
+    const seconds = Math.max(1, Math.min(5, Math.floor(remainingMs(s.status, this.now()) / 1000)));
     const r = await this.helpers.waitJob(ref, 'command', seconds, this.cfg.outputLimit);
     if (!r) return { requeueAfterMs: 0 };
     const result = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
@@ -322,7 +363,7 @@ export class Reconciler {
     if (current !== s.status?.containerID) {
       return this.ending.end(s, 'Terminated', Reason.TargetGone, `the target container was ${pod ? 'restarted' : 'deleted'}; the session's processes went with it`);
     }
-    return { requeueAfterMs: Math.min(remainingMs(s.status?.expiresAt, this.now()), LIVE_RECHECK_MS) };
+    return { requeueAfterMs: Math.min(remainingMs(s.status, this.now()), LIVE_RECHECK_MS) };
   }
 
   private async helperRunning(ref: { namespace: string; name: string }): Promise<boolean> {

@@ -27,9 +27,9 @@ export interface HelperPodInput {
   nodeName: string;
   image: string;
   imagePullPolicy: string;
+  /** The session's recorded lifetime (src/lifetime): its expiry, and the latest expiry an extend may set (default expiresAt). */
   expiresAt: Date;
-  /** The latest expiry an extend may reach (the policy's ttl.max from the start); default expiresAt. */
-  latestExpiry?: Date;
+  extendableUntil?: Date;
   now: Date;
 }
 
@@ -49,7 +49,7 @@ export function escapeForPodSpec(argv: string[]): string[] {
 /** The helper pod manifest. */
 export function helperPod(i: HelperPodInput): V1Pod {
   // The kubelet's deadline can never be raised later, so it covers the longest the session may be extended to.
-  const last = i.latestExpiry && i.latestExpiry > i.expiresAt ? i.latestExpiry : i.expiresAt;
+  const last = i.extendableUntil && i.extendableUntil > i.expiresAt ? i.extendableUntil : i.expiresAt;
   const remaining = Math.max(1, Math.ceil((last.getTime() - i.now.getTime()) / 1000));
   const expiresEpoch = Math.ceil(i.expiresAt.getTime() / 1000);
   return {

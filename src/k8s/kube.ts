@@ -4,7 +4,7 @@
  * hand it a fake and integration tests the real thing.
  */
 import {
-  AdmissionregistrationV1Api, ApiException, ApiregistrationV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Exec, type KubeConfig, PatchStrategy,
+  AdmissionregistrationV1Api, ApiregistrationV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Exec, type KubeConfig, PatchStrategy,
   type V1APIService, type V1ConfigMap, type V1Lease, type V1MutatingWebhookConfiguration, type V1Node, type V1Pod, type V1Secret, type V1Status,
   type V1ValidatingWebhookConfiguration, setHeaderOptions,
 } from '@kubernetes/client-node';
@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { GROUP, PLURAL, VERSION, type ExecSession, type ExecSessionStatus, type Person } from '../api/types.js';
 import { withoutEmptyStrings } from '../api/wire.js';
+import { apiMessage, bodyMessage, classifyApiError } from './api-errors.js';
 import {
   CLUSTER_EXEC_POLICY_KIND, CLUSTER_EXEC_POLICY_PLURAL, EXEC_POLICY_KIND, EXEC_POLICY_PLURAL,
   type ClusterExecPolicy, type ExecPolicy, type PolicyEntry,
@@ -23,6 +24,9 @@ export interface ExecResult {
   stdout: Buffer;
   stderr: Buffer;
 }
+
+// Callers have long taken these from here; they live with the error classification.
+export { apiMessage, apiStatus } from './api-errors.js';
 
 /** A Kubernetes Event about an ExecSession. */
 export interface SessionEvent {
@@ -81,34 +85,11 @@ export interface ExecStreamOptions {
   stdin: boolean;
 }
 
-/** The HTTP status of a failed API call, or undefined for other errors. */
-export function apiStatus(e: unknown): number | undefined {
-  return e instanceof ApiException ? e.code : undefined;
-}
-
-/** The API server's own message for a failed call (admission denials included). */
-export function apiMessage(e: unknown): string {
-  if (e instanceof ApiException) {
-    const body: unknown = typeof e.body === 'string' ? safeJson(e.body) : e.body;
-    const msg = (body as { message?: string } | undefined)?.message;
-    return msg ?? `HTTP ${e.code}`;
-  }
-  return e instanceof Error ? e.message : String(e);
-}
-
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return { message: s };
-  }
-}
-
 async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   try {
     return await p;
   } catch (e) {
-    if (apiStatus(e) === 404) return undefined;
+    if (classifyApiError(e) === 'notFound') return undefined;
     throw e;
   }
 }
@@ -334,8 +315,8 @@ export class KubeClient implements Kube {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          const body = safeJson(Buffer.concat(chunks).toString()) as { message?: string } | undefined;
-          reject(new Error(`exec in pod ${namespace}/${pod} refused (HTTP ${res.statusCode}): ${body?.message ?? ''}`));
+          const message = bodyMessage(Buffer.concat(chunks).toString());
+          reject(new Error(`exec in pod ${namespace}/${pod} refused (HTTP ${res.statusCode}): ${message ?? ''}`));
         });
       });
       ws.once('error', reject);

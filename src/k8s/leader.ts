@@ -9,7 +9,8 @@
 import { V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/logger.js';
-import { apiStatus, type Kube } from './kube.js';
+import { classifyApiError } from './api-errors.js';
+import type { Kube } from './kube.js';
 
 /** Election settings. */
 export interface LeaderOptions {
@@ -96,7 +97,7 @@ export class LeaderElector {
       await this.kube.replaceLease(next);
       return true;
     } catch (e) {
-      if (apiStatus(e) === 409) return false;
+      if (classifyApiError(e) === 'conflict') return false;
       throw e;
     }
   }

@@ -6,6 +6,7 @@
  * process. It only reports keys; the work queue does the rest.
  */
 import { type KubeConfig, Watch } from '@kubernetes/client-node';
+import { classifyApiError } from './api-errors.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log/logger.js';
 
@@ -32,13 +33,13 @@ export interface WatchSpec {
 const WATCH_TIMEOUT_S = 290;
 
 /**
- * Whether a failed list is worth retrying: throttling (429, which kube-apiserver
- * also answers while a new CRD's watch cache is "(re)initializing"), server errors
- * and network errors (no status code). Anything else (403, 404) is the caller's to report.
+ * Whether a failed list is worth retrying: a transient error (api-errors.ts),
+ * such as throttling (429, which kube-apiserver also answers while a new CRD's
+ * watch cache is "(re)initializing"), server errors and network errors. Anything
+ * else (403, 404) is the caller's to report.
  */
 export function isTransientListError(e: unknown): boolean {
-  const code = (e as { code?: unknown } | undefined)?.code;
-  return typeof code !== 'number' || code === 429 || code >= 500;
+  return classifyApiError(e) === 'transient';
 }
 
 export class Watcher {

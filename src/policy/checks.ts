@@ -5,6 +5,7 @@
 // controller evaluates again once the identity is resolved.
 import { formatDuration } from '../api/duration.js';
 import { PolicyReason, type PolicyReasonName } from '../api/conditions.js';
+import { sessionTtlMs } from '../lifetime/lifetime.js';
 import type { ClusterExecPolicySpec, ExecPolicySpec, PolicyRef, PolicyRequest } from './types.js';
 import { ANY_USER } from './types.js';
 import type { UserFacts } from './user-facts.js';
@@ -14,7 +15,8 @@ import { describeUser, formatRanges, hasRootGroup, inRanges, isRootUser } from '
 export interface Candidate {
   ref: PolicyRef;
   spec: ExecPolicySpec | ClusterExecPolicySpec;
-  defaultTtlMs: number;
+  /** ttl.default, when set (the session's ttl is src/lifetime's to decide). */
+  defaultTtlMs?: number;
   maxTtlMs: number;
   approvalTimeoutMs: number;
 }
@@ -145,9 +147,9 @@ const allowedGroups: Check = (req, policy) => {
     'name an allowed group explicitly, e.g. "<user>:<gid>" (an explicit group also drops supplementary groups)');
 };
 
-// The session's ttl, or the policy's default when it sets none, must not exceed ttl.max.
+// The session's ttl, as src/lifetime decides it (its own, else the policy's default), must not exceed ttl.max.
 const ttlWithinMax: Check = (req, policy) => {
-  const ttl = req.ttlMs ?? policy.defaultTtlMs;
+  const ttl = sessionTtlMs(req.ttlMs, policy);
   if (ttl <= policy.maxTtlMs) return undefined;
   const max = formatDuration(policy.maxTtlMs);
   return violation(PolicyReason.TtlTooLong, policy,

@@ -128,6 +128,9 @@ const CASES: Case[] = [
   c('no ttl takes the default 15m', { ttlMs: undefined }, [dev], 'allow ClusterExecPolicy/dev', { ttlMs: 15 * MIN }),
   c('no ttl and max shorter than 15m takes the max', { ttlMs: undefined }, [cluster('dev', { ttl: { max: '10m' } })], 'allow ClusterExecPolicy/dev', { ttlMs: 10 * MIN }),
   c('no ttl takes ttl.default', { ttlMs: undefined }, [cluster('dev', { ttl: { default: '5m', max: '8h' } })], 'allow ClusterExecPolicy/dev', { ttlMs: 5 * MIN }),
+  c('issue 12: no ttl under {default: 5m, max: 10m} takes 5m', { ttlMs: undefined }, [cluster('dev', { ttl: { default: '5m', max: '10m' } })], 'allow ClusterExecPolicy/dev', { ttlMs: 5 * MIN }),
+  c('issue 12: 20m under {default: 5m, max: 10m} is refused naming 10m', { ttlMs: 20 * MIN }, [cluster('dev', { ttl: { default: '5m', max: '10m' } })], 'deny TtlTooLong ClusterExecPolicy/dev',
+    { message: /at most 10m \(ttl\.max\), and this one asks for 20m; set spec\.ttl to 10m or less/ }),
   // Interactive and commands.
   c('a terminal where interactive is false', {}, [cluster('dev', { interactive: false })], 'deny InteractiveNotAllowed ClusterExecPolicy/dev'),
   c('a command where interactive is false', headless, [cluster('dev', { interactive: false })], 'allow ClusterExecPolicy/dev'),

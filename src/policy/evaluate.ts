@@ -3,6 +3,7 @@
 // in the request and the policy list, so the webhook and the controller can
 // both call it, and tests need no cluster. See docs/policy.md.
 import { UserSpecError } from '../api/user-spec.js';
+import { sessionTtlMs } from '../lifetime/lifetime.js';
 import type { Candidate, CheckRequest, Violation } from './checks.js';
 import { describeRef, runChecks } from './checks.js';
 import { matchesSelector } from './selector.js';
@@ -128,7 +129,7 @@ function allow(policy: Candidate, req: PolicyRequest, pending: string[]): Decisi
   return {
     allowed: true,
     policy: policy.ref,
-    ttlMs: req.ttlMs ?? policy.defaultTtlMs,
+    ttlMs: sessionTtlMs(req.ttlMs, policy),
     maxTtlMs: policy.maxTtlMs,
     approvalsRequired: approval.required ?? 0,
     approvers: approval.approvers ?? [],

@@ -33,8 +33,6 @@ export const SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as c
 /** One of {@link SELECTOR_OPERATORS}. */
 export type SelectorOperator = (typeof SELECTOR_OPERATORS)[number];
 
-/** ttl.default when unset, unless ttl.max is shorter (then ttl.max). */
-export const DEFAULT_TTL = '15m';
 /** ttl.max when unset (also the CRD default). */
 export const DEFAULT_MAX_TTL = '1h';
 /** approval.timeout when unset (also the CRD default). */
@@ -109,7 +107,7 @@ export interface UserRules {
 
 /** Session lifetime limits, as durations such as `15m` (see api/duration.ts). */
 export interface TtlRules {
-  /** Used when a session sets no ttl; default 15m, or max when that is shorter. */
+  /** Used when a session sets no ttl; unset: 15m, or max when that is shorter (src/lifetime/lifetime.ts FALLBACK_TTL). */
   default?: string;
   /** Longest ttl a session may ask for; default 1h. */
   max?: string;
@@ -228,7 +226,7 @@ export interface Allowed {
   allowed: true;
   /** The policy chosen among those that allow (see docs/policy.md). */
   policy: PolicyRef;
-  /** The session's ttl: its own, else the policy default. */
+  /** The session's ttl, as src/lifetime decides it: its own, else the policy's ttl.default, else the fallback. */
   ttlMs: number;
   /** The policy's ttl.max: how long the session may last in all, extensions included. */
   maxTtlMs: number;

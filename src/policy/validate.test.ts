@@ -48,12 +48,13 @@ describe('validatePolicy', () => {
 });
 
 describe('policyLimits', () => {
-  it('applies the defaults: max 1h, default 15m, approval timeout 30m', () => {
-    assert.deepEqual(policyLimits({}).limits, { defaultTtlMs: 15 * MIN, maxTtlMs: 60 * MIN, approvalTimeoutMs: 30 * MIN });
+  it('applies the defaults: max 1h, approval timeout 30m; no ttl.default (src/lifetime falls back)', () => {
+    assert.deepEqual(policyLimits({}).limits, { maxTtlMs: 60 * MIN, approvalTimeoutMs: 30 * MIN });
+    assert.equal(policyLimits({ ttl: { max: '10m' } }).limits?.defaultTtlMs, undefined);
   });
 
-  it('lowers the default ttl to a shorter max, and keeps an explicit default', () => {
-    assert.equal(policyLimits({ ttl: { max: '10m' } }).limits?.defaultTtlMs, 10 * MIN);
+  it('keeps an explicit default', () => {
+    assert.equal(policyLimits({ ttl: { default: '5m', max: '10m' } }).limits?.defaultTtlMs, 5 * MIN);
     assert.equal(policyLimits({ ttl: { default: '5m', max: '8h' } }).limits?.defaultTtlMs, 5 * MIN);
   });
 

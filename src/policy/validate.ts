@@ -5,19 +5,19 @@ import { parseDuration } from '../api/duration.js';
 import { MAX_ID } from '../api/user-spec.js';
 import { validateSelector } from './selector.js';
 import type { AnyExecPolicy, ApprovalRules, ClusterPolicyTargets, ExecPolicySpec, IdRange, Subject, TtlRules, UserRules } from './types.js';
-import { DEFAULT_APPROVAL_TIMEOUT, DEFAULT_MAX_TTL, DEFAULT_TTL, EXEC_POLICY_KIND, SUBJECT_KINDS } from './types.js';
+import { DEFAULT_APPROVAL_TIMEOUT, DEFAULT_MAX_TTL, EXEC_POLICY_KIND, SUBJECT_KINDS } from './types.js';
 
-/** Durations of a policy in milliseconds, with defaults applied. */
+/** Durations of a policy in milliseconds, with defaults applied (ttl.default has none: src/lifetime falls back). */
 export interface PolicyLimits {
-  defaultTtlMs: number;
+  defaultTtlMs?: number;
   maxTtlMs: number;
   approvalTimeoutMs: number;
 }
 
 /** Parses one duration field, adding a problem (and returning undefined) when it is bad. */
-function duration(text: string | undefined, fallback: string, path: string, problems: string[]): number | undefined {
+function duration(text: string, path: string, problems: string[]): number | undefined {
   try {
-    return parseDuration(text ?? fallback);
+    return parseDuration(text);
   } catch (err) {
     problems.push(`${path}: ${(err as Error).message}`);
     return undefined;
@@ -25,22 +25,22 @@ function duration(text: string | undefined, fallback: string, path: string, prob
 }
 
 /**
- * The policy's durations with defaults: ttl.max 1h, ttl.default 15m (or
- * ttl.max when shorter), approval.timeout 30m; and the problems found.
+ * The policy's durations with defaults: ttl.max 1h, approval.timeout 30m;
+ * ttl.default as set (a session's ttl without one is src/lifetime's fallback);
+ * and the problems found.
  */
 export function policyLimits(spec: Pick<ExecPolicySpec, 'ttl' | 'approval'>): { limits?: PolicyLimits; problems: string[] } {
   const problems: string[] = [];
   const ttl: TtlRules = spec.ttl ?? {};
-  const maxTtlMs = duration(ttl.max, DEFAULT_MAX_TTL, 'spec.ttl.max', problems);
-  const explicitDefault = ttl.default === undefined ? undefined : duration(ttl.default, DEFAULT_TTL, 'spec.ttl.default', problems);
-  const approvalTimeoutMs = duration(spec.approval?.timeout, DEFAULT_APPROVAL_TIMEOUT, 'spec.approval.timeout', problems);
+  const maxTtlMs = duration(ttl.max ?? DEFAULT_MAX_TTL, 'spec.ttl.max', problems);
+  const defaultTtlMs = ttl.default === undefined ? undefined : duration(ttl.default, 'spec.ttl.default', problems);
+  const approvalTimeoutMs = duration(spec.approval?.timeout ?? DEFAULT_APPROVAL_TIMEOUT, 'spec.approval.timeout', problems);
   if (maxTtlMs === undefined || approvalTimeoutMs === undefined || problems.length > 0) return { problems };
-  const defaultTtlMs = explicitDefault ?? Math.min(parseDuration(DEFAULT_TTL), maxTtlMs);
-  if (defaultTtlMs > maxTtlMs) {
+  if (defaultTtlMs !== undefined && defaultTtlMs > maxTtlMs) {
     problems.push(`spec.ttl.default ${ttl.default ?? ''} is longer than spec.ttl.max ${ttl.max ?? DEFAULT_MAX_TTL}; shorten the default or raise the max`);
     return { problems };
   }
-  return { limits: { defaultTtlMs, maxTtlMs, approvalTimeoutMs }, problems };
+  return { limits: { ...(defaultTtlMs !== undefined ? { defaultTtlMs } : {}), maxTtlMs, approvalTimeoutMs }, problems };
 }
 
 /** Problems with a list of subjects at `path`. */

@@ -3,7 +3,9 @@
  * pods/exec and the developers policy gets a Ready session; mallory without
  * pods/exec is refused naming the permission; root and the root group are refused
  * naming the rule; a ttl above the maximum is refused naming the limit; a server
- * dry run reports the decision and creates nothing.
+ * dry run reports the decision and creates nothing. Under a policy with
+ * ttl {default: 5m, max: 10m} (issue 12), a session without a ttl gets exactly 5
+ * minutes and one asking for 20m is refused naming 10m.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -14,13 +16,15 @@ import { createSession, waitForPhase } from '../support/sessions.js';
 
 describe('authorization: RBAC and policy', () => {
   let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  /** A namespace under issue 12's policy: ttl {default: 5m, max: 10m}. */
+  let ttlNs: Awaited<ReturnType<typeof tempNamespace>>;
   let operator: OperatorProcess;
   let alice: string;
   let mallory: string;
 
   /** Creates a session as `who`; returns kubectl's result (never throws). */
-  const create = (who: string, name: string, spec: object, extra: string[] = []): ReturnType<typeof kubectl> =>
-    kubectl(['create', ...extra, '-f', '-'], { kubeconfig: who, input: JSON.stringify({ apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { name, namespace: ns.name }, spec }) });
+  const create = (who: string, name: string, spec: object, extra: string[] = [], namespace = ns.name): ReturnType<typeof kubectl> =>
+    kubectl(['create', ...extra, '-f', '-'], { kubeconfig: who, input: JSON.stringify({ apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { name, namespace }, spec }) });
 
   before(async () => {
     requireCluster();
@@ -37,6 +41,14 @@ describe('authorization: RBAC and policy', () => {
         users: { allowedNames: ['*'], allowRoot: false, allowRootGroup: false }, ttl: { default: '15m', max: '1h' },
       },
     }) });
+    ttlNs = await tempNamespace('ttl');
+    await runTargetPod('target', ttlNs.name, { runAsUser: 1001, runAsGroup: 1001 });
+    await grant(ttlNs.name, 'sessions', ['create', 'get', 'list'], 'execsessions.execsession.dev', ['alice']);
+    await grant(ttlNs.name, 'exec', ['create', 'get'], 'pods/exec', ['alice']);
+    await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
+      apiVersion: 'execsession.dev/v1alpha1', kind: 'ClusterExecPolicy', metadata: { name: `ttl-default-${ttlNs.name}` },
+      spec: { subjects: [{ kind: 'Group', name: 'developers' }], targets: { namespaces: [ttlNs.name] }, users: { allowedNames: ['*'] }, ttl: { default: '5m', max: '10m' } },
+    }) });
     alice = await userKubeconfig('alice', ['developers']);
     mallory = await userKubeconfig('mallory');
     operator = new OperatorProcess();
@@ -46,7 +58,9 @@ describe('authorization: RBAC and policy', () => {
   after(async () => {
     await operator?.stop();
     await kubectl(['delete', 'clusterexecpolicy', `developers-${ns.name}`]);
+    if (ttlNs) await kubectl(['delete', 'clusterexecpolicy', `ttl-default-${ttlNs.name}`]);
     await ns?.remove();
+    await ttlNs?.remove();
   });
 
   it('gives alice (developers, pods/exec) a Ready session', async () => {
@@ -75,6 +89,22 @@ describe('authorization: RBAC and policy', () => {
     const r = await create(alice, 'too-long', { podName: 'target', user: 'alice', ttl: '2h' });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /TtlTooLong: .*1h/);
+  });
+
+  it("gives a session without a ttl the policy's ttl.default: exactly 5 minutes under {default: 5m, max: 10m} (issue 12)", async () => {
+    await createSession(ttlNs.name, 'no-ttl', { podName: 'target', user: 'alice' }, alice);
+    const { session } = await waitForPhase(ttlNs.name, 'no-ttl', ['Ready']);
+    assert.equal(session.spec.ttl, undefined, 'neither the CRD nor anyone else filled in a ttl');
+    const { startedAt, expiresAt, extendableUntil } = session.status ?? {};
+    assert.equal(Date.parse(expiresAt ?? '') - Date.parse(startedAt ?? ''), 5 * 60_000, `startedAt ${startedAt}, expiresAt ${expiresAt}`);
+    assert.equal(Date.parse(extendableUntil ?? '') - Date.parse(startedAt ?? ''), 10 * 60_000, `extendableUntil ${extendableUntil}: ttl.max from the start`);
+  });
+
+  it('refuses a ttl of 20m under ttl.max 10m, naming 10m (issue 12)', async () => {
+    const r = await create(alice, 'twenty', { podName: 'target', user: 'alice', ttl: '20m' }, [], ttlNs.name);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /TtlTooLong: ClusterExecPolicy "ttl-default-\S+" allows sessions of at most 10m \(ttl\.max\), and this one asks for 20m; set spec\.ttl to 10m or less/);
+    assert.notEqual((await kubectl(['-n', ttlNs.name, 'get', 'execsession', 'twenty'])).code, 0, 'nothing was created');
   });
 
   it('marks an invalid policy in its status, saying what is wrong', async () => {

@@ -117,7 +117,8 @@ describe('kubectl execsession', () => {
   it('creates a session to attach later, waits for Ready, and shows it with get and list', async () => {
     const c = await as(() => alice, ['create', 'target', '-u', 'alice', '--name', 'shell', '--reason', 'INC-1', '--wait']);
     assert.equal(c.code, 0, c.stderr);
-    assert.equal(c.stdout, `execsession.execsession.dev/shell created\nattach with: kubectl execsession attach shell -n ${ns.name}\n`);
+    // No --ttl: the operator decided it (the policy's ttl.default, 15m) and create shows the expiry.
+    assert.match(c.stdout, new RegExp(`^execsession\\.execsession\\.dev/shell created\\nready until \\S+Z \\(in 1[45] minutes\\)\\nattach with: kubectl execsession attach shell -n ${ns.name}\\n$`));
     const w = await as(() => alice, ['wait', 'shell', '--for', 'ready', '--timeout', '30s']);
     assert.deepEqual([w.code, w.stdout], [0, `execsession ${ns.name}/shell is Ready\n`]);
     const table = await as(() => alice, ['get', 'shell']);

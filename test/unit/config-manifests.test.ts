@@ -413,3 +413,13 @@ describe('config/local', () => {
     for (const m of local.filter((x) => x.kind !== 'Deployment')) assert.deepEqual(m, rendered.find((d) => key(d) === key(m)), key(m));
   });
 });
+
+describe('charts/execsession/crds', () => {
+  it('holds the CRDs of crds/, byte for byte (helm installs its copies)', () => {
+    const files = readdirSync(join(REPO_ROOT, 'crds')).filter((f) => f.startsWith('execsession.dev_')).sort();
+    assert.deepEqual(readdirSync(join(REPO_ROOT, 'charts/execsession/crds')).sort(), files);
+    for (const f of files) {
+      assert.equal(readFileSync(join(REPO_ROOT, 'charts/execsession/crds', f), 'utf8'), readFileSync(join(REPO_ROOT, 'crds', f), 'utf8'), f);
+    }
+  });
+});

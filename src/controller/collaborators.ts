@@ -1,0 +1,30 @@
+/**
+ * The narrow interfaces the controller's parts are built from (style.md rule 8):
+ * the reconciler, ending and attach get these through their constructors, so a
+ * test drives them over fakes (test/support/fake-kube.ts, fake-helpers.ts) and
+ * the integration tier over the real API server, without the operator process.
+ */
+import type { SessionAuthorizer } from '../authz/authorizer.js';
+import type { HelperClient } from '../exec/helper-client.js';
+import type { Kube } from '../k8s/kube.js';
+import type { Logger } from '../log/logger.js';
+import type { ControllerConfig } from './types.js';
+
+export type { SessionAuthorizer };
+
+/** What the controller asks of a session's helper pod (exec/helper-client.ts is the real one). */
+export type SessionHelpers = Pick<HelperClient, 'inspect' | 'startJob' | 'startArgv' | 'attachArgv' | 'waitJob' | 'retire'>;
+
+/** The time: a seam, so tests move it instead of waiting. */
+export type Clock = () => Date;
+
+/** Everything a Reconciler is built from. */
+export interface ReconcilerDeps {
+  kube: Kube;
+  helpers: SessionHelpers;
+  authorizer: SessionAuthorizer;
+  config: ControllerConfig;
+  log: Logger;
+  /** Default: the system clock. */
+  clock?: Clock;
+}

@@ -1,0 +1,398 @@
+// The reconcile-level tier, in the style of kubernetes/sample-controller's
+// controller_test.go: the Reconciler is built from fakes (a fake API server, a
+// fake helper pod, the real Authorizer and policy over the fake, a clock the test
+// moves), and each test drives reconcile('shop/dbg') phase by phase, asserting the
+// writes it made (in order) and the requeue it asked for. No cluster, no timers.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ApiException, type V1Pod } from '@kubernetes/client-node';
+import { FakeHelpers } from '../../test/support/fake-helpers.js';
+import { FakeCluster } from '../../test/support/fake-kube.js';
+import { makeStamp } from '../signing/stamp.js';
+import type { ExecSession, ExecSessionSpec } from '../api/types.js';
+import { signApproval } from '../approval/approvals.js';
+import { Authorizer } from '../authz/authorizer.js';
+import { CONTAINERD_PATHS } from '../exec/helper-client.js';
+import type { ExecPolicySpec } from '../policy/types.js';
+import { sealProblem } from '../signing/seal.js';
+import type { Outcome } from './queue.js';
+import { Reconciler } from './reconciler.js';
+import type { ControllerConfig } from './types.js';
+
+const KEY = Buffer.alloc(32, 7);
+const NS = 'shop';
+const OPS = 'execsession-system';
+const HELPER = `${OPS}/execsession-u1`;
+const SESSION = `${NS}/dbg`;
+const CREATED = new Date('2026-11-22T10:00:00Z');
+const RETENTION_MS = 3_600_000;
+const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
+const CFG: ControllerConfig = {
+  namespace: OPS, helperImage: 'helper:test', helperPullPolicy: 'Never', runtimePaths: CONTAINERD_PATHS, backend: 'auto',
+  retentionMs: RETENTION_MS, startTimeoutMs: 120_000, outputLimit: 1024, stampKey: () => KEY,
+};
+/** issue 12's policy: sessions without a ttl get 5m, none more than 10m. */
+const POLICY: ExecPolicySpec = { subjects: [{ kind: 'Group', name: 'developers' }], users: { allowedNames: ['*'] }, ttl: { default: '5m', max: '10m' } };
+
+const MIN = 60_000;
+const at = (iso: string): Date => new Date(iso);
+
+function targetPod(containerID = 'abc123abc123'): V1Pod {
+  return {
+    metadata: { name: 'web', namespace: NS, creationTimestamp: CREATED as never },
+    spec: { nodeName: 'node-1', containers: [{ name: 'app' }] },
+    status: { phase: 'Running', containerStatuses: [{ name: 'app', image: 'i', imageID: '', ready: true, restartCount: 0, containerID: `containerd://${containerID}`, state: { running: {} } }] },
+  };
+}
+
+/** One session, its target, its policy and the fakes around a Reconciler, on a clock the test moves. */
+class Scenario {
+  now: Date;
+  readonly c = new FakeCluster();
+  readonly kube = this.c.kube();
+  readonly helpers = new FakeHelpers(this.kube);
+  readonly reconciler: Reconciler;
+  private seen = 0;
+
+  constructor(opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date } = {}) {
+    this.now = opts.now ?? at('2026-11-22T10:00:01Z');
+    this.c.podClock = () => this.now;
+    this.c.pods.set(`${NS}/web`, targetPod());
+    this.c.nodes.set('node-1', { metadata: { name: 'node-1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+    this.c.policies = [{ kind: 'ExecPolicy', policy: { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecPolicy', metadata: { name: 'dev', namespace: NS }, spec: { ...POLICY, ...opts.policy } } }];
+    const spec: ExecSessionSpec = { podName: 'web', user: 'alice', tty: true, ...opts.spec };
+    const requester = makeStamp(KEY, { namespace: NS, name: 'dbg', spec }, { username: 'alice', groups: ['developers'] }, CREATED);
+    this.c.addSession({
+      apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession',
+      metadata: { name: 'dbg', namespace: NS, uid: 'u1', generation: 1, creationTimestamp: CREATED as never }, spec: { ...spec, requester },
+    });
+    this.reconciler = new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now });
+  }
+
+  reconcile(): Promise<Outcome> {
+    return this.reconciler.reconcile(SESSION);
+  }
+
+  get session(): ExecSession {
+    const s = this.c.sessions.get(SESSION);
+    assert.ok(s, 'the session exists');
+    return s;
+  }
+
+  get helper(): V1Pod | undefined {
+    return this.c.pods.get(HELPER);
+  }
+
+  /** The writes since the last call. */
+  writes(): string[] {
+    const w = this.c.actions.slice(this.seen);
+    this.seen = this.c.actions.length;
+    return w;
+  }
+
+  advance(ms: number): void {
+    this.now = new Date(this.now.getTime() + ms);
+  }
+
+  /** The helper pod's container runs (as the kubelet would report it). */
+  helperRuns(): void {
+    const pod = this.helper;
+    assert.ok(pod, 'the helper pod exists');
+    pod.status = { phase: 'Running', containerStatuses: [{ name: 'helper', image: 'helper:test', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] };
+  }
+
+  /** Started, its helper running, and Ready; the writes so far drained. */
+  async ready(): Promise<void> {
+    await this.reconcile();
+    this.helperRuns();
+    await this.reconcile();
+    assert.equal(this.session.status?.phase, 'Ready', this.session.status?.message);
+    this.writes();
+  }
+
+  reason(): string | undefined {
+    return this.session.status?.conditions?.find((x) => x.type === 'Ready')?.reason;
+  }
+}
+
+const PATCH = `patch execsessions/status ${SESSION}`;
+const FINALIZE = `update execsessions ${SESSION} finalizers`;
+const CREATE_HELPER = `create pods ${HELPER}`;
+const DELETE_HELPER = `delete pods ${HELPER}`;
+
+/** The expiry (epoch seconds) the helper's own program enforces, from its command. */
+function helperExpiry(pod: V1Pod | undefined): string | undefined {
+  const argv = pod?.spec?.containers[0]?.command ?? [];
+  return argv[argv.indexOf('serve') + 1];
+}
+
+describe('reconcile: a new session starts', () => {
+  it('adds the finalizer, records its lifetime (sealed), then creates the helper from it, and looks again in 500ms', async () => {
+    const t = new Scenario({ now: at('2026-11-22T10:00:01.300Z') });
+    const out = await t.reconcile();
+    assert.deepEqual(t.writes(), [FINALIZE, PATCH, CREATE_HELPER, 'create events Normal Starting']);
+    assert.deepEqual(out, { requeueAfterMs: 500 });
+    const st = t.session.status;
+    assert.equal(st?.phase, 'Starting');
+    // No spec.ttl: the policy's ttl.default (5m), counted from the start rounded up to a whole second.
+    assert.deepEqual([st?.startedAt, st?.expiresAt, st?.extendableUntil], ['2026-11-22T10:00:02Z', '2026-11-22T10:05:02Z', '2026-11-22T10:10:02Z']);
+    assert.equal(sealProblem(KEY, t.session), undefined);
+    assert.equal(helperExpiry(t.helper), String(Date.parse('2026-11-22T10:05:02Z') / 1000), 'the helper ends the session at the recorded expiry');
+    // The kubelet deadline covers the furthest extension (10:10:02) plus the helper's graces (5s + 30s).
+    assert.equal(t.helper?.spec?.activeDeadlineSeconds, 601 + 35);
+  });
+
+  it("takes the session's own ttl over the policy's default", async () => {
+    const t = new Scenario({ spec: { ttl: '8m' }, now: at('2026-11-22T10:00:01Z') });
+    await t.reconcile();
+    assert.deepEqual([t.session.status?.startedAt, t.session.status?.expiresAt], ['2026-11-22T10:00:01Z', '2026-11-22T10:08:01Z']);
+  });
+
+  it('under a policy without ttl.default, takes the one fallback (15m), or ttl.max when shorter', async () => {
+    const fallback = new Scenario({ policy: { ttl: { max: '1h' } } });
+    await fallback.reconcile();
+    assert.equal(fallback.session.status?.expiresAt, '2026-11-22T10:15:01Z');
+    const capped = new Scenario({ policy: { ttl: { max: '10m' } } });
+    await capped.reconcile();
+    assert.equal(capped.session.status?.expiresAt, '2026-11-22T10:10:01Z');
+  });
+
+  it('denies a session whose ttl is above ttl.max before anything runs, naming the limit', async () => {
+    const t = new Scenario({ spec: { ttl: '20m' } });
+    const out = await t.reconcile();
+    assert.deepEqual(t.writes(), [FINALIZE, PATCH, 'create events Warning TtlTooLong']);
+    assert.equal(t.session.status?.phase, 'Denied');
+    assert.match(t.session.status?.message ?? '', /at most 10m \(ttl\.max\), and this one asks for 20m/);
+    assert.equal(t.session.status?.expiresAt, undefined);
+    assert.deepEqual(out, { requeueAfterMs: RETENTION_MS });
+  });
+});
+
+describe('reconcile: Starting to Ready', () => {
+  it('waits for the helper without writing, then goes Ready as the resolved user', async () => {
+    const t = new Scenario();
+    await t.reconcile();
+    t.writes();
+    t.advance(1000);
+    assert.deepEqual(await t.reconcile(), { requeueAfterMs: 1000 });
+    assert.deepEqual(t.writes(), []);
+    t.helperRuns();
+    const out = await t.reconcile();
+    assert.deepEqual(t.writes(), [PATCH, 'create events Normal Ready']);
+    assert.deepEqual(t.helpers.calls, ['inspect execsession-u1']);
+    assert.equal(t.session.status?.phase, 'Ready');
+    assert.equal(t.session.status?.user?.uid, 1000);
+    assert.equal(t.reason(), 'SessionReady');
+    assert.deepEqual(out, { requeueAfterMs: 30_000 }, 'a live session looks again every 30s at the latest');
+  });
+
+  it('fails a helper that does not run within the start timeout, counted from its creation', async () => {
+    const t = new Scenario();
+    await t.reconcile();
+    t.writes();
+    t.advance(121_000);
+    await t.reconcile();
+    assert.equal(t.session.status?.phase, 'Failed');
+    assert.equal(t.reason(), 'HelperUnschedulable');
+    assert.deepEqual(t.writes(), [PATCH, 'create events Warning HelperUnschedulable', DELETE_HELPER]);
+  });
+});
+
+describe('reconcile: a live session ends', () => {
+  it('requeues at its expiry when sooner than 30s, and at expiresAt ends Expired (TtlElapsed), its helper retired; deleted after retention', async () => {
+    const t = new Scenario();
+    await t.ready();
+    t.now = new Date(Date.parse(t.session.status?.expiresAt ?? '') - 10_000);
+    assert.deepEqual(await t.reconcile(), { requeueAfterMs: 10_000 });
+    assert.deepEqual(t.writes(), []);
+    t.advance(10_000);
+    const out = await t.reconcile();
+    assert.deepEqual(t.writes(), [PATCH, 'create events Normal Expired', DELETE_HELPER]);
+    assert.equal(t.session.status?.phase, 'Expired');
+    assert.equal(t.reason(), 'TtlElapsed');
+    assert.deepEqual(t.helpers.calls.slice(-1), ['retire execsession-u1']);
+    assert.deepEqual(out, { requeueAfterMs: RETENTION_MS });
+    t.advance(RETENTION_MS);
+    assert.deepEqual(await t.reconcile(), {});
+    assert.deepEqual(t.writes(), [`delete execsessions ${SESSION}`]);
+  });
+
+  it('ends a revoked session Terminated (Revoked) at once', async () => {
+    const t = new Scenario();
+    await t.ready();
+    await t.kube.patchSessionStatus(NS, 'dbg', { revocation: { username: 'admin', at: '2026-11-22T10:01:00Z', reason: 'INC-9' } });
+    t.writes();
+    await t.reconcile();
+    assert.deepEqual(t.writes(), [PATCH, 'create events Normal Terminated', DELETE_HELPER]);
+    assert.equal(t.session.status?.phase, 'Terminated');
+    assert.equal(t.reason(), 'Revoked');
+    assert.match(t.session.status?.message ?? '', /^revoked by admin at 2026-11-22T10:01:00Z: INC-9$/);
+  });
+
+  it('ends a session whose helper pod is gone Failed (HelperGone)', async () => {
+    const t = new Scenario();
+    await t.ready();
+    t.c.pods.delete(HELPER);
+    await t.reconcile();
+    assert.deepEqual(t.writes(), [PATCH, 'create events Warning HelperGone']);
+    assert.equal(t.reason(), 'HelperGone');
+    assert.equal(t.session.status?.phase, 'Failed');
+    assert.match(t.session.status?.message ?? '', /the helper pod is gone/);
+  });
+
+  it('ends a session whose target container restarted Terminated (TargetGone), and one whose target was deleted', async () => {
+    const t = new Scenario();
+    await t.ready();
+    t.c.pods.set(`${NS}/web`, targetPod('def456def456'));
+    await t.reconcile();
+    assert.deepEqual(t.writes(), [PATCH, 'create events Normal Terminated', DELETE_HELPER]);
+    assert.equal(t.reason(), 'TargetGone');
+    assert.match(t.session.status?.message ?? '', /was restarted/);
+    const gone = new Scenario();
+    await gone.ready();
+    gone.c.pods.delete(`${NS}/web`);
+    await gone.reconcile();
+    assert.match(gone.session.status?.message ?? '', /was deleted/);
+  });
+});
+
+describe('reconcile: a one-shot command and a deleted session', () => {
+  it('starts the job once, waits for it without writing, and records its result', async () => {
+    const t = new Scenario({ spec: { tty: false, command: ['id'] } });
+    await t.reconcile();
+    t.helperRuns();
+    t.writes();
+    assert.deepEqual(await t.reconcile(), { requeueAfterMs: 0 });
+    assert.deepEqual(t.writes(), [PATCH, 'create events Normal Running']);
+    assert.equal(t.session.status?.phase, 'Running');
+    assert.deepEqual(await t.reconcile(), { requeueAfterMs: 0 });
+    assert.deepEqual(t.writes(), []);
+    t.helpers.jobResult = { exitCode: 0, stdout: 'uid=1000(alice)\n', stderr: '', truncated: false };
+    await t.reconcile();
+    assert.deepEqual(t.helpers.calls, ['inspect execsession-u1', 'startJob execsession-u1 command', 'waitJob execsession-u1 command', 'waitJob execsession-u1 command', 'retire execsession-u1']);
+    assert.equal(t.session.status?.phase, 'Succeeded');
+    assert.equal(t.session.status?.result?.stdout, 'uid=1000(alice)\n');
+  });
+
+  it('kubectl delete: ends a live session Terminated, retires its helper, then lets the object go', async () => {
+    const t = new Scenario();
+    await t.ready();
+    t.session.metadata.deletionTimestamp = t.now as never;
+    assert.deepEqual(await t.reconcile(), {});
+    assert.deepEqual(t.writes(), [PATCH, 'create events Normal Terminated', DELETE_HELPER, `update execsessions ${SESSION} finalizers`]);
+    assert.equal(t.session.status?.phase, 'Terminated');
+    assert.deepEqual(t.session.metadata.finalizers, []);
+  });
+});
+
+describe('reconcile: a start that runs again', () => {
+  it('reuses the recorded lifetime: the helper made again expires when the first would have', async () => {
+    const t = new Scenario();
+    await t.reconcile();
+    const first = { ...t.session.status };
+    const firstExpiry = helperExpiry(t.helper);
+    t.writes();
+    t.c.pods.delete(HELPER);
+    t.advance(2 * MIN);
+    assert.deepEqual(await t.reconcile(), { requeueAfterMs: 500 });
+    assert.deepEqual(t.writes(), [CREATE_HELPER, 'create events Normal Starting'], 'nothing in status changed');
+    assert.deepEqual([t.session.status?.startedAt, t.session.status?.expiresAt, t.session.status?.extendableUntil], [first.startedAt, first.expiresAt, first.extendableUntil]);
+    assert.equal(helperExpiry(t.helper), firstExpiry);
+    assert.equal(t.helper?.spec?.activeDeadlineSeconds, 600 - 120 + 35, 'its kubelet deadline still ends at the recorded limit');
+  });
+
+  it('does not move the expiry when the policy changed since the start', async () => {
+    const t = new Scenario();
+    await t.reconcile();
+    const expiresAt = t.session.status?.expiresAt;
+    t.c.pods.delete(HELPER);
+    t.c.policies = [{ kind: 'ExecPolicy', policy: { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecPolicy', metadata: { name: 'dev', namespace: NS }, spec: { ...POLICY, ttl: { default: '1m', max: '10m' } } } }];
+    await t.reconcile();
+    assert.equal(t.session.status?.expiresAt, expiresAt);
+  });
+});
+
+describe('reconcile: transient errors go back to the queue and never end the session', () => {
+  const unavailable = (): ApiException<unknown> => new ApiException(503, 'Service Unavailable', { message: 'etcdserver: leader changed' }, {});
+  const reset = (): Error => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+
+  for (const [name, error] of [['503 creating the helper pod', unavailable], ['ECONNRESET creating the helper pod', reset], ['429 creating the helper pod', () => new ApiException(429, 'Too Many Requests', {}, {})]] as const) {
+    it(`${name}: throws for a retry with backoff; the retry creates the helper with the recorded lifetime`, async () => {
+      const t = new Scenario();
+      t.c.failNext('createPod', error());
+      await assert.rejects(t.reconcile());
+      assert.deepEqual(t.writes(), [FINALIZE, PATCH], 'the lifetime was recorded before the helper was asked for');
+      assert.equal(t.session.status?.phase, 'Starting');
+      const expiresAt = t.session.status?.expiresAt;
+      t.advance(10_000);
+      assert.deepEqual(await t.reconcile(), { requeueAfterMs: 500 });
+      assert.deepEqual(t.writes(), [CREATE_HELPER, 'create events Normal Starting']);
+      assert.equal(t.session.status?.expiresAt, expiresAt);
+    });
+  }
+
+  it('a failed status write: nothing acts on an expiry that status does not hold (no helper)', async () => {
+    const t = new Scenario();
+    t.c.failNext('patchSessionStatus', unavailable());
+    await assert.rejects(t.reconcile());
+    assert.deepEqual(t.writes(), [FINALIZE]);
+    assert.equal(t.helper, undefined);
+  });
+
+  it('a live session whose target cannot be read (ETIMEDOUT) stays Ready', async () => {
+    const t = new Scenario();
+    await t.ready();
+    t.c.failNext('getPod', Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' }));
+    await assert.rejects(t.reconcile());
+    assert.deepEqual(t.writes(), []);
+    assert.equal(t.session.status?.phase, 'Ready');
+  });
+
+  it('a refused helper pod (403) ends the session Failed with the API server\'s message', async () => {
+    const t = new Scenario();
+    t.c.failNext('createPod', new ApiException(403, 'Forbidden', { message: 'pods "execsession-u1" is forbidden: violates PodSecurity "baseline:latest": privileged' }, {}));
+    await t.reconcile();
+    assert.equal(t.session.status?.phase, 'Failed');
+    assert.equal(t.reason(), 'HelperRejected');
+    assert.match(t.session.status?.message ?? '', /^the helper pod was rejected: pods "execsession-u1" is forbidden: violates PodSecurity/);
+  });
+});
+
+describe('reconcile: the approval gate', () => {
+  const approvalPolicy: Partial<ExecPolicySpec> = { approval: { required: 1, approvers: [{ kind: 'User', name: 'carol' }] } };
+
+  /** Records carol's decision as the approve/deny subresource does: signed, in status. */
+  async function decide(t: Scenario, decision: 'Approved' | 'Denied'): Promise<void> {
+    const record = signApproval(KEY, { namespace: NS, name: 'dbg', uid: 'u1' }, { decision, who: { username: 'carol', groups: [] }, at: t.now.toISOString().replace(/\.\d{3}Z$/, 'Z') });
+    await t.kube.patchSessionStatus(NS, 'dbg', { approvals: [record] });
+    t.writes();
+  }
+
+  it('holds the session WaitingForApproval with no lifetime and no helper; once approved, its lifetime counts from then', async () => {
+    const t = new Scenario({ policy: approvalPolicy });
+    const out = await t.reconcile();
+    assert.deepEqual(t.writes(), [FINALIZE, PATCH, 'create events Normal WaitingForApproval']);
+    assert.equal(t.session.status?.phase, 'WaitingForApproval');
+    assert.equal(t.session.status?.expiresAt, undefined);
+    assert.equal(t.helper, undefined);
+    assert.deepEqual(out, { requeueAfterMs: 30_000 });
+    t.advance(30_000);
+    await t.reconcile();
+    assert.deepEqual(t.writes(), [], 'waiting again writes nothing');
+    t.advance(3 * MIN);
+    await decide(t, 'Approved');
+    await t.reconcile();
+    assert.deepEqual(t.writes(), [PATCH, 'create events Normal Approved', PATCH, CREATE_HELPER, 'create events Normal Starting']);
+    assert.deepEqual([t.session.status?.startedAt, t.session.status?.expiresAt], ['2026-11-22T10:03:31Z', '2026-11-22T10:08:31Z']);
+  });
+
+  it('ends a denied session Denied (ApprovalDenied), without a helper', async () => {
+    const t = new Scenario({ policy: approvalPolicy });
+    await t.reconcile();
+    await decide(t, 'Denied');
+    await t.reconcile();
+    assert.equal(t.session.status?.phase, 'Denied');
+    assert.equal(t.reason(), 'ApprovalDenied');
+    assert.equal(t.helper, undefined);
+  });
+});
