@@ -169,8 +169,10 @@ describe('the operator installed with kubectl apply -k config/local', () => {
       assert.equal((await kubectl(['get', ...where, `${o.kind}.${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}`.replace(/\.$/, ''), o.metadata.name])).code, 0, `${o.kind}/${o.metadata.name} is still there`);
     }
     assert.equal(await kubectlOk(['-n', OPERATOR_NAMESPACE, 'get', 'deployment', 'execsession-operator', '-o', 'jsonpath={.status.readyReplicas}']), '2');
-    const revoked = await plugin(ADMIN_KUBECONFIG, ['-n', ns.name, 'revoke', 'guarded']);
-    assert.equal(revoked.code, 0, revoked.stderr);
+    for (const live of ['guarded', 'shell']) {
+      const revoked = await plugin(ADMIN_KUBECONFIG, ['-n', ns.name, 'revoke', live]);
+      assert.equal(revoked.code, 0, revoked.stderr);
+    }
     await uninstallOperator();
     assert.notEqual((await kubectl(['get', 'namespace', OPERATOR_NAMESPACE])).code, 0, 'the operator is uninstalled');
   });
