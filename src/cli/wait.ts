@@ -58,7 +58,7 @@ export async function waitForSession(api: Api, namespace: string, name: string, 
       if (last && reached(last, waitFor)) return last;
       opts.progress?.update(last, clock() - start);
       const limit = typeof opts.timeoutMs === 'number' ? opts.timeoutMs : opts.timeoutMs(last, start);
-      if (clock() - start >= limit) throw timeoutError(last, namespace, name, waitFor, clock() - start);
+      if (clock() - start >= limit) throw timeoutError(last, namespace, name, waitFor, limit);
       await pause(opts.intervalMs ?? 500);
     }
   } finally {

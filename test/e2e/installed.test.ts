@@ -52,6 +52,8 @@ function rbacTable(readme: string): Array<{ where: string; key: string }> {
 
 describe('the operator installed with kubectl apply -k config/local', () => {
   let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  /** The last test deletes it itself, before it uninstalls. */
+  let nsGone = false;
   let alice: string;
 
   before(async () => {
@@ -64,7 +66,7 @@ describe('the operator installed with kubectl apply -k config/local', () => {
 
   after(async () => {
     // The sessions go first, while the operator still runs to remove their finalizers.
-    if (ns) await kubectl(['delete', 'namespace', ns.name, '--wait=true', '--timeout=120s'], { timeoutMs: 130_000 });
+    if (ns && !nsGone) await kubectl(['delete', 'namespace', ns.name, '--wait=true', '--timeout=120s'], { timeoutMs: 130_000 });
     await uninstallOperator();
   });
 
@@ -173,6 +175,9 @@ describe('the operator installed with kubectl apply -k config/local', () => {
       const revoked = await plugin(ADMIN_KUBECONFIG, ['-n', ns.name, 'revoke', live]);
       assert.equal(revoked.code, 0, revoked.stderr);
     }
+    // Their namespace too, while the operator still runs to take the finalizers off.
+    await kubectlOk(['delete', 'namespace', ns.name, '--wait=true', '--timeout=120s'], { timeoutMs: 130_000 });
+    nsGone = true;
     await uninstallOperator();
     assert.notEqual((await kubectl(['get', 'namespace', OPERATOR_NAMESPACE])).code, 0, 'the operator is uninstalled');
   });
