@@ -6,6 +6,7 @@
  *
  *   npm run bundle [-- OUT [CLI-OUT]]   (default dist/bundle/main.mjs, dist/bundle/kubectl-execsession.mjs)
  */
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -17,24 +18,33 @@ export async function bundleOperator(out: string): Promise<void> {
   await bundle(join(ROOT, 'src/main.ts'), out);
 }
 
-/** Bundles the CLI (src/cli/entry.ts) into out: `node out ARGS` is `kubectl execsession ARGS`. */
-export async function bundleCli(out: string): Promise<void> {
-  await bundle(join(ROOT, 'src/cli/entry.ts'), out);
+/**
+ * Bundles the CLI (src/cli/entry.ts) into out: `node out ARGS` is `kubectl execsession ARGS`.
+ * With `executable`, a file kubectl finds on PATH: a `#!/usr/bin/env node` line, mode 755,
+ * for Node 20 and later (npm run build:cli).
+ */
+export async function bundleCli(out: string, executable = false): Promise<void> {
+  await bundle(join(ROOT, 'src/cli/entry.ts'), out, executable ? { shebang: true, target: 'node20' } : {});
+  if (executable) chmodSync(out, 0o755);
 }
 
-async function bundle(entry: string, out: string): Promise<void> {
+async function bundle(entry: string, out: string, o: { shebang?: boolean; target?: string } = {}): Promise<void> {
+  const requireShim = "import { createRequire as __execsessionRequire } from 'node:module'; const require = __execsessionRequire(import.meta.url);";
   await build({
     entryPoints: [entry],
     outfile: out,
     bundle: true,
     platform: 'node',
-    target: 'node24',
+    target: o.target ?? 'node24',
     format: 'esm',
     minifyWhitespace: true,
+    // The CLI starts for every command: less to parse (identifiers too; the operator keeps its names for stack traces).
+    minifySyntax: o.shebang === true,
+    minifyIdentifiers: o.shebang === true,
     legalComments: 'eof',
     logLevel: 'warning',
     // The CommonJS dependencies call require(); an ES module has none of its own.
-    banner: { js: "import { createRequire as __execsessionRequire } from 'node:module'; const require = __execsessionRequire(import.meta.url);" },
+    banner: { js: o.shebang ? `#!/usr/bin/env node\n${requireShim}` : requireShim },
   });
 }
 

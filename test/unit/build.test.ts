@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT } from '../../tools/cluster/config.js';
@@ -68,5 +68,25 @@ describe('npm run build', () => {
     await writeFile(join(root, 'kubectl-execsession.mjs'), "const { run } = await import('./dist/cli/main.js');\nawait run();\n");
     const cli = await run(process.execPath, [join(root, 'kubectl-execsession.mjs'), '--help'], { timeout: 30_000 });
     assert.match(cli.stdout, /kubectl execsession/);
+  });
+});
+
+describe('npm run build:cli', () => {
+  let dir: string;
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes one executable file that runs alone, without node_modules, found by kubectl on PATH', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'execsession-cli-'));
+    const out = join(dir, 'kubectl-execsession');
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts/build-cli.ts'), out], { cwd: REPO_ROOT });
+    assert.deepEqual(await readdir(dir), ['kubectl-execsession'], 'one file');
+    assert.match(await readFile(out, 'utf8').then((s) => s.slice(0, 20)), /^#!\/usr\/bin\/env node\n/);
+    // Run from the temporary directory, which has no node_modules anywhere above it.
+    const help = await promisify(execFile)(out, ['--help'], { cwd: dir, env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` } });
+    assert.match(help.stdout, /^Usage: kubectl execsession COMMAND/);
+    const viaKubectl = await promisify(execFile)('kubectl', ['execsession', '--help'], { cwd: dir, env: { PATH: `${dir}:${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin` } });
+    assert.match(viaKubectl.stdout, /^Usage: kubectl execsession COMMAND/);
   });
 });
