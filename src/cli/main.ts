@@ -5,6 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import { normalizeArgv } from './argv.js';
+import { apiNames, complete, formatCompletion } from './complete.js';
 import { connect } from './client.js';
 import type { CliContext } from './context.js';
 import { ApiError, CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
@@ -14,6 +15,12 @@ import { buildProgram } from './program.js';
 /** Runs the CLI on `args` (without node and script); resolves with the exit code. */
 export async function main(args: string[], ctx: CliContext): Promise<number> {
   const exit = { code: 0 };
+  // kubectl's plugin completion (bin/kubectl_complete-execsession): cobra's __complete protocol.
+  if (args[0] === '__complete') {
+    const c = await complete(buildProgram(ctx, [], exit), args.slice(1), (globals) => apiNames(ctx.connect, globals));
+    ctx.io.stdout.write(formatCompletion(c));
+    return 0;
+  }
   try {
     const argv = normalizeArgv(args);
     await buildProgram(ctx, argv, exit).parseAsync(argv, { from: 'user' });
