@@ -1,6 +1,6 @@
 /**
  * The CLI's error taxonomy: a CliError ends the command with its message on
- * stderr and its exit code (1, or 2 for usage errors, as kubectl does); anything
+ * stderr and its exit code (1, as kubectl's, usage errors included); anything
  * else is a bug and is printed with its stack.
  */
 import { SUBRESOURCE_GROUP, SUBRESOURCE_VERSION } from '../api/subresources.js';
@@ -8,8 +8,11 @@ import { GROUP, PLURAL, VERSION } from '../api/types.js';
 
 /** Exit code for failures: the request was fine, the outcome was not. */
 export const EXIT_FAILURE = 1;
-/** Exit code for usage errors: bad flags or arguments. */
-export const EXIT_USAGE = 2;
+/**
+ * Exit code for usage errors (bad flags or arguments): 1, as kubectl's, so that only a
+ * remote command's own exit code is ever anything else.
+ */
+export const EXIT_USAGE = 1;
 
 /** An expected failure: its message says what went wrong and what to do. */
 export class CliError extends Error {
@@ -18,7 +21,7 @@ export class CliError extends Error {
   }
 }
 
-/** Bad arguments: exit code 2. */
+/** Bad arguments (exit code 1, as every error of the plugin). */
 export class UsageError extends CliError {
   constructor(message: string) {
     super(message, EXIT_USAGE);

@@ -62,7 +62,7 @@ describe('kubectl execsession', () => {
     assert.match((await cli(['create', '--help'])).out, /kubectl execsession create web-7d4f -u alice --ttl 5m -- id/);
   });
 
-  it('usage errors exit 2, saying what was wrong', async () => {
+  it('usage errors exit 1, as kubectl\'s, saying what was wrong', async () => {
     for (const [args, message] of [
       [['create', 'target'], /required option '-u, --user <user>' not specified/],
       [['create', 'target', '-u', 'alice', 'id'], /put the command to run after "--"/],
@@ -74,7 +74,7 @@ describe('kubectl execsession', () => {
       [[], /Usage: kubectl execsession/],
     ] as const) {
       const r = await cli([...args]);
-      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.code, 1, args.join(' '));
       assert.match(r.err, message);
     }
   });

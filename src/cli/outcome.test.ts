@@ -64,6 +64,6 @@ describe('actions', () => {
     assert.deepEqual(actionBody('revoke', {}), {});
     assert.deepEqual(actionBody('extend', { by: '15m' }), { by: '15m' });
     assert.throws(() => actionBody('extend', {}), /needs --by/);
-    assert.throws(() => actionBody('extend', { by: 'soon' }), (e: Error & { exitCode?: number }) => e.exitCode === 2 && /--by: invalid duration "soon"/.test(e.message));
+    assert.throws(() => actionBody('extend', { by: 'soon' }), (e: Error & { exitCode?: number }) => e.exitCode === 1 && /--by: invalid duration "soon"/.test(e.message));
   });
 });

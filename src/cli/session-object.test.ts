@@ -57,7 +57,7 @@ describe('buildSession', () => {
     assert.deepEqual(s.spec.command, ['psql']);
   });
 
-  it('refuses bad input before any request, saying what to do (usage errors, exit 2)', () => {
+  it('refuses bad input before any request, saying what to do (usage errors, exit 1)', () => {
     const bad: [Partial<CreateArgs>, RegExp][] = [
       [{ ttl: '5' }, /--ttl: invalid duration "5".*e\.g\. "30s"/],
       [{ ttl: '8d' }, /--ttl: invalid duration/],
@@ -67,7 +67,7 @@ describe('buildSession', () => {
       [{ name: 'Bad Name' }, /invalid --name "Bad Name"/],
     ];
     for (const [args, message] of bad) {
-      assert.throws(() => buildSession({ ...BASE, ...args }, { kind: 'create' }), (e: Error) => e instanceof UsageError && e.exitCode === 2 && message.test(e.message));
+      assert.throws(() => buildSession({ ...BASE, ...args }, { kind: 'create' }), (e: Error) => e instanceof UsageError && e.exitCode === 1 && message.test(e.message));
     }
   });
 });

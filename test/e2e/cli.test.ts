@@ -108,9 +108,9 @@ describe('kubectl execsession', () => {
     assert.match(r.stderr, /^Error from server \(Forbidden\): .*RootUserDenied: ClusterExecPolicy "cli-/);
   });
 
-  it('exits 2 on usage errors, through kubectl', async () => {
+  it('exits 1 on usage errors, as kubectl does, through kubectl', async () => {
     const r = await as(() => alice, ['create', 'target', '--', 'id']);
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 1);
     assert.match(r.stderr, /required option '-u, --user <user>' not specified/);
   });
 
