@@ -81,7 +81,7 @@ async function sharedLibraries(binary: string): Promise<string[]> {
  * Where the image's source lives: $EXECSESSION_IMAGE_SOURCE for a release build,
  * else this checkout's origin remote.
  */
-async function sourceUrl(): Promise<string> {
+export async function sourceUrl(): Promise<string> {
   if (process.env.EXECSESSION_IMAGE_SOURCE) return process.env.EXECSESSION_IMAGE_SOURCE;
   const origin = await exec('git', ['remote', 'get-url', 'origin'], { cwd: REPO_ROOT }).then((r) => r.stdout.trim(), () => '');
   return origin || 'unknown (set EXECSESSION_IMAGE_SOURCE)';
