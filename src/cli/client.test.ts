@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeApi, loadKubeConfig, parseWarnings } from './client.js';
+import { KubeApi, impersonationHeaders, loadKubeConfig, parseWarnings } from './client.js';
 import { ApiError } from './errors.js';
 
 /** A kubeconfig with two contexts, the second with a namespace. */
@@ -90,5 +90,31 @@ describe('KubeApi', () => {
   it('names the server it cannot reach', async () => {
     const api = new KubeApi(await loadKubeConfig({ kubeconfig: kubeconfigFile('http://127.0.0.1:1') }), {});
     await assert.rejects(api.request('GET', '/x'), /cannot reach the API server at http:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
+  });
+});
+
+describe("kubectl's global flags", () => {
+  it('--server, --token and impersonation (--as, each --as-group, --as-uid) reach the API server as kubectl sends them', async () => {
+    const seen: Array<{ auth?: string; user?: string; groups?: string[]; uid?: string }> = [];
+    const server = createServer((req, res) => {
+      seen.push({ auth: req.headers.authorization, user: req.headersDistinct['impersonate-user']?.[0], groups: req.headersDistinct['impersonate-group'], uid: req.headersDistinct['impersonate-uid']?.[0] });
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      // The kubeconfig names a server nobody listens on: --server wins, as in kubectl.
+      const opts = { kubeconfig: kubeconfigFile('http://127.0.0.1:1'), server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'flag-token', as: 'alice', asGroup: ['developers', 'ops'], asUid: '42' };
+      const api = new KubeApi(await loadKubeConfig(opts), opts);
+      await api.request('GET', '/api');
+      assert.deepEqual(seen, [{ auth: 'Bearer flag-token', user: 'alice', groups: ['developers', 'ops'], uid: '42' }]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses --as-group without --as, and a --cluster the kubeconfig lacks', async () => {
+    const file = kubeconfigFile('http://127.0.0.1:1');
+    assert.throws(() => impersonationHeaders({ asGroup: ['ops'] }), /--as-group and --as-uid need --as USER/);
+    await assert.rejects(loadKubeConfig({ kubeconfig: file, cluster: 'other' }), /cluster "other" is not in the kubeconfig \(clusters: c\)/);
   });
 });

@@ -7,7 +7,7 @@
  */
 import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { Cluster, KubeConfig } from '@kubernetes/client-node';
 import { CliError, apiErrorFrom } from './errors.js';
 
 /** The global flags every command takes. */
@@ -16,6 +16,17 @@ export interface GlobalOptions {
   kubeconfig?: string;
   context?: string;
   verbose?: boolean;
+  /** kubectl's connection and identity flags, with kubectl's precedence over the kubeconfig. */
+  cluster?: string;
+  server?: string;
+  certificateAuthority?: string;
+  insecureSkipTlsVerify?: boolean;
+  token?: string;
+  as?: string;
+  asGroup?: string[];
+  asUid?: string;
+  /** Milliseconds; 0 or unset: no limit. */
+  requestTimeout?: number;
 }
 
 /** What commands need from the cluster; a fake in unit tests. */
@@ -61,10 +72,57 @@ export async function loadKubeConfig(opts: GlobalOptions): Promise<KubeConfig> {
   if (!opts.kubeconfig && fallback?.name === 'cluster' && fallback.server === 'http://localhost:8080') {
     throw new CliError('no kubeconfig found: set KUBECONFIG, pass --kubeconfig FILE, or create ~/.kube/config');
   }
-  if (!kc.getCurrentCluster()) {
+  const overridden = applyOverrides(kc, opts, () => new KubeConfig());
+  if (!overridden.getCurrentCluster()) {
     throw new CliError('the kubeconfig names no cluster for the current context: pick one with --context, or set KUBECONFIG / --kubeconfig');
   }
-  return kc;
+  return overridden;
+}
+
+/**
+ * kubectl's flags over the kubeconfig: --cluster picks another cluster entry for the
+ * context; --server, --certificate-authority and --insecure-skip-tls-verify change
+ * it; --token replaces the user's credentials.
+ */
+function applyOverrides(kc: KubeConfig, opts: GlobalOptions, fresh: () => KubeConfig): KubeConfig {
+  if (![opts.cluster, opts.server, opts.certificateAuthority, opts.insecureSkipTlsVerify, opts.token].some(Boolean)) return kc;
+  const ctxName = kc.getCurrentContext();
+  const context = kc.getContextObject(ctxName);
+  const clusterName = opts.cluster ?? context?.cluster ?? '';
+  const base = kc.getCluster(clusterName);
+  if (opts.cluster && !base) throw new CliError(`cluster "${opts.cluster}" is not in the kubeconfig (clusters: ${kc.getClusters().map((c) => c.name).join(', ') || 'none'})`);
+  const cluster = overriddenCluster(base ?? { name: clusterName, server: '', skipTLSVerify: false }, opts);
+  if (!cluster.server) throw new CliError('no API server: the kubeconfig names none for this context; pass --server URL');
+  const userName = context?.user ?? 'user';
+  const user = opts.token ? { name: userName, token: opts.token } : (kc.getUser(userName) ?? { name: userName });
+  const next = fresh();
+  next.loadFromOptions({
+    clusters: [...kc.getClusters().filter((c) => c.name !== cluster.name), cluster],
+    users: [...kc.getUsers().filter((u) => u.name !== user.name), user],
+    contexts: [...kc.getContexts().filter((c) => c.name !== ctxName), { name: ctxName || 'flags', cluster: cluster.name, user: user.name, namespace: context?.namespace }],
+    currentContext: ctxName || 'flags',
+  });
+  return next;
+}
+
+/** A cluster entry with --server, --certificate-authority and --insecure-skip-tls-verify applied. */
+function overriddenCluster(base: Cluster, opts: GlobalOptions): Cluster {
+  return {
+    ...base,
+    ...(opts.server ? { server: opts.server } : {}),
+    ...(opts.certificateAuthority ? { caFile: opts.certificateAuthority, caData: undefined } : {}),
+    ...(opts.insecureSkipTlsVerify ? { skipTLSVerify: true, caFile: undefined, caData: undefined } : {}),
+  };
+}
+
+/** Impersonate-* headers for --as, --as-group (each) and --as-uid, as kubectl sends them. */
+export function impersonationHeaders(opts: GlobalOptions): Record<string, string | string[]> {
+  if (!opts.as && (opts.asGroup?.length || opts.asUid)) throw new CliError('--as-group and --as-uid need --as USER, as in kubectl');
+  return {
+    ...(opts.as ? { 'Impersonate-User': opts.as } : {}),
+    ...(opts.asGroup?.length ? { 'Impersonate-Group': [...opts.asGroup] } : {}),
+    ...(opts.asUid ? { 'Impersonate-Uid': opts.asUid } : {}),
+  };
 }
 
 /** The Api over a real KubeConfig. */
@@ -72,11 +130,15 @@ export class KubeApi implements Api {
   readonly namespace: string;
   readonly server: string;
   private readonly verbose: boolean;
+  private readonly impersonate: Record<string, string | string[]>;
+  private readonly timeoutMs: number;
 
   constructor(private readonly kc: KubeConfig, opts: GlobalOptions, private readonly log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {
     this.namespace = opts.namespace || kc.getContextObject(kc.getCurrentContext())?.namespace || 'default';
     this.server = kc.getCurrentCluster()!.server.replace(/\/+$/, '');
     this.verbose = opts.verbose === true;
+    this.impersonate = impersonationHeaders(opts);
+    this.timeoutMs = opts.requestTimeout ?? 0;
   }
 
   debug(message: string): void {
@@ -91,6 +153,7 @@ export class KubeApi implements Api {
       // e.g. an exec plugin that is not installed, an expired OIDC refresh token, a missing CA file.
       throw new CliError(`cannot use the credentials of context "${this.kc.getCurrentContext()}": ${(e as Error).message}; check the kubeconfig's user and cluster entries`);
     }
+    opts.headers = { ...opts.headers, ...this.impersonate };
     return opts;
   }
 
@@ -100,7 +163,7 @@ export class KubeApi implements Api {
     opts.method = method;
     opts.headers = { ...opts.headers, Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) };
     this.debug(`${method} ${url.href}`);
-    const { code, text, warnings } = await send(url, opts, body === undefined ? undefined : JSON.stringify(body));
+    const { code, text, warnings } = await send(url, opts, body === undefined ? undefined : JSON.stringify(body), this.timeoutMs);
     this.debug(`${method} ${url.pathname} -> ${code}`);
     // As kubectl does: admission warnings (e.g. "waits for 1 approval; approve with: ...") go to stderr.
     for (const w of parseWarnings(warnings)) {
@@ -122,7 +185,7 @@ export function parseWarnings(header: string | string[] | undefined): string[] {
 }
 
 /** One request; a connection failure says which server could not be reached. */
-function send(url: URL, opts: RequestOptions, body: string | undefined): Promise<{ code: number; text: string; warnings: string | string[] | undefined }> {
+function send(url: URL, opts: RequestOptions, body: string | undefined, timeoutMs = 0): Promise<{ code: number; text: string; warnings: string | string[] | undefined }> {
   const requestFn = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
     const req = requestFn(url, opts, (res) => {
@@ -132,6 +195,7 @@ function send(url: URL, opts: RequestOptions, body: string | undefined): Promise
       res.on('error', reject);
     });
     req.on('error', (e) => reject(new CliError(`cannot reach the API server at ${url.origin}: ${e.message}; check the kubeconfig's server (--context, --kubeconfig) and the network`)));
+    if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within --request-timeout ${timeoutMs / 1000}s`)));
     req.end(body);
   });
 }

@@ -23,7 +23,7 @@ describe('completion (cobra __complete protocol)', () => {
   it('completes a verb\'s flags and the global ones, offline', async () => {
     const flags = await items('create', 'web-7d4f', '--');
     for (const f of ['--user', '--container', '--ttl', '--namespace', '--context', '--kubeconfig']) assert.ok(flags.includes(f), f);
-    assert.deepEqual(await items('create', 'web-7d4f', '--t'), ['--ttl', '--tty', '--timeout']);
+    assert.deepEqual(await items('create', 'web-7d4f', '--t'), ['--ttl', '--tty', '--timeout', '--token']);
   });
 
   it('completes session names for verbs that take one, from the namespace given with -n or --namespace=, and the context', async () => {

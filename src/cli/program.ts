@@ -8,7 +8,7 @@ import { runAction, type ActionFlags } from './cmd-action.js';
 import { runCreate, type CreateFlags } from './cmd-create.js';
 import { runGet, type GetFlags } from './cmd-get.js';
 import { runAttach, runWait, type AttachFlags, type WaitFlags } from './cmd-session.js';
-import type { CliContext } from './context.js';
+import { durationFlag, type CliContext } from './context.js';
 import { requireDashDash } from './argv.js';
 import type { Action } from './outcome.js';
 
@@ -37,6 +37,17 @@ export function buildProgram(ctx: CliContext, argv: string[], exit: ExitBox): Co
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use')
     .option('-v, --verbose', 'print requests and debug details on stderr')
+    // kubectl's global flags, with kubectl's precedence over the kubeconfig (kubectl's --user
+    // is left out: -u/--user is the container user here; pick the kubeconfig user with --context).
+    .option('--cluster <name>', 'kubeconfig cluster to use')
+    .option('-s, --server <url>', 'the API server URL')
+    .option('--certificate-authority <file>', 'a CA file for the API server\'s certificate')
+    .option('--insecure-skip-tls-verify', 'do not check the API server\'s certificate (insecure)')
+    .option('--token <token>', 'a bearer token for the API server')
+    .option('--as <user>', 'act as this user (impersonation)')
+    .option('--as-group <group>', 'act as a member of this group; repeat for more (with --as)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--as-uid <uid>', 'act with this uid (with --as)')
+    .option('--request-timeout <duration>', 'give up on one API request after this long, e.g. 30s; 0: never (default)', (v: string) => (/^\d+$/.test(v) ? Number(v) * 1000 : durationFlag('--request-timeout', v)))
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()

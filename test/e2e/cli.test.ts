@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ExecSession } from '../../src/api/types.js';
 import { REPO_ROOT } from '../../tools/cluster/config.js';
-import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig, type KubectlResult } from '../../tools/support/cluster.js';
+import { ADMIN_KUBECONFIG, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig, type KubectlResult } from '../../tools/support/cluster.js';
 import { suiteOperator } from '../../tools/support/installed.js';
 import { grantSubresources, installCrds, waitForApi, type SuiteOperator } from '../../tools/support/operator.js';
 import { runTargetPod } from '../../tools/support/pods.js';
@@ -100,6 +100,16 @@ describe('kubectl execsession', () => {
     assert.equal(r.code, 3, r.stderr);
     assert.equal(r.stdout, '');
     assert.equal(r.stderr, 'oops\n');
+  });
+
+  it('acts as the user named with --as and --as-group: the admin gets alice\'s decision (impersonation reaches kube-apiserver)', async () => {
+    const refused = await as(() => ADMIN_KUBECONFIG, ['--as', 'alice', '--as-group', 'developers', 'create', 'target', '-u', 'root', '--', 'id']);
+    assert.equal(refused.code, 1, 'the admin alone may become root; alice may not');
+    assert.match(refused.stderr, /^Error from server \(Forbidden\): .*RootUserDenied: ClusterExecPolicy "cli-/);
+    const ok = await as(() => ADMIN_KUBECONFIG, ['--as', 'alice', '--as-group', 'developers', 'create', 'target', '-u', 'alice', '--name', 'impersonated', '--', 'id']);
+    assert.deepEqual([ok.code, ok.stdout], [0, `${ID}\n`], ok.stderr);
+    const s = await kubectlOk(['-n', ns.name, 'get', 'execsession', 'impersonated', '-o', 'jsonpath={.spec.requester.username} {.spec.requester.groups}']);
+    assert.match(s, /^alice \[.*"developers".*\]$/, 'stamped with the impersonated user and groups');
   });
 
   it("prints the admission webhook's refusal and exits 1", async () => {

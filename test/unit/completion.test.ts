@@ -20,7 +20,7 @@ describe('kubectl execsession <TAB>, through kubectl __complete', () => {
   });
 
   it("completes a verb's flags", async () => {
-    assert.equal(await kubectlComplete('create', 'web', '--t'), '--ttl\n--tty\n--timeout\n:4\n');
+    assert.equal(await kubectlComplete('create', 'web', '--t'), '--ttl\n--tty\n--timeout\n--token\n:4\n');
   });
 
   it('completes no names when the API cannot be reached, without an error', async () => {
