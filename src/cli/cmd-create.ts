@@ -3,6 +3,7 @@
  * to attach, prints a one-off command's result and exits with its code, or
  * attaches once the session is Ready.
  */
+import { stringify } from 'yaml';
 import type { ExecSession } from '../api/types.js';
 import { expiresAtMs } from '../lifetime/lifetime.js';
 import { attach } from './attach.js';
@@ -28,6 +29,10 @@ export interface CreateFlags {
   attach?: boolean;
   wait?: boolean;
   timeout?: string;
+  /** none (default), server (admission decides, nothing is stored) or client (print the object, send nothing). */
+  dryRun?: string;
+  /** With --dry-run: yaml or json prints the object. */
+  output?: string;
 }
 
 /** How long to wait for Ready by default. */
@@ -38,6 +43,7 @@ export async function runCreate(ctx: CliContext, globals: GlobalOptions, pod: st
   const api = await ctx.connect(globals);
   const args: CreateArgs = { ...flags, pod, command, namespace: api.namespace };
   const mode = createMode(args, ctx.io.stdin.isTTY === true);
+  if (flags.dryRun && flags.dryRun !== 'none') return dryRun(ctx, api, args, mode, flags);
   // A one-off command's stderr is the command's: admission warnings join it only on a terminal (or with -v).
   const created = await createNamed(api, args, mode, mode.kind === 'run' && !ctx.io.stderr.isTTY);
   const name = created.metadata.name ?? '';
@@ -54,6 +60,23 @@ export async function runCreate(ctx: CliContext, globals: GlobalOptions, pod: st
   // The operator decides the expiry when the session starts (spec.ttl, else the policy's ttl.default).
   if (ready && readyUntil(ready)) print(ctx, readyUntil(ready));
   print(ctx, `attach with: kubectl execsession attach ${name} -n ${api.namespace}`);
+  return 0;
+}
+
+/**
+ * --dry-run=client prints the object the CLI would send (for a GitOps repository);
+ * --dry-run=server sends it with dryRun=All, so the webhook decides (its warning names
+ * the policy that allows it, a refusal the rule that denies it) and nothing is stored.
+ */
+async function dryRun(ctx: CliContext, api: Api, args: CreateArgs, mode: CreateMode, flags: CreateFlags): Promise<number> {
+  const built = buildSession(args, mode);
+  const session = flags.dryRun === 'client' ? built : await createSession(api, built, false, true);
+  if (flags.output === 'yaml' || flags.output === 'json') {
+    const object = flags.dryRun === 'client' ? session : { apiVersion: session.apiVersion, kind: session.kind, metadata: { name: session.metadata.name, namespace: session.metadata.namespace }, spec: session.spec };
+    print(ctx, flags.output === 'json' ? JSON.stringify(object, null, 2) : stringify(object).trimEnd());
+    return 0;
+  }
+  print(ctx, `execsession.execsession.dev/${session.metadata.name ?? session.metadata.generateName ?? ''} created (${flags.dryRun} dry run)`);
   return 0;
 }
 

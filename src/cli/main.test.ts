@@ -159,3 +159,29 @@ describe('kubectl execsession', () => {
     assert.deepEqual([r.code, r.err], [1, 'error: context "nope" is not in the kubeconfig\n']);
   });
 });
+
+describe('create --dry-run', () => {
+  it('client: prints the object it would send, as YAML or JSON, and sends nothing', async () => {
+    const yaml = await cli(['create', 'web', '-u', 'alice', '--ttl', '5m', '--name', 'dbg', '--dry-run=client', '-o', 'yaml']);
+    assert.equal(yaml.code, 0, yaml.err);
+    assert.deepEqual(yaml.calls, []);
+    assert.match(yaml.out, /^apiVersion: execsession\.dev\/v1alpha1\nkind: ExecSession\nmetadata:\n {2}name: dbg\n {2}namespace: team\nspec:\n {2}podName: web\n {2}user: alice\n/);
+    assert.match(yaml.out, /ttl: 5m/);
+    const json = await cli(['create', 'web', '-u', 'alice', '--name', 'dbg', '--dry-run', 'client', '-o', 'json']);
+    assert.equal((JSON.parse(json.out) as ExecSession).spec.podName, 'web');
+  });
+
+  it('server: the API server runs admission with dryRun=All and stores nothing; the webhook\'s warning is printed', async () => {
+    const r = await cli(['create', 'web', '-u', 'alice', '--name', 'dbg', '--dry-run=server'], (method) => (method === 'POST' ? session('dbg') : assert.fail('only the POST')));
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.calls.map(([m, p]) => `${m} ${p}`), ['POST /apis/execsession.dev/v1alpha1/namespaces/team/execsessions?dryRun=All']);
+    assert.equal(r.quiet[0], false, 'the decision (a Warning) reaches stderr');
+    assert.equal(r.out, 'execsession.execsession.dev/dbg created (server dry run)\n');
+  });
+
+  it('refuses an unknown strategy or output, as a usage error', async () => {
+    const r = await cli(['create', 'web', '-u', 'alice', '--dry-run=maybe']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /Allowed choices are none, server, client/);
+  });
+});

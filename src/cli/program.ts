@@ -69,6 +69,8 @@ export function buildProgram(ctx: CliContext, argv: string[], exit: ExitBox): Co
     .addOption(new Option('--no-tty', 'no terminal').hideHelp())
     .option('--attach', 'attach once the session is Ready')
     .option('--wait', 'wait until the session is Ready')
+    .addOption(new Option('--dry-run <strategy>', 'server: the webhook decides, nothing is created; client: print the object, send nothing').choices(['none', 'server', 'client']))
+    .addOption(new Option('-o, --output <format>', 'with --dry-run: print the object').choices(['yaml', 'json']))
     .option('--timeout <duration>', 'how long to wait for Ready (default 5m), or for a command\'s result (default: until the session\'s expiry and a minute)')
     .addHelpText('after', CREATE_EXAMPLES)
     .action((pod: string, command: string[], flags: CreateFlags, cmd: Command) => {

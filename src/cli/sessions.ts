@@ -40,8 +40,8 @@ export async function listSessions(api: Api, namespace: string | undefined): Pro
  * Creates a session; the admission webhook's refusals come back as the
  * ApiError's message, its warnings on stderr (unless `quietWarnings`).
  */
-export function createSession(api: Api, session: ExecSession, quietWarnings = false): Promise<ExecSession> {
-  return api.request<ExecSession>('POST', sessionPath(session.metadata.namespace), session, { quietWarnings });
+export function createSession(api: Api, session: ExecSession, quietWarnings = false, dryRun = false): Promise<ExecSession> {
+  return api.request<ExecSession>('POST', `${sessionPath(session.metadata.namespace)}${dryRun ? '?dryRun=All' : ''}`, session, { quietWarnings });
 }
 
 /** POSTs an action (approve, deny, revoke, extend) to the aggregated API; returns the updated session. */

@@ -112,6 +112,20 @@ describe('kubectl execsession', () => {
     assert.match(s, /^alice \[.*"developers".*\]$/, 'stamped with the impersonated user and groups');
   });
 
+  it('create --dry-run=server prints the webhook\'s decision and creates nothing; --dry-run=client prints the object', async () => {
+    const ok = await as(() => alice, ['create', 'target', '-u', 'alice', '--name', 'dry-ok', '--dry-run=server']);
+    assert.deepEqual([ok.code, ok.stdout], [0, 'execsession.execsession.dev/dry-ok created (server dry run)\n'], ok.stderr);
+    assert.match(ok.stderr, /^Warning: allowed by ClusterExecPolicy cli-/m);
+    const no = await as(() => alice, ['create', 'target', '-u', 'root', '--name', 'dry-root', '--dry-run=server']);
+    assert.equal(no.code, 1);
+    assert.match(no.stderr, /RootUserDenied/);
+    for (const name of ['dry-ok', 'dry-root']) assert.notEqual((await kubectl(['-n', ns.name, 'get', 'execsession', name])).code, 0, `${name} was not created`);
+    const client = await as(() => alice, ['create', 'target', '-u', 'alice', '--name', 'dry-client', '--dry-run=client', '-o', 'yaml']);
+    assert.equal(client.code, 0, client.stderr);
+    assert.match(client.stdout, /^kind: ExecSession$/m);
+    assert.match(client.stdout, /^ {2}podName: target$/m);
+  });
+
   it("prints the admission webhook's refusal and exits 1", async () => {
     const r = await as(() => alice, ['create', 'target', '-u', 'root', '--', 'id']);
     assert.equal(r.code, 1);
