@@ -18,6 +18,7 @@ import { certsFromSecret, selfManagedCerts, type CertSource, type DialedNames } 
 import { loadWebhookClientTrust, type WebhookClientConfig } from './client-trust.js';
 import type { OperatorSecrets } from '../certs/secret.js';
 import { WebhookServer } from './server.js';
+import { apiMessage, apiStatus } from '../k8s/api-errors.js';
 import { guardUninstall } from './uninstall-guard.js';
 
 /** Webhook settings (flags in src/config.ts). */
@@ -145,7 +146,14 @@ export class Webhook {
     try {
       sessions = await this.kube.listSessions();
     } catch (err) {
-      const message = `UninstallGuard: execsession could not list the sessions to check that none is live (${err instanceof Error ? err.message : String(err)}); ` +
+      // Its own RBAC or the CRD already gone (an uninstall under way, which went on once the last
+      // session ended): it can neither see nor end sessions any more, so there is nothing to protect.
+      const status = apiStatus(err);
+      if (status === 403 || status === 404) {
+        this.log.warn({ status, resource: r.resource?.resource, name: r.name }, 'uninstall guard: cannot list sessions (RBAC or CRD removed); letting the uninstall go on');
+        return { uid: r.uid, allowed: true };
+      }
+      const message = `UninstallGuard: execsession could not list the sessions to check that none is live (${apiMessage(err)}); ` +
         'try again, or stop the operator first (kubectl scale deployment/execsession-operator --replicas=0) to remove it regardless';
       return { uid: r.uid, allowed: false, status: { code: 503, reason: 'ServiceUnavailable', message } };
     }
