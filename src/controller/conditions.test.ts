@@ -1,3 +1,4 @@
+import { QUIET, controllerConfig } from '../../test/support/controller.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -116,11 +117,7 @@ describe('the reconciler writes them', () => {
   const NOW = new Date('2026-11-22T10:05:00Z');
   const META = { name: 'dbg', namespace: NS, uid: 'u1', generation: 1, finalizers: [FINALIZER], creationTimestamp: '2026-11-22T10:00:00Z' as never };
   const HELPER = 'execsession-system/execsession-u1';
-  const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
-  const cfg = {
-    namespace: 'execsession-system', helperImage: 'helper:test', helperPullPolicy: 'Never', runtimePaths: CONTAINERD_PATHS, backend: 'auto' as const,
-    retentionMs: 3_600_000, startTimeoutMs: 120_000, outputLimit: 1024, stampKey: () => KEY,
-  };
+  const cfg = controllerConfig(KEY);
   const running = (namespace: string, name: string): V1Pod => ({
     metadata: { name, namespace, creationTimestamp: '2026-11-22T10:04:00Z' as never },
     spec: { nodeName: 'node-1', containers: [{ name: 'app' }] },

@@ -3,6 +3,7 @@
 // fake helper pod, the real Authorizer and policy over the fake, a clock the test
 // moves), and each test drives reconcile('shop/dbg') phase by phase, asserting the
 // writes it made (in order) and the requeue it asked for. No cluster, no timers.
+import { QUIET, controllerConfig } from '../../test/support/controller.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiException, type V1Pod } from '@kubernetes/client-node';
@@ -12,12 +13,10 @@ import { makeStamp } from '../signing/stamp.js';
 import type { ExecSession, ExecSessionSpec } from '../api/types.js';
 import { signApproval } from '../approval/approvals.js';
 import { Authorizer } from '../authz/authorizer.js';
-import { CONTAINERD_PATHS } from '../exec/helper-client.js';
 import type { ExecPolicySpec } from '../policy/types.js';
 import { sealProblem } from '../signing/seal.js';
 import type { Outcome } from './queue.js';
 import { Reconciler } from './reconciler.js';
-import type { ControllerConfig } from './types.js';
 
 const KEY = Buffer.alloc(32, 7);
 const NS = 'shop';
@@ -26,11 +25,7 @@ const HELPER = `${OPS}/execsession-u1`;
 const SESSION = `${NS}/dbg`;
 const CREATED = new Date('2026-11-22T10:00:00Z');
 const RETENTION_MS = 3_600_000;
-const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
-const CFG: ControllerConfig = {
-  namespace: OPS, helperImage: 'helper:test', helperPullPolicy: 'Never', runtimePaths: CONTAINERD_PATHS, backend: 'auto',
-  retentionMs: RETENTION_MS, startTimeoutMs: 120_000, outputLimit: 1024, stampKey: () => KEY,
-};
+const CFG = controllerConfig(KEY, { namespace: OPS, retentionMs: RETENTION_MS });
 /** issue 12's policy: sessions without a ttl get 5m, none more than 10m. */
 const POLICY: ExecPolicySpec = { subjects: [{ kind: 'Group', name: 'developers' }], users: { allowedNames: ['*'] }, ttl: { default: '5m', max: '10m' } };
 

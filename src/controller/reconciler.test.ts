@@ -1,6 +1,7 @@
 // The controller acts only on a status it sealed: a rewritten status.user or
 // expiry ends the session StatusTampered, a helper reference in status is never
 // followed, and a status reset to Pending does not buy a later expiry.
+import { QUIET, controllerConfig } from '../../test/support/controller.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -13,19 +14,13 @@ import { CONTAINERD_PATHS, HelperClient } from '../exec/helper-client.js';
 import type { PolicyEntry } from '../policy/types.js';
 import { sealOf, sealProblem } from '../signing/seal.js';
 import { FINALIZER, Reconciler } from './reconciler.js';
-import type { ControllerConfig } from './types.js';
 
 const KEY = Buffer.alloc(32, 5);
 const NS = 'shop';
 const NOW = new Date('2026-11-22T10:05:00Z');
 const META = { name: 'dbg', namespace: NS, uid: 'u1', generation: 1, finalizers: [FINALIZER], creationTimestamp: '2026-11-22T10:00:00Z' as never };
 const HELPER = 'execsession-system/execsession-u1';
-const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
-
-const CFG: ControllerConfig = {
-  namespace: 'execsession-system', helperImage: 'helper:test', helperPullPolicy: 'Never', runtimePaths: CONTAINERD_PATHS, backend: 'auto',
-  retentionMs: 3_600_000, startTimeoutMs: 120_000, outputLimit: 1024, stampKey: () => KEY,
-};
+const CFG = controllerConfig(KEY);
 
 const READY: ExecSessionStatus = {
   phase: 'Ready', node: 'node-1', container: 'app', containerID: 'abc123abc123', runtime: 'containerd', backend: 'runtime',

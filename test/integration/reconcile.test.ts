@@ -5,6 +5,7 @@
  * RBAC), with no operator process and no webhook: the test stamps the session
  * itself, calls reconcile('ns/name') step by step, and moves only the clock.
  */
+import { QUIET, controllerConfig } from '../support/controller.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -12,7 +13,6 @@ import type { ExecSession, ExecSessionSpec } from '../../src/api/types.js';
 import { Authorizer } from '../../src/authz/authorizer.js';
 import { FINALIZER } from '../../src/controller/ending.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
-import type { ControllerConfig } from '../../src/controller/types.js';
 import { CONTAINERD_PATHS, HelperClient } from '../../src/exec/helper-client.js';
 import { KubeClient } from '../../src/k8s/kube.js';
 import { sealProblem } from '../../src/signing/seal.js';
@@ -23,11 +23,7 @@ import { OPERATOR_NAMESPACE, installCrds } from '../../tools/support/operator.js
 import { runTargetPod } from '../../tools/support/pods.js';
 
 const KEY = randomBytes(32);
-const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
-const CFG: ControllerConfig = {
-  namespace: OPERATOR_NAMESPACE, helperImage: IMAGES.helper, helperPullPolicy: 'Never', runtimePaths: CONTAINERD_PATHS, backend: 'auto',
-  retentionMs: 3_600_000, startTimeoutMs: 120_000, outputLimit: 1 << 20, stampKey: () => KEY,
-};
+const CFG = controllerConfig(KEY, { namespace: OPERATOR_NAMESPACE, helperImage: IMAGES.helper, outputLimit: 1 << 20 });
 
 describe('the Reconciler over the real API server, without the operator process', () => {
   let ns: Awaited<ReturnType<typeof tempNamespace>>;
