@@ -102,27 +102,22 @@ export async function complete(program: Command, args: string[], sources: (globa
 
 /** Names from the API, each list empty when it cannot be read. */
 export function apiNames(connect: (opts: GlobalOptions) => Promise<Api>, globals: GlobalOptions): NameSources {
-  const list = async (namespace: string | undefined, path: (ns: string) => string): Promise<string[]> => {
+  /** GETs path(namespace) and picks names from the body; [] on any failure (completion never errs). */
+  const read = async <T>(namespace: string | undefined, path: (ns: string) => string, pick: (body: T) => string[]): Promise<string[]> => {
     try {
       const api = await connect({ ...globals, namespace: namespace ?? globals.namespace });
-      const body = await api.request<{ items?: Array<{ metadata?: { name?: string } }> }>('GET', path(encodeURIComponent(api.namespace)), undefined, { quietWarnings: true });
-      return (body.items ?? []).map((i) => i.metadata?.name ?? '').filter(Boolean);
+      return pick(await api.request<T>('GET', path(encodeURIComponent(api.namespace)), undefined, { quietWarnings: true })).filter(Boolean);
     } catch {
       return [];
     }
   };
+  type List = { items?: Array<{ metadata?: { name?: string } }> };
+  const names = (body: List): string[] => (body.items ?? []).map((i) => i.metadata?.name ?? '');
   return {
-    sessions: (ns) => list(ns, (n) => `/apis/${API_VERSION}/namespaces/${n}/${PLURAL}`),
-    pods: (ns) => list(ns, (n) => `/api/v1/namespaces/${n}/pods`),
-    containers: async (ns, pod) => {
-      try {
-        const api = await connect({ ...globals, namespace: ns ?? globals.namespace });
-        const body = await api.request<{ spec?: { containers?: Array<{ name: string }> } }>('GET', `/api/v1/namespaces/${encodeURIComponent(api.namespace)}/pods/${encodeURIComponent(pod)}`, undefined, { quietWarnings: true });
-        return (body.spec?.containers ?? []).map((c) => c.name);
-      } catch {
-        return [];
-      }
-    },
+    sessions: (ns) => read(ns, (n) => `/apis/${API_VERSION}/namespaces/${n}/${PLURAL}`, names),
+    pods: (ns) => read(ns, (n) => `/api/v1/namespaces/${n}/pods`, names),
+    containers: (ns, pod) => read(ns, (n) => `/api/v1/namespaces/${n}/pods/${encodeURIComponent(pod)}`,
+      (body: { spec?: { containers?: Array<{ name: string }> } }) => (body.spec?.containers ?? []).map((c) => c.name)),
   };
 }
 
