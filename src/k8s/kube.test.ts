@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiException, type V1Status } from '@kubernetes/client-node';
-import { apiMessage, apiStatus, exitCodeOf } from './kube.js';
+import { apiMessage, apiStatus, createOrReplace, exitCodeOf } from './kube.js';
 
 function status(s: V1Status): V1Status {
   return { apiVersion: 'v1', kind: 'Status', metadata: {}, ...s };
@@ -76,4 +76,60 @@ describe('apiStatus', () => {
   for (const [name, e, want] of cases) {
     it(name, () => assert.equal(apiStatus(e), want));
   }
+});
+
+describe('createOrReplace', () => {
+  interface Obj { metadata?: { name?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: string }
+  const desired: Obj = { metadata: { name: 'x', labels: { app: 'execsession' } }, spec: 'new' };
+  const conflict = (): ApiException<string> => new ApiException(409, 'Conflict', 'the object has been modified', {});
+  const notFound = (): ApiException<string> => new ApiException(404, 'NotFound', 'not found', {});
+
+  it('creates what is not there', async () => {
+    const created: Obj[] = [];
+    await createOrReplace<Obj>(desired, () => Promise.reject(notFound()), async (b) => created.push(b), () => assert.fail('no replace'));
+    assert.deepEqual(created, [desired]);
+  });
+
+  it('replaces with the read resourceVersion and keeps the installer\'s labels and annotations', async () => {
+    const replaced: Obj[] = [];
+    const existing: Obj = { metadata: { name: 'x', resourceVersion: '7', labels: { 'app.kubernetes.io/part-of': 'execsession', app: 'old' }, annotations: { 'meta.helm.sh/release-name': 'r' } }, spec: 'old' };
+    await createOrReplace<Obj>(desired, async () => existing, () => assert.fail('no create'), async (_n, b) => replaced.push(b));
+    assert.deepEqual(replaced, [{ metadata: { name: 'x', resourceVersion: '7', labels: { 'app.kubernetes.io/part-of': 'execsession', app: 'execsession' }, annotations: { 'meta.helm.sh/release-name': 'r' } }, spec: 'new' }]);
+  });
+
+  it('reads again and redoes on a conflict (kube-apiserver wrote the status between the read and the write)', async () => {
+    let version = 1;
+    const tries: string[] = [];
+    await createOrReplace<Obj>(
+      desired,
+      async () => ({ metadata: { name: 'x', resourceVersion: String(version) } }),
+      () => assert.fail('no create'),
+      async (_n, b) => {
+        tries.push(b.metadata?.resourceVersion ?? '');
+        if (version++ < 3) throw conflict();
+      },
+    );
+    assert.deepEqual(tries, ['1', '2', '3']);
+  });
+
+  it('replaces when another replica created it between the read and the create (409 AlreadyExists)', async () => {
+    let there = false;
+    const calls: string[] = [];
+    await createOrReplace<Obj>(
+      desired,
+      async () => { if (!there) throw notFound(); return { metadata: { name: 'x', resourceVersion: '9' } }; },
+      async () => { calls.push('create'); there = true; throw conflict(); },
+      async (_n, b) => { calls.push(`replace@${b.metadata?.resourceVersion}`); },
+    );
+    assert.deepEqual(calls, ['create', 'replace@9']);
+  });
+
+  it('gives up after its attempts, and at once on a refusal', async () => {
+    let n = 0;
+    await assert.rejects(createOrReplace<Obj>(desired, async () => ({ metadata: { name: 'x' } }), () => assert.fail(), async () => { n++; throw conflict(); }, 3), /modified/);
+    assert.equal(n, 3);
+    n = 0;
+    await assert.rejects(createOrReplace<Obj>(desired, async () => ({ metadata: { name: 'x' } }), () => assert.fail(), async () => { n++; throw new ApiException(403, 'Forbidden', 'no', {}); }), /no|Forbidden/);
+    assert.equal(n, 1);
+  });
 });

@@ -5,7 +5,7 @@
  */
 import {
   AdmissionregistrationV1Api, ApiregistrationV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Exec, type KubeConfig, PatchStrategy,
-  type V1APIService, type V1ConfigMap, type V1Lease, type V1MutatingWebhookConfiguration, type V1Node, type V1Pod, type V1Secret, type V1Status,
+  type V1APIService, type V1ConfigMap, type V1Lease, type V1MutatingWebhookConfiguration, type V1Node, type V1ObjectMeta, type V1Pod, type V1Secret, type V1Status,
   type V1ValidatingWebhookConfiguration, setHeaderOptions,
 } from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
@@ -91,6 +91,45 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   } catch (e) {
     if (classifyApiError(e) === 'notFound') return undefined;
     throw e;
+  }
+}
+
+/** Enough attempts to outlast kube-apiserver's own status writes and a second replica starting at the same moment. */
+const APPLY_ATTEMPTS = 8;
+
+/**
+ * Creates `desired` or replaces what is there, reading first. The installer's labels and annotations stay
+ * (app.kubernetes.io/part-of, which the uninstall guard selects on; Helm's). A conflict (kube-apiserver
+ * updating the APIService's Available condition between the read and the write, or another replica
+ * creating it first) is read again and redone (ADR 20), never an operator exit.
+ */
+export async function createOrReplace<T extends { metadata?: V1ObjectMeta }>(
+  desired: T,
+  read: (name: string) => Promise<T>,
+  create: (body: T) => Promise<unknown>,
+  replace: (name: string, body: T) => Promise<unknown>,
+  attempts = APPLY_ATTEMPTS,
+): Promise<void> {
+  const name = desired.metadata?.name ?? '';
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const existing = await orUndefined(read(name));
+      if (!existing) {
+        await create(desired);
+        return;
+      }
+      const metadata = {
+        ...desired.metadata,
+        labels: { ...existing.metadata?.labels, ...desired.metadata?.labels },
+        annotations: { ...existing.metadata?.annotations, ...desired.metadata?.annotations },
+        resourceVersion: existing.metadata?.resourceVersion,
+      };
+      await replace(name, { ...desired, metadata });
+      return;
+    } catch (e) {
+      if (classifyApiError(e) !== 'conflict' || attempt >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
   }
 }
 
@@ -274,12 +313,19 @@ export class KubeClient implements Kube {
   }
 
   async applyWebhookConfigurations(mutating: V1MutatingWebhookConfiguration, validating: V1ValidatingWebhookConfiguration): Promise<void> {
-    const m = await orUndefined(this.admission.readMutatingWebhookConfiguration({ name: mutating.metadata?.name ?? '' }));
-    if (m) await this.admission.replaceMutatingWebhookConfiguration({ name: m.metadata?.name ?? '', body: { ...mutating, metadata: { ...mutating.metadata, resourceVersion: m.metadata?.resourceVersion } } });
-    else await this.admission.createMutatingWebhookConfiguration({ body: mutating });
-    const v = await orUndefined(this.admission.readValidatingWebhookConfiguration({ name: validating.metadata?.name ?? '' }));
-    if (v) await this.admission.replaceValidatingWebhookConfiguration({ name: v.metadata?.name ?? '', body: { ...validating, metadata: { ...validating.metadata, resourceVersion: v.metadata?.resourceVersion } } });
-    else await this.admission.createValidatingWebhookConfiguration({ body: validating });
+    const a = this.admission;
+    await createOrReplace(
+      mutating,
+      (name) => a.readMutatingWebhookConfiguration({ name }),
+      (body) => a.createMutatingWebhookConfiguration({ body }),
+      (name, body) => a.replaceMutatingWebhookConfiguration({ name, body }),
+    );
+    await createOrReplace(
+      validating,
+      (name) => a.readValidatingWebhookConfiguration({ name }),
+      (body) => a.createValidatingWebhookConfiguration({ body }),
+      (name, body) => a.replaceValidatingWebhookConfiguration({ name, body }),
+    );
   }
 
   getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined> {
@@ -287,17 +333,12 @@ export class KubeClient implements Kube {
   }
 
   async applyApiService(service: V1APIService): Promise<void> {
-    const name = service.metadata?.name ?? '';
-    const existing = await orUndefined(this.apireg.readAPIService({ name }));
-    // The installer's labels and annotations stay (app.kubernetes.io/part-of, which the uninstall guard selects on; Helm's).
-    const metadata = {
-      ...service.metadata,
-      labels: { ...existing?.metadata?.labels, ...service.metadata?.labels },
-      annotations: { ...existing?.metadata?.annotations, ...service.metadata?.annotations },
-      resourceVersion: existing?.metadata?.resourceVersion,
-    };
-    if (existing) await this.apireg.replaceAPIService({ name, body: { ...service, metadata } });
-    else await this.apireg.createAPIService({ body: service });
+    await createOrReplace(
+      service,
+      (name) => this.apireg.readAPIService({ name }),
+      (body) => this.apireg.createAPIService({ body }),
+      (name, body) => this.apireg.replaceAPIService({ name, body }),
+    );
   }
 
   async openExecStream(namespace: string, pod: string, container: string, argv: string[], opts: ExecStreamOptions): Promise<WebSocket> {
