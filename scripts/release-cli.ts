@@ -4,6 +4,10 @@
  *   kubectl-execsession-vVERSION.tar.gz   the single-file CLI (npm run build:cli) and LICENSE,
  *                                         reproducibly (sorted, numeric owners, zero times, gzip -n)
  *   plugins/execsession.yaml              the krew manifest naming that archive and its sha256
+ *   execsession-VERSION.tgz               the npm package `execsession`: the same single file as its
+ *                                         `kubectl-execsession` bin, LICENSE and README, no dependencies,
+ *                                         so `npm install -g execsession` (or this file) gives the plugin
+ *                                         (ADR 28: the published package is the CLI; the operator ships as images)
  * The archive's URL is RELEASE_BASE/vVERSION/NAME, where RELEASE_BASE is
  * $EXECSESSION_RELEASE_URL, else SOURCE/releases/download for a GitHub source
  * ($EXECSESSION_IMAGE_SOURCE or the origin remote, as for the images).
@@ -52,7 +56,33 @@ export function krewManifest(o: { version: string; uri: string; sha256: string; 
   };
 }
 
-export async function releaseCli(outDir = join(ROOT, 'dist/release')): Promise<{ archive: string; manifest: string; sha256: string }> {
+/** The npm package's package.json: the bundle as the bin, nothing to install beside it. */
+export function npmPackageJson(homepage: string): object {
+  const full = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; description: string; license: string };
+  return {
+    name: full.name, version: full.version, description: full.description, license: full.license, homepage, type: 'module',
+    keywords: ['kubernetes', 'kubectl-plugin', 'exec', 'break-glass'],
+    engines: { node: '>=20' }, bin: { 'kubectl-execsession': 'kubectl-execsession.mjs' },
+    files: ['kubectl-execsession.mjs', 'LICENSE', 'README.md'],
+  };
+}
+
+/** Packs the bundle as the npm package into outDir; returns the .tgz path. */
+async function npmPackage(bundle: string, outDir: string, homepage: string): Promise<string> {
+  const stage = mkdtempSync(join(tmpdir(), 'execsession-npm-'));
+  try {
+    copyFileSync(bundle, join(stage, 'kubectl-execsession.mjs'));
+    copyFileSync(join(ROOT, 'LICENSE'), join(stage, 'LICENSE'));
+    writeFileSync(join(stage, 'README.md'), `# execsession\n\nThe \`kubectl execsession\` plugin: enter a running container as a chosen user, for a limited time.\n\n    npm install -g execsession\n    kubectl execsession --help\n\nIt needs the execsession operator in the cluster: ${homepage}\n`);
+    writeFileSync(join(stage, 'package.json'), `${JSON.stringify(npmPackageJson(homepage), null, 2)}\n`);
+    const { stdout } = await exec('npm', ['pack', '--silent', '--pack-destination', outDir], { cwd: stage });
+    return join(outDir, stdout.trim().split('\n').at(-1)!);
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+export async function releaseCli(outDir = join(ROOT, 'dist/release')): Promise<{ archive: string; manifest: string; sha256: string; npm: string }> {
   const stage = mkdtempSync(join(tmpdir(), 'execsession-release-'));
   try {
     await buildCli(join(stage, 'kubectl-execsession'));
@@ -64,8 +94,10 @@ export async function releaseCli(outDir = join(ROOT, 'dist/release')): Promise<{
     const sha256 = createHash('sha256').update(readFileSync(archive)).digest('hex');
     const base = await releaseBase();
     const manifest = join(outDir, 'plugins/execsession.yaml');
-    writeFileSync(manifest, stringify(krewManifest({ version: pkg.version, uri: `${base}/v${pkg.version}/${name}`, sha256, homepage: base.replace(/\/releases\/download$/, '') })));
-    return { archive, manifest, sha256 };
+    const homepage = base.replace(/\/releases\/download$/, '');
+    writeFileSync(manifest, stringify(krewManifest({ version: pkg.version, uri: `${base}/v${pkg.version}/${name}`, sha256, homepage })));
+    const npm = await npmPackage(join(stage, 'kubectl-execsession'), outDir, homepage);
+    return { archive, manifest, sha256, npm };
   } finally {
     rmSync(stage, { recursive: true, force: true });
   }
@@ -73,7 +105,7 @@ export async function releaseCli(outDir = join(ROOT, 'dist/release')): Promise<{
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   releaseCli(process.argv[2]).then(
-    (r) => process.stdout.write(`${r.archive}\tsha256:${r.sha256}\n${r.manifest}\n`),
+    (r) => process.stdout.write(`${r.archive}\tsha256:${r.sha256}\n${r.manifest}\n${r.npm}\n`),
     (e: unknown) => {
       process.stderr.write(`release:cli: ${e instanceof Error ? e.message : String(e)}\n`);
       process.exit(1);

@@ -20,6 +20,7 @@ import {
   SUBRESOURCES, SUBRESOURCE_BASE, SUBRESOURCE_GROUP, SUBRESOURCE_GROUP_VERSION, SUBRESOURCE_VERSION, parseSubresourcePath, type SubresourceTarget,
 } from '../api/subresources.js';
 import { KIND, PLURAL, type Person } from '../api/types.js';
+import { PRODUCT_VERSION, VERSION_HEADER } from '../api/version.js';
 import type { Attacher } from './attach.js';
 import { chooseProtocol, PROTOCOLS } from '../api/channels.js';
 import type { RequestHeaderConfig } from '../k8s/request-header.js';
@@ -136,7 +137,10 @@ export class ApiServer {
     const caller = this.authenticate(req);
     if (caller instanceof ApiError) return sendJson(res, caller.code, statusBody(caller.code, caller.reason, caller.message));
     const discovery = req.method === 'GET' ? DISCOVERY.get(path) : undefined;
-    if (discovery) return sendJson(res, 200, discovery());
+    if (discovery) {
+      res.setHeader(VERSION_HEADER, PRODUCT_VERSION);
+      return sendJson(res, 200, discovery());
+    }
     const target = parseSubresourcePath(path);
     const sub = target?.subresource;
     try {

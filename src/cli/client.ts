@@ -5,7 +5,7 @@
  * @kubernetes/client-node works, since applyToHTTPSOptions does the TLS and the
  * Authorization header (certificates, tokens, exec plugins, OIDC).
  */
-import { request as httpRequest, type RequestOptions } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Cluster, KubeConfig } from '@kubernetes/client-node';
 import { CliError, apiErrorFrom } from './errors.js';
@@ -29,6 +29,14 @@ export interface GlobalOptions {
   requestTimeout?: number;
 }
 
+/** Options of one request: warnings only under -v; an Accept other than JSON (a Table). */
+export interface RequestOpts {
+  quietWarnings?: boolean;
+  accept?: string;
+  /** Sees the response's headers (e.g. the operator's version on its discovery document). */
+  onHeaders?: (headers: IncomingHttpHeaders) => void;
+}
+
 /** What commands need from the cluster; a fake in unit tests. */
 export interface Api {
   /** The namespace from -n, else the context's, else `default`. */
@@ -39,7 +47,12 @@ export interface Api {
    * A JSON request; resolves with the parsed body, rejects with an ApiError or
    * CliError. The server's warnings go to stderr, or only to -v with `quietWarnings`.
    */
-  request<T>(method: string, path: string, body?: unknown, opts?: { quietWarnings?: boolean }): Promise<T>;
+  request<T>(method: string, path: string, body?: unknown, opts?: RequestOpts): Promise<T>;
+  /**
+   * A watch (`?watch=1` in `path`): calls `onEvent` for each event the server sends and
+   * resolves when the server ends the stream; an ERROR event rejects with its Status.
+   */
+  watch(path: string, accept: string, onEvent: (type: string, object: unknown) => void): Promise<void>;
   /** https options with the credentials (for the attach WebSocket). */
   httpsOptions(): Promise<RequestOptions>;
   /** Debug line on stderr when -v was given. */
@@ -157,13 +170,14 @@ export class KubeApi implements Api {
     return opts;
   }
 
-  async request<T>(method: string, path: string, body?: unknown, ropts: { quietWarnings?: boolean } = {}): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, ropts: RequestOpts = {}): Promise<T> {
     const url = new URL(this.server + path);
     const opts = await this.httpsOptions();
     opts.method = method;
-    opts.headers = { ...opts.headers, Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) };
+    opts.headers = { ...opts.headers, Accept: ropts.accept ?? 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) };
     this.debug(`${method} ${url.href}`);
-    const { code, text, warnings } = await send(url, opts, body === undefined ? undefined : JSON.stringify(body), this.timeoutMs);
+    const { code, text, warnings, headers } = await send(url, opts, body === undefined ? undefined : JSON.stringify(body), this.timeoutMs);
+    ropts.onHeaders?.(headers);
     this.debug(`${method} ${url.pathname} -> ${code}`);
     // As kubectl does: admission warnings (e.g. "waits for 1 approval; approve with: ...") go to stderr.
     for (const w of parseWarnings(warnings)) {
@@ -172,6 +186,47 @@ export class KubeApi implements Api {
     }
     if (code < 200 || code > 299) throw apiErrorFrom(code, text, `${method} ${url.pathname}`);
     return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  async watch(path: string, accept: string, onEvent: (type: string, object: unknown) => void): Promise<void> {
+    const url = new URL(this.server + path);
+    const opts = await this.httpsOptions();
+    opts.method = 'GET';
+    opts.headers = { ...opts.headers, Accept: accept };
+    this.debug(`GET ${url.href}`);
+    const requestFn = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    await new Promise<void>((resolve, reject) => {
+      const req = requestFn(url, opts, (res) => {
+        const code = res.statusCode ?? 0;
+        let buffered = '';
+        if (code < 200 || code > 299) {
+          res.on('data', (c: Buffer) => void (buffered += c.toString('utf8')));
+          res.on('end', () => reject(apiErrorFrom(code, buffered, `GET ${url.pathname}`)));
+          return;
+        }
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          let nl: number;
+          while ((nl = buffered.indexOf('\n')) >= 0) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (!line) continue;
+            const event = JSON.parse(line) as { type: string; object: { message?: string; code?: number; reason?: string } };
+            if (event.type === 'ERROR') {
+              req.destroy();
+              reject(apiErrorFrom(event.object.code ?? 500, JSON.stringify(event.object), `watch ${url.pathname}`));
+              return;
+            }
+            onEvent(event.type, event.object);
+          }
+        });
+        res.on('end', resolve);
+        res.on('error', reject);
+      });
+      req.on('error', (e) => reject(new CliError(`cannot reach the API server at ${url.origin}: ${e.message}; check the kubeconfig's server (--context, --kubeconfig) and the network`)));
+      req.end();
+    });
   }
 }
 
@@ -185,13 +240,13 @@ export function parseWarnings(header: string | string[] | undefined): string[] {
 }
 
 /** One request; a connection failure says which server could not be reached. */
-function send(url: URL, opts: RequestOptions, body: string | undefined, timeoutMs = 0): Promise<{ code: number; text: string; warnings: string | string[] | undefined }> {
+function send(url: URL, opts: RequestOptions, body: string | undefined, timeoutMs = 0): Promise<{ code: number; text: string; warnings: string | string[] | undefined; headers: IncomingHttpHeaders }> {
   const requestFn = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
     const req = requestFn(url, opts, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), warnings: res.headers.warning }));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), warnings: res.headers.warning, headers: res.headers }));
       res.on('error', reject);
     });
     req.on('error', (e) => reject(new CliError(`cannot reach the API server at ${url.origin}: ${e.message}; check the kubeconfig's server (--context, --kubeconfig) and the network`)));

@@ -16,7 +16,7 @@ const items = async (...args: string[]): Promise<string[]> => (await complete(pr
 
 describe('completion (cobra __complete protocol)', () => {
   it('completes verbs, then only those with the typed prefix', async () => {
-    assert.deepEqual(await items(''), ['create', 'wait', 'attach', 'list', 'get', 'approve', 'deny', 'revoke', 'extend']);
+    assert.deepEqual(await items(''), ['create', 'wait', 'attach', 'list', 'get', 'approve', 'deny', 'revoke', 'extend', 'version', 'completion']);
     assert.deepEqual(await items('a'), ['attach', 'approve']);
   });
 
@@ -37,6 +37,13 @@ describe('completion (cobra __complete protocol)', () => {
     assert.deepEqual(await items('create', ''), ['web-7d4f', 'db-0']);
     assert.deepEqual(await items('create', 'web-7d4f', '-c', ''), ['app', 'sidecar']);
     assert.deepEqual(await items('create', 'web-7d4f', '-u', ''), [], 'a user name is not guessed');
+  });
+
+  it('completes the values of -o and of flags with choices', async () => {
+    assert.deepEqual(await items('list', '-o', ''), ['json', 'yaml', 'wide', 'name', 'jsonpath=', 'custom-columns=']);
+    assert.deepEqual(await items('get', 'x', '-o', 'j'), ['json', 'jsonpath=']);
+    assert.deepEqual(await items('create', 'web-7d4f', '--dry-run', ''), ['none', 'server', 'client']);
+    assert.deepEqual(await items('wait', 'x', '--for', ''), ['ready', 'end']);
   });
 
   it('completes nothing after "--" (the remote command), and never offers file names', async () => {

@@ -25,6 +25,9 @@ export interface NameSources {
   containers(namespace: string | undefined, pod: string): Promise<string[]>;
 }
 
+/** -o of get and list (jsonpath= and custom-columns= take the rest after the =). */
+const GET_OUTPUTS = ['json', 'yaml', 'wide', 'name', 'jsonpath=', 'custom-columns='];
+
 /** Verbs whose first argument is a session's name. */
 const SESSION_VERBS = new Set(['attach', 'get', 'wait', 'revoke', 'extend', 'approve', 'deny']);
 
@@ -90,6 +93,8 @@ export async function complete(program: Command, args: string[], sources: (globa
   if (p.afterDashDash) return { items: [], directive: NO_FILE_COMP };
   if (p.pending) {
     if (p.pending.long === '--container' && p.positionals[0]) return done(await names.containers(p.namespace, p.positionals[0]));
+    if (p.pending.argChoices) return done(p.pending.argChoices);
+    if (p.pending.long === '--output') return done(GET_OUTPUTS);
     return done([]);
   }
   if (toComplete.startsWith('-')) return done(flagNames([...(p.verb?.options ?? []), ...program.options]));

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { ExecSession, ExecSessionStatus } from '../api/types.js';
-import type { Api } from './client.js';
+import type { Api, RequestOpts } from './client.js';
 import type { CliContext } from './context.js';
 import { ApiError, CliError } from './errors.js';
 import { main } from './main.js';
 
 const NOW = new Date('2026-11-22T08:00:00Z');
-type Handler = (method: string, path: string, body: unknown) => unknown;
+type Handler = (method: string, path: string, body: unknown, accept?: string) => unknown;
 
 function session(name: string, status?: ExecSessionStatus): ExecSession {
   return {
@@ -20,17 +20,26 @@ function session(name: string, status?: ExecSessionStatus): ExecSession {
 }
 
 /** Runs the CLI against a fake API; returns exit code, output, and the requests made. */
-async function cli(args: string[], handler: Handler = () => assert.fail('no request expected')): Promise<{ code: number; out: string; err: string; calls: [string, string, unknown][]; quiet: boolean[] }> {
+async function cli(args: string[], handler: Handler = () => assert.fail('no request expected'), events: [string, unknown][] = []): Promise<{ code: number; out: string; err: string; calls: [string, string, unknown][]; quiet: boolean[]; accepts: (string | undefined)[] }> {
+  const accepts: (string | undefined)[] = [];
   const calls: [string, string, unknown][] = [];
   const quiet: boolean[] = [];
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const api: Api = {
     namespace: 'team', server: 'https://k',
-    request: async <T>(method: string, path: string, body?: unknown, opts?: { quietWarnings?: boolean }) => {
+    request: async <T>(method: string, path: string, body?: unknown, opts?: RequestOpts) => {
       calls.push([method, path, body]);
       quiet.push(opts?.quietWarnings === true);
-      return handler(method, path, body) as T;
+      accepts.push(opts?.accept);
+      const answer = handler(method, path, body, opts?.accept) as T;
+      opts?.onHeaders?.({ 'execsession-version': '0.1.0' });
+      return answer;
+    },
+    watch: async (path: string, accept: string, onEvent: (type: string, object: unknown) => void) => {
+      calls.push(['WATCH', path, undefined]);
+      accepts.push(accept);
+      for (const [type, object] of events) onEvent(type, object);
     },
     httpsOptions: async () => ({}), debug: () => undefined,
   };
@@ -43,7 +52,7 @@ async function cli(args: string[], handler: Handler = () => assert.fail('no requ
     now: () => NOW,
   };
   const code = await main(args, ctx);
-  return { code, out: String(stdout.read() ?? ''), err: String(stderr.read() ?? ''), calls, quiet };
+  return { code, out: String(stdout.read() ?? ''), err: String(stderr.read() ?? ''), calls, quiet, accepts };
 }
 
 const ID = 'uid=1000(alice) gid=1000(alice) groups=1000(alice),2000(ops)\n';
@@ -58,7 +67,7 @@ describe('kubectl execsession', () => {
   it('--help exits 0 and lists the commands', async () => {
     const r = await cli(['--help']);
     assert.equal(r.code, 0);
-    for (const c of ['create', 'wait', 'attach', 'list', 'get', 'approve', 'deny', 'revoke', 'extend']) assert.match(r.out, new RegExp(`\\n  ${c} `));
+    for (const c of ['create', 'wait', 'attach', 'list', 'get', 'approve', 'deny', 'revoke', 'extend', 'version', 'completion']) assert.match(r.out, new RegExp(`\\n  ${c} `));
     assert.match((await cli(['create', '--help'])).out, /kubectl execsession create web-7d4f -u alice --ttl 5m -- id/);
   });
 
@@ -129,19 +138,88 @@ describe('kubectl execsession', () => {
     assert.equal(r.err, 'Error from server (Forbidden): admission webhook "validate.execsession.dev" denied the request: RbacDenied: alice may not create pods/exec\n');
   });
 
-  it('list and get: table, json, yaml, all namespaces', async () => {
-    const items = [session('a', { phase: 'Ready', expiresAt: '2026-11-22T08:10:00Z' })];
-    const list = await cli(['list'], () => ({ items }));
-    assert.equal(list.out.split('\n')[1], 'a      target   <none>      alice   alice     Ready   in 10 minutes   2m');
+  /** The Table kube-apiserver prints for the CRD's columns (a few of them), rows for the given sessions. */
+  const COLUMNS = [
+    { name: 'Name', type: 'string' }, { name: 'Pod', type: 'string' }, { name: 'User', type: 'string' }, { name: 'Phase', type: 'string' },
+    { name: 'Age', type: 'date' }, { name: 'Node', type: 'string', priority: 1 },
+  ];
+  const tableOf = (...sessions: ExecSession[]): unknown => ({
+    kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: '41' }, columnDefinitions: COLUMNS,
+    rows: sessions.map((x) => ({ cells: [x.metadata.name, x.spec.podName, x.spec.user, x.status?.phase, '2m', x.status?.node], object: x })),
+  });
+  const items = [session('b', { phase: 'Ready', node: 'n1' }), session('a', { phase: 'Pending' })];
+  const serve = (method: string, path: string, _body: unknown, accept?: string): unknown => {
+    const one = /execsessions\/([a-z]+)/.exec(path)?.[1];
+    const chosen = one ? items.filter((x) => x.metadata.name === one) : items;
+    if (accept?.includes('as=Table')) return tableOf(...chosen);
+    return one ? chosen[0] : { items: chosen, metadata: { resourceVersion: '41' } };
+  };
+
+  it('list and get print the server\'s Table: its columns upper-cased, priority ones only with -o wide', async () => {
+    const list = await cli(['list'], serve);
+    assert.equal(list.out, 'NAME   POD      USER    PHASE     AGE\nb      target   alice   Ready     2m\na      target   alice   Pending   2m\n');
     assert.equal(list.calls[0]![1], '/apis/execsession.dev/v1alpha1/namespaces/team/execsessions');
-    const all = await cli(['list', '-A'], () => ({ items }));
-    assert.match(all.out, /^NAMESPACE\s+NAME/);
+    assert.match(list.accepts[0] ?? '', /^application\/json;as=Table;v=v1;g=meta\.k8s\.io,/);
+    const wide = await cli(['get', 'b', '-o', 'wide'], serve);
+    assert.equal(wide.out, 'NAME   POD      USER    PHASE   AGE   NODE\nb      target   alice   Ready   2m    n1\n');
+    assert.equal(wide.calls[0]![1], '/apis/execsession.dev/v1alpha1/namespaces/team/execsessions/b');
+    const all = await cli(['list', '-A', '--no-headers'], serve);
+    assert.equal(all.out, 'team   b   target   alice   Ready     2m\nteam   a   target   alice   Pending   2m\n');
     assert.equal(all.calls[0]![1], '/apis/execsession.dev/v1alpha1/execsessions');
-    const json = await cli(['get', 'a', '-o', 'json'], () => items[0]);
-    assert.equal((JSON.parse(json.out) as ExecSession).metadata.name, 'a');
-    assert.match((await cli(['get', '-o', 'yaml'], () => ({ items }))).out, /^apiVersion: v1\nkind: List\nitems:\n {2}- apiVersion: execsession\.dev\/v1alpha1/);
-    const none = await cli(['list'], () => ({ items: [] }));
+    const none = await cli(['list'], () => tableOf());
     assert.deepEqual([none.code, none.out, none.err], [0, '', 'No resources found in team namespace.\n']);
+  });
+
+  it('-o json, yaml, name, jsonpath and custom-columns print the objects; -l and --sort-by reach the request and the order', async () => {
+    const json = await cli(['get', 'a', '-o', 'json'], serve);
+    assert.equal((JSON.parse(json.out) as ExecSession).metadata.name, 'a');
+    assert.match((await cli(['get', '-o', 'yaml'], serve)).out, /^apiVersion: v1\nkind: List\nitems:\n {2}- apiVersion: execsession\.dev\/v1alpha1/);
+    assert.equal((await cli(['list', '-o', 'name'], serve)).out, 'execsession.execsession.dev/b\nexecsession.execsession.dev/a\n');
+    assert.equal((await cli(['get', 'b', '-o', 'jsonpath={.status.phase} {.spec.user}'], serve)).out, 'Ready alice');
+    assert.equal((await cli(['list', '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}', '--sort-by', '.metadata.name'], serve)).out, 'a\nb\n');
+    assert.equal((await cli(['list', '-o', 'custom-columns=SESSION:.metadata.name,NODE:.status.node', '--sort-by', '{.metadata.name}'], serve)).out, 'SESSION   NODE\na         <none>\nb         n1\n');
+    const selected = await cli(['list', '-l', 'team=shop,tier!=db', '-o', 'name'], serve);
+    assert.equal(selected.calls[0]![1], '/apis/execsession.dev/v1alpha1/namespaces/team/execsessions?labelSelector=team%3Dshop%2Ctier%21%3Ddb');
+    const sorted = await cli(['list', '--sort-by', '.metadata.name'], serve);
+    assert.equal(sorted.calls[0]![1], '/apis/execsession.dev/v1alpha1/namespaces/team/execsessions?includeObject=Object');
+    assert.deepEqual(sorted.out.split('\n').slice(1, 3).map((l) => l.split(/\s+/)[0]), ['a', 'b']);
+  });
+
+  it('-w prints what is there, then a row per change from the listed resourceVersion', async () => {
+    const changed = session('a', { phase: 'Ready' });
+    const table = await cli(['list', '-w'], serve, [['MODIFIED', tableOf(changed)], ['DELETED', tableOf(changed)]]);
+    assert.equal(table.out, 'NAME   POD      USER    PHASE     AGE\nb      target   alice   Ready     2m\na      target   alice   Pending   2m\na   target   alice   Ready   2m\na   target   alice   Ready   2m\n');
+    assert.deepEqual(table.calls[1], ['WATCH', '/apis/execsession.dev/v1alpha1/namespaces/team/execsessions?watch=1&resourceVersion=41&allowWatchBookmarks=false', undefined]);
+    const one = await cli(['get', 'a', '-w', '-o', 'jsonpath={.status.phase}{"\\n"}'], serve, [['MODIFIED', changed]]);
+    assert.equal(one.out, 'Pending\nReady\n');
+    assert.match(one.calls[1]![1], /fieldSelector=metadata\.name%3Da/);
+    assert.equal(one.accepts[1], 'application/json');
+  });
+
+  it('version: the plugin\'s offline with --client; the operator\'s from its discovery header and the server\'s from /version', async () => {
+    const client = await cli(['version', '--client']);
+    assert.deepEqual([client.code, client.out, client.calls], [0, 'Plugin Version: 0.1.0\n', []]);
+    const serve = (_m: string, path: string): unknown => (path === '/version' ? { gitVersion: 'v1.37.0' } : { kind: 'APIResourceList' });
+    const all = await cli(['version'], serve);
+    assert.deepEqual([all.code, all.out], [0, 'Plugin Version: 0.1.0\nOperator Version: 0.1.0\nServer Version: v1.37.0\n']);
+    assert.deepEqual(all.calls.map((c) => c[1]).sort(), ['/apis/subresources.execsession.dev/v1alpha1', '/version']);
+    assert.deepEqual(JSON.parse((await cli(['version', '-o', 'json'], serve)).out), { pluginVersion: '0.1.0', operatorVersion: '0.1.0', serverVersion: 'v1.37.0' });
+    const down = await cli(['version'], (_m, path) => {
+      if (path === '/version') return { gitVersion: 'v1.37.0' };
+      throw new ApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
+    });
+    assert.equal(down.code, 1);
+    assert.equal(down.out, 'Plugin Version: 0.1.0\nServer Version: v1.37.0\n');
+    assert.match(down.err, /^error: cannot read the operator's version: the aggregated API subresources\.execsession\.dev\/v1alpha1 is not served \(HTTP 503\): is the operator installed and running\? kubectl get apiservice v1alpha1\.subresources\.execsession\.dev\n$/);
+  });
+
+  it('refuses outputs and flag mixes it does not know, naming the ones it does', async () => {
+    const bad = await cli(['list', '-o', 'go-template={{.x}}']);
+    assert.deepEqual([bad.code, bad.err.split('\n')[0]], [1, 'error: -o go-template={{.x}}: use -o json, yaml, wide, name, jsonpath=TEMPLATE or custom-columns=HEADER:PATH,...']);
+    assert.match((await cli(['list', '-o', 'jsonpath={.items'])).err, /^error: -o jsonpath: unclosed "\{" at position 1/);
+    assert.match((await cli(['list', '-o', 'custom-columns=NAME'])).err, /^error: -o custom-columns: "NAME" is not HEADER:PATH/);
+    assert.match((await cli(['get', 'a', 'b', '-w'])).err, /^error: -w watches one session or all/);
+    assert.match((await cli(['get', 'a', '-l', 'x=y'])).err, /^error: -l selects among all sessions/);
   });
 
   it('approve posts the reason and prints who approved; a refusal is the Status message', async () => {

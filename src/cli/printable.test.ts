@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import type { ExecSession } from '../api/types.js';
-import { render } from './cmd-get.js';
+import { parseOutput, printObjects, printTable, type Output, type Table } from './printers.js';
 import { printable, printableInline } from './printable.js';
 
 // What finding 10 sent: a title change, a screen clear and a colour, and an 8-bit CSI and a bidi override.
@@ -30,24 +30,33 @@ describe('printable (finding 10)', () => {
     spec: { podName: 'db', user: 'alice', reason: HOSTILE },
     status: { phase: 'Ready', message: `waiting\x1b[1A${HOSTILE}` },
   };
-  const now = new Date('2026-11-22T10:01:00Z');
 
-  for (const output of [undefined, 'wide', 'json', 'yaml']) {
+  /** What kube-apiserver's Table holds for it: the cells are the object's strings, as they were written. */
+  const table: Table = {
+    kind: 'Table', columnDefinitions: [{ name: 'Name', type: 'string' }, { name: 'Phase', type: 'string' }, { name: 'Reason', type: 'string', priority: 1 }],
+    rows: [{ cells: ['dbg', 'Ready', HOSTILE], object: { metadata: { name: 'dbg', namespace: `shop${HOSTILE}` } } }],
+  };
+  const render = (sessions: ExecSession[], single: boolean, output: string | undefined): string => {
+    const o: Output = parseOutput(output);
+    return o.kind === 'table' ? printTable(table, table.rows, { wide: o.wide, namespaces: true, headers: true }) : printObjects(sessions, single, o);
+  };
+
+  for (const output of [undefined, 'wide', 'json', 'yaml', 'name', 'jsonpath={.spec.reason} {.metadata.annotations}', 'custom-columns=R:.spec.reason,M:.status.message']) {
     it(`get -o ${output ?? '(table)'} prints no control character a user wrote`, () => {
-      const text = render([session], true, output, now);
+      const text = render([session], true, output);
       assert.doesNotMatch(text, RAW_CONTROL);
       if (output === 'wide') assert.match(text, /INC-1\\x1b\]0;pwned\\x07\\x1b\[2J\\x1b\[31mred\\x9b2J\\u202eevil\n$/);
     });
   }
 
   it('JSON and YAML still read back as what was written', () => {
-    const json = JSON.parse(render([session], true, 'json', now)) as ExecSession;
+    const json = JSON.parse(render([session], true, 'json')) as ExecSession;
     assert.equal(json.spec.reason, HOSTILE);
-    const yaml = parse(render([session], true, 'yaml', now)) as ExecSession;
+    const yaml = parse(render([session], true, 'yaml')) as ExecSession;
     assert.equal(yaml.spec.reason, HOSTILE);
     assert.equal(yaml.metadata.annotations?.note, HOSTILE);
     assert.equal(yaml.status?.message, `waiting\x1b[1A${HOSTILE}`);
-    const list = parse(render([session, session], false, 'yaml', now)) as { items: ExecSession[] };
+    const list = parse(render([session, session], false, 'yaml')) as { items: ExecSession[] };
     assert.equal(list.items[1]?.spec.reason, HOSTILE);
   });
 });

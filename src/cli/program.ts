@@ -6,8 +6,10 @@ import { Command, Option } from 'commander';
 import type { GlobalOptions } from './client.js';
 import { runAction, type ActionFlags } from './cmd-action.js';
 import { runCreate, type CreateFlags } from './cmd-create.js';
+import { runCompletion } from './cmd-completion.js';
 import { runGet, type GetFlags } from './cmd-get.js';
 import { runAttach, runWait, type AttachFlags, type WaitFlags } from './cmd-session.js';
+import { runVersion, type VersionFlags } from './cmd-version.js';
 import { durationFlag, type CliContext } from './context.js';
 import { requireDashDash } from './argv.js';
 import type { Action } from './outcome.js';
@@ -103,7 +105,11 @@ export function buildProgram(ctx: CliContext, argv: string[], exit: ExitBox): Co
     .description('list ExecSessions of the namespace (-n), or of all (-A)')
     .option('-A, --all-namespaces', 'every namespace')
     .addOption(outputOption())
-    .addHelpText('after', '\nExample:\n  kubectl execsession list -A')
+    .addOption(selectorOption())
+    .option('--sort-by <path>', 'sort by a JSONPath, e.g. .status.expiresAt')
+    .option('-w, --watch', 'after listing, print each change')
+    .option('--no-headers', 'no header line (tables, custom-columns)')
+    .addHelpText('after', '\nExamples:\n  kubectl execsession list -A\n  kubectl execsession list -o jsonpath=\'{range .items[*]}{.metadata.name}{"\\t"}{.status.phase}{"\\n"}{end}\'\n  kubectl execsession list -w')
     .action((flags: GetFlags, cmd: Command) => run(runGet(ctx, globals(cmd), [], flags)));
 
   sub(program, 'get')
@@ -111,7 +117,11 @@ export function buildProgram(ctx: CliContext, argv: string[], exit: ExitBox): Co
     .argument('[names...]', 'ExecSession names')
     .option('-A, --all-namespaces', 'every namespace (no names)')
     .addOption(outputOption())
-    .addHelpText('after', '\nExample:\n  kubectl execsession get debug-web -o yaml')
+    .addOption(selectorOption())
+    .option('--sort-by <path>', 'sort by a JSONPath, e.g. .metadata.creationTimestamp')
+    .option('-w, --watch', 'after showing, print each change (one name or none)')
+    .option('--no-headers', 'no header line (tables, custom-columns)')
+    .addHelpText('after', '\nExamples:\n  kubectl execsession get debug-web -o yaml\n  kubectl execsession get debug-web -o jsonpath=\'{.status.expiresAt}\'\n  kubectl execsession get -l team=shop -o name')
     .action((names: string[], flags: GetFlags, cmd: Command) => run(runGet(ctx, globals(cmd), names, flags)));
 
   for (const [action, what] of [['approve', 'approve a session waiting for approval'], ['deny', 'deny a session waiting for approval'],
@@ -131,6 +141,28 @@ export function buildProgram(ctx: CliContext, argv: string[], exit: ExitBox): Co
     .addHelpText('after', '\nExample:\n  kubectl execsession extend debug-web --by 15m')
     .action((name: string, flags: ActionFlags, cmd: Command) => run(runAction(ctx, globals(cmd), 'extend', name, flags)));
 
+  sub(program, 'version')
+    .description('print the plugin\'s, the operator\'s and the API server\'s versions')
+    .option('--client', 'the plugin\'s only; no request')
+    .addOption(new Option('-o, --output <format>', 'json or yaml').choices(['json', 'yaml']))
+    .action((flags: VersionFlags, cmd: Command) => run(runVersion(ctx, globals(cmd), flags)));
+
+  sub(program, 'completion')
+    .description('print a completion script for bash, zsh or fish (for kubectl-execsession run directly; kubectl execsession completes through kubectl_complete-execsession)')
+    .argument('<shell>', 'bash, zsh or fish')
+    .addHelpText('after', `
+Examples:
+  # bash: this shell, then every new one
+  source <(kubectl-execsession completion bash)
+  kubectl-execsession completion bash > ~/.local/share/bash-completion/completions/kubectl-execsession
+
+  # zsh (compinit loaded)
+  kubectl-execsession completion zsh > "\${fpath[1]}/_kubectl-execsession"
+
+  # fish
+  kubectl-execsession completion fish > ~/.config/fish/completions/kubectl-execsession.fish`)
+    .action((shell: string) => run(runCompletion(ctx, shell)));
+
   return program;
 }
 
@@ -140,5 +172,9 @@ function sub(program: Command, name: string): Command {
 }
 
 function outputOption(): Option {
-  return new Option('-o, --output <format>', 'output format').choices(['json', 'yaml', 'wide']);
+  return new Option('-o, --output <format>', 'json, yaml, wide, name, jsonpath=TEMPLATE or custom-columns=HEADER:PATH,...');
+}
+
+function selectorOption(): Option {
+  return new Option('-l, --selector <selector>', 'a label selector, e.g. team=shop,tier!=db');
 }

@@ -19,6 +19,7 @@ function scriptedApi(answers: (ExecSession | Error)[]): Api & { gets: number } {
       if (a instanceof Error) throw a;
       return a as T;
     },
+    watch: async () => assert.fail('wait polls; it does not watch'),
     httpsOptions: async () => ({}),
     debug: () => undefined,
   };

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ExecSession } from '../../src/api/types.js';
 import { REPO_ROOT } from '../../tools/cluster/config.js';
-import { ADMIN_KUBECONFIG, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig, type KubectlResult } from '../../tools/support/cluster.js';
+import { ADMIN_KUBECONFIG, eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig, type KubectlResult } from '../../tools/support/cluster.js';
 import { suiteOperator } from '../../tools/support/installed.js';
 import { grantSubresources, installCrds, waitForApi, type SuiteOperator } from '../../tools/support/operator.js';
 import { runTargetPod } from '../../tools/support/pods.js';
@@ -61,7 +61,7 @@ describe('kubectl execsession', () => {
     await installCrds();
     ns = await tempNamespace('cli');
     await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001 });
-    await grant(ns.name, 'sessions', ['create', 'get', 'list'], 'execsessions.execsession.dev', ['alice', 'bob', 'carol']);
+    await grant(ns.name, 'sessions', ['create', 'get', 'list', 'watch'], 'execsessions.execsession.dev', ['alice', 'bob', 'carol']);
     await grant(ns.name, 'exec', ['create', 'get'], 'pods/exec', ['alice', 'carol']);
     await grantSubresources(ns.name, 'cli-attach', ['attach'], ['create', 'get'], ['alice', 'bob']);
     await grantSubresources(ns.name, 'cli-lifetime', ['revoke', 'extend'], ['create'], ['alice']);
@@ -148,16 +148,71 @@ describe('kubectl execsession', () => {
     const table = await as(() => alice, ['get', 'shell']);
     assert.equal(table.code, 0, table.stderr);
     const [header, row] = table.stdout.split('\n');
-    assert.match(header!, /^NAME\s+POD\s+CONTAINER\s+USER\s+SUBJECT\s+PHASE\s+EXPIRES\s+AGE$/);
-    assert.match(row!, /^shell\s+target\s+\S+\s+alice\s+alice\s+Ready\s+in (14|15) minutes\s+\d+s$/);
+    // The server's Table: the CRD's printer columns, as kubectl get execsessions prints them.
+    assert.match(header!, /^NAME\s+POD\s+CONTAINER\s+USER\s+REQUESTER\s+PHASE\s+EXPIRES\s+AGE$/);
+    assert.match(row!, /^shell\s+target\s+\S+\s+alice\s+alice\s+Ready\s+\d{4}-\d\d-\d\dT\S+Z\s+\d+s$/);
+    const kubectlHeader = (await kubectlOk(['-n', ns.name, 'get', 'execsession', 'shell'])).split('\n')[0];
+    assert.equal(header!.split(/\s+/).join(' '), kubectlHeader!.split(/\s+/).join(' '), 'the same columns as kubectl get');
     const wide = await as(() => alice, ['get', 'shell', '-o', 'wide']);
-    assert.match(wide.stdout.split('\n')[1]!, /\s1000:1000\s+INC-1$/);
+    assert.match(wide.stdout.split('\n')[0]!, /\sAGE\s+FOR\s+NODE\s+BACKEND\s+UID\s+GID\s+REASON$/);
+    assert.match(wide.stdout.split('\n')[1]!, /\s<none>\s+\S+\s+(runtime|nsenter)\s+1000\s+1000\s+INC-1$/);
     const json = JSON.parse((await as(() => alice, ['get', 'shell', '-o', 'json'])).stdout) as ExecSession;
     assert.equal(json.status?.phase, 'Ready');
     assert.match((await as(() => alice, ['get', 'shell', '-o', 'yaml'])).stdout, /^apiVersion: execsession\.dev\/v1alpha1\nkind: ExecSession\n/m);
     const list = await as(() => alice, ['list']);
     assert.match(list.stdout, /\nshell\s+target\s/);
-    assert.match(list.stdout, /\ntarget-[a-z0-9]{5}\s+target\s+\S+\s+alice\s+alice\s+Succeeded\s+-\s/);
+    assert.match(list.stdout, /\ntarget-[a-z0-9]{5}\s+target\s+\S+\s+alice\s+alice\s+Succeeded\s/);
+  });
+
+  it('prints like kubectl: -o name, -o jsonpath, -o custom-columns, --sort-by, -l and --no-headers', async () => {
+    const name = await as(() => alice, ['get', 'shell', '-o', 'name']);
+    assert.deepEqual([name.code, name.stdout], [0, 'execsession.execsession.dev/shell\n'], name.stderr);
+    const jp = await as(() => alice, ['get', 'shell', '-o', 'jsonpath={.status.phase} {.status.user.uid}:{.status.user.gid} {.spec.requester.username}']);
+    assert.deepEqual([jp.code, jp.stdout], [0, 'Ready 1000:1000 alice'], jp.stderr);
+    const range = await as(() => alice, ['list', '--sort-by', '.metadata.name', '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\t"}{.status.phase}{"\\n"}{end}']);
+    assert.equal(range.code, 0, range.stderr);
+    const rows = range.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
+    assert.ok(rows.some(([n, p]) => n === 'shell' && p === 'Ready'), range.stdout);
+    const names = rows.map(([n]) => n!);
+    assert.deepEqual(names, [...names].sort(), 'sorted by name');
+    // The same template through kubectl itself prints the same.
+    const same = await kubectlOk(['-n', ns.name, 'get', 'execsessions', '--sort-by', '.metadata.name', '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\t"}{.status.phase}{"\\n"}{end}'], { kubeconfig: alice });
+    assert.equal(range.stdout, same);
+    const cols = await as(() => alice, ['get', 'shell', '-o', 'custom-columns=SESSION:.metadata.name,UID:.status.user.uid,MISSING:.spec.nope']);
+    assert.deepEqual(cols.stdout.split('\n').map((l) => l.split(/\s+/)), [['SESSION', 'UID', 'MISSING'], ['shell', '1000', '<none>'], ['']]);
+    await kubectlOk(['-n', ns.name, 'label', 'execsession', 'shell', 'team=shop']);
+    const selected = await as(() => alice, ['list', '-l', 'team=shop', '--no-headers']);
+    assert.equal(selected.code, 0, selected.stderr);
+    assert.match(selected.stdout, /^shell\s+target\s.*\n$/, 'only the labelled session, no header');
+    const nothing = await as(() => alice, ['list', '-l', 'team=none']);
+    assert.deepEqual([nothing.code, nothing.stdout, nothing.stderr], [0, '', `No resources found in ${ns.name} namespace.\n`]);
+    const bad = await as(() => alice, ['list', '-o', 'jsonpath={.items']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error: -o jsonpath: unclosed "\{"/);
+  });
+
+  it('-w prints the session, then its change when it ends', async () => {
+    assert.equal((await as(() => alice, ['create', 'target', '-u', 'alice', '--name', 'watched', '--wait'])).code, 0);
+    const env = { ...process.env, KUBECONFIG: alice, PATH: `${join(REPO_ROOT, 'bin')}:${process.env.PATH ?? ''}` };
+    const child = spawn('kubectl', ['execsession', '-n', ns.name, 'get', 'watched', '-w', '-o', 'jsonpath={.metadata.name} {.status.phase}{"\\n"}'], { env });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => void (out += b.toString()));
+    try {
+      await eventually('the watch to print watched Ready', async () => out.includes('watched Ready\n') || undefined, 30_000);
+      assert.equal((await as(() => alice, ['revoke', 'watched'])).code, 0);
+      await eventually(`the watch to print watched Terminated (so far: ${JSON.stringify(out)})`, async () => /watched Terminated\n/.test(out) || undefined, 30_000);
+      assert.match(out, /^watched Ready\n(watched \w+\n)*watched Terminated\n/);
+    } finally {
+      child.kill('SIGINT');
+    }
+  });
+
+  it('version: the plugin\'s, the operator\'s (from its discovery) and the server\'s, as alice', async () => {
+    const v = await as(() => alice, ['version']);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /^Plugin Version: 0\.1\.0\nOperator Version: 0\.1\.0\nServer Version: v1\.\d+\.\d+\S*\n$/);
+    const client = await as(() => alice, ['version', '--client', '-o', 'json']);
+    assert.deepEqual(JSON.parse(client.stdout), { pluginVersion: '0.1.0' });
   });
 
   it("prints kube-apiserver's RBAC refusal for list -A", async () => {

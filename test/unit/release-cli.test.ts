@@ -51,5 +51,19 @@ describe('npm run release:cli', () => {
     assert.deepEqual((await readdir(unpacked)).sort(), ['LICENSE', 'kubectl-execsession']);
     const help = await exec(join(unpacked, 'kubectl-execsession'), ['--help'], { cwd: unpacked });
     assert.match(help.stdout, /^Usage: kubectl execsession COMMAND/);
+
+    // npm install -g of the npm package it writes: the bundle as kubectl-execsession, nothing else to fetch
+    // (--offline: a dependency would fail the install), found by kubectl's plugin lookup on the prefix's PATH.
+    const npmPkg = join(dir, `execsession-${version}.tgz`);
+    const prefix = join(dir, 'global');
+    await exec('npm', ['install', '-g', '--offline', '--no-audit', '--no-fund', '--prefix', prefix, npmPkg], { cwd: dir });
+    const installed = await exec(join(prefix, 'bin/kubectl-execsession'), ['version', '--client']);
+    assert.equal(installed.stdout, `Plugin Version: ${version}\n`);
+    const viaKubectl = await exec('kubectl', ['execsession', 'version', '--client'], { env: { ...process.env, PATH: `${join(prefix, 'bin')}:/usr/local/bin:/usr/bin:/bin`, KUBECONFIG: '/nonexistent' } });
+    assert.equal(viaKubectl.stdout, `Plugin Version: ${version}\n`);
+    const meta = JSON.parse(await readFile(join(prefix, 'lib/node_modules/execsession/package.json'), 'utf8')) as { dependencies?: object; bin: Record<string, string> };
+    assert.equal(meta.dependencies, undefined);
+    assert.deepEqual(meta.bin, { 'kubectl-execsession': 'kubectl-execsession.mjs' });
+    assert.deepEqual((await readdir(join(prefix, 'lib/node_modules/execsession'))).sort(), ['LICENSE', 'README.md', 'kubectl-execsession.mjs', 'package.json']);
   });
 });

@@ -7,6 +7,8 @@ set -euo pipefail
 
 # gcc, pkg-config and libseccomp-dev: runc is built with cgo and seccomp.
 PACKAGES=(busybox-static gcc libc6-dev pkg-config libseccomp-dev iproute2 openssl util-linux tmux socat conntrack iptables ca-certificates)
+# bash-completion, zsh and fish: the tests run the plugin's completion scripts in each shell.
+PACKAGES+=(bash-completion zsh fish)
 
 if [ "$(id -u)" != 0 ]; then
   echo "install-system: must run as root (it calls apt-get and later starts a kubelet)." >&2
