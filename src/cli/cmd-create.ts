@@ -12,6 +12,7 @@ import { durationFlag, print, printErr, type CliContext } from './context.js';
 import { ApiError, CliError } from './errors.js';
 import { relativeTime } from './format.js';
 import { endedMessage, runOutcome } from './outcome.js';
+import { interruptedMessage, interruptible } from './interrupt.js';
 import { Progress } from './progress.js';
 import { buildSession, createMode, type CreateArgs, type CreateMode } from './session-object.js';
 import { createSession } from './sessions.js';
@@ -100,7 +101,10 @@ async function createNamed(api: Api, args: CreateArgs, mode: CreateMode, quietWa
 /** Waits for Ready; a session that ended instead is an error with its message. */
 export async function waitReady(ctx: CliContext, api: Api, name: string, timeout: string | undefined, quiet: boolean): Promise<ExecSession> {
   const timeoutMs = durationFlag('--timeout', timeout ?? DEFAULT_READY_TIMEOUT);
-  const session = await waitForSession(api, api.namespace, name, 'ready', { timeoutMs, progress: new Progress(ctx.io.stderr, quiet) });
+  const progress = new Progress(ctx.io.stderr, quiet);
+  let last: string | undefined;
+  const session = await interruptible(ctx, progress, () => interruptedMessage(api.namespace, name, last),
+    waitForSession(api, api.namespace, name, 'ready', { timeoutMs, progress, onRead: (s) => void (last = s?.status?.phase) }));
   if (session.status?.phase !== 'Ready') throw new CliError(endedMessage(session));
   return session;
 }

@@ -5,6 +5,7 @@ import { DEFAULT_READY_TIMEOUT, waitReady } from './cmd-create.js';
 import { durationFlag, print, type CliContext } from './context.js';
 import { CliError, UsageError } from './errors.js';
 import { endedMessage } from './outcome.js';
+import { interruptedMessage, interruptible } from './interrupt.js';
 import { Progress } from './progress.js';
 import { waitForSession, type WaitFor } from './wait.js';
 
@@ -23,7 +24,10 @@ export async function runWait(ctx: CliContext, globals: GlobalOptions, name: str
   const timeoutMs = durationFlag('--timeout', flags.timeout || DEFAULT_READY_TIMEOUT);
   const api = await ctx.connect(globals);
   const waitFor: WaitFor = flags.for;
-  const session = await waitForSession(api, api.namespace, name, waitFor, { timeoutMs, progress: new Progress(ctx.io.stderr) });
+  const progress = new Progress(ctx.io.stderr);
+  let last: string | undefined;
+  const session = await interruptible(ctx, progress, () => interruptedMessage(api.namespace, name, last),
+    waitForSession(api, api.namespace, name, waitFor, { timeoutMs, progress, onRead: (s) => void (last = s?.status?.phase) }));
   const phase = session.status?.phase;
   if (waitFor === 'ready' && phase !== 'Ready' && phase !== 'Running') throw new CliError(endedMessage(session));
   print(ctx, `execsession ${api.namespace}/${name} ${phase === 'Ready' ? 'is Ready' : `is ${phase}`}${session.status?.message && phase !== 'Ready' ? `: ${session.status.message}` : ''}`);

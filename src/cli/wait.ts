@@ -36,6 +36,8 @@ export type WaitLimitOf = (last: ExecSession | undefined, waitStartedMs: number)
 export interface WaitOptions {
   timeoutMs: WaitLimit;
   progress?: Progress;
+  /** Sees each read of the session (for what to say after Ctrl-C). */
+  onRead?: (session: ExecSession | undefined) => void;
   intervalMs?: number;
   /** Seams for tests. */
   clock?: () => number;
@@ -55,6 +57,7 @@ export async function waitForSession(api: Api, namespace: string, name: string, 
   try {
     for (;;) {
       last = (await poll()) ?? last;
+      opts.onRead?.(last);
       if (last && reached(last, waitFor)) return last;
       opts.progress?.update(last, clock() - start);
       const limit = typeof opts.timeoutMs === 'number' ? opts.timeoutMs : opts.timeoutMs(last, start);
