@@ -9,7 +9,7 @@
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -28,6 +28,25 @@ export async function bundleCli(out: string, executable = false): Promise<void> 
   if (executable) chmodSync(out, 0o755);
 }
 
+/**
+ * client-node declares no `sideEffects`, so a bundler keeps every module of it (its generated
+ * API is about 14 MB) once anything is imported. The CLI uses KubeConfig alone (imported
+ * statically in src/cli/kubeconfig-class.ts); marking client-node's modules side-effect free
+ * lets esbuild drop the rest: the CLI's file shrinks about threefold and starts that much sooner
+ * (npm run bench:cli). Only for the CLI; the operator's bundle keeps all of client-node.
+ */
+const clientNodeWithoutSideEffects: Plugin = {
+  name: 'client-node-side-effect-free',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === 'inner' || args.kind === 'entry-point') return undefined;
+      const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'inner' });
+      if (r.errors.length > 0 || !r.path.includes('/node_modules/@kubernetes/client-node/')) return undefined;
+      return { path: r.path, external: r.external, namespace: r.namespace, sideEffects: false };
+    });
+  },
+};
+
 async function bundle(entry: string, out: string, o: { shebang?: boolean; target?: string } = {}): Promise<void> {
   const requireShim = "import { createRequire as __execsessionRequire } from 'node:module'; const require = __execsessionRequire(import.meta.url);";
   await build({
@@ -45,6 +64,7 @@ async function bundle(entry: string, out: string, o: { shebang?: boolean; target
     logLevel: 'warning',
     // The CommonJS dependencies call require(); an ES module has none of its own.
     banner: { js: o.shebang ? `#!/usr/bin/env node\n${requireShim}` : requireShim },
+    plugins: o.shebang ? [clientNodeWithoutSideEffects] : [],
   });
 }
 

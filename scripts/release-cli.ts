@@ -62,7 +62,7 @@ export function npmPackageJson(homepage: string): object {
   return {
     name: full.name, version: full.version, description: full.description, license: full.license, homepage, type: 'module',
     keywords: ['kubernetes', 'kubectl-plugin', 'exec', 'break-glass'],
-    engines: { node: '>=20' }, bin: { 'kubectl-execsession': 'kubectl-execsession.mjs' },
+    engines: { node: '>=20' }, bin: { 'kubectl-execsession': 'kubectl-execsession.mjs', 'kubectl_complete-execsession': 'kubectl-execsession.mjs' },
     files: ['kubectl-execsession.mjs', 'LICENSE', 'README.md'],
   };
 }

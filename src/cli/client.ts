@@ -65,7 +65,7 @@ export interface Api {
  * load, which --help and usage errors should not pay.
  */
 export async function loadKubeConfig(opts: GlobalOptions): Promise<KubeConfig> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { KubeConfig } = await import('./kubeconfig-class.js');
   const kc = new KubeConfig();
   try {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);

@@ -63,7 +63,10 @@ describe('npm run release:cli', () => {
     assert.equal(viaKubectl.stdout, `Plugin Version: ${version}\n`);
     const meta = JSON.parse(await readFile(join(prefix, 'lib/node_modules/execsession/package.json'), 'utf8')) as { dependencies?: object; bin: Record<string, string> };
     assert.equal(meta.dependencies, undefined);
-    assert.deepEqual(meta.bin, { 'kubectl-execsession': 'kubectl-execsession.mjs' });
+    assert.deepEqual(meta.bin, { 'kubectl-execsession': 'kubectl-execsession.mjs', 'kubectl_complete-execsession': 'kubectl-execsession.mjs' });
+    // kubectl's plugin completion finds the second bin, the same file.
+    const completed = await exec('kubectl', ['__complete', 'execsession', 'a'], { env: { ...process.env, PATH: `${join(prefix, 'bin')}:/usr/local/bin:/usr/bin:/bin`, KUBECONFIG: '/nonexistent' } });
+    assert.equal(completed.stdout, 'attach\napprove\n:4\n');
     assert.deepEqual((await readdir(join(prefix, 'lib/node_modules/execsession'))).sort(), ['LICENSE', 'README.md', 'kubectl-execsession.mjs', 'package.json']);
   });
 });
