@@ -57,7 +57,7 @@ export class OperatorMetrics {
   /** `process: true` adds prom-client's process and Node.js metrics (the operator does; tests need not). */
   constructor(opts: { process?: boolean } = {}) {
     const registers = [this.registry];
-    if (opts.process) collectDefaultMetrics({ register: this.registry });
+    if (opts.process) this.addProcessMetrics();
     this.reconciles = new Counter({ name: 'controller_runtime_reconcile_total', help: 'Total number of reconciliations per controller', labelNames: ['controller', 'result'], registers });
     this.reconcileErrors = new Counter({ name: 'controller_runtime_reconcile_errors_total', help: 'Total number of reconciliation errors per controller', labelNames: ['controller'], registers });
     this.reconcileTime = new Histogram({ name: 'controller_runtime_reconcile_time_seconds', help: 'Length of time per reconciliation per controller', labelNames: ['controller'], buckets: FAST_BUCKETS, registers });
@@ -88,6 +88,19 @@ export class OperatorMetrics {
     for (const decision of ['approved', 'denied']) this.approvals.inc({ decision }, 0);
     for (const result of ['started', 'refused']) this.attaches.inc({ result }, 0);
     for (const direction of ['in', 'out']) this.attachBytes.inc({ direction }, 0);
+  }
+
+  /**
+   * prom-client's process_* and nodejs_* metrics, less its gauges named `..._total`
+   * (nodejs_active_handles_total, ...): Prometheus reserves that suffix for
+   * counters, and `promtool check metrics` refuses them.
+   */
+  private addProcessMetrics(): void {
+    collectDefaultMetrics({ register: this.registry });
+    for (const m of this.registry.getMetricsAsArray()) {
+      const { name, type } = m as unknown as { name: string; type: string };
+      if (name.endsWith('_total') && type !== 'counter') this.registry.removeSingleMetric(name);
+    }
   }
 
   private phaseCounts(): ReadonlyMap<string, number> {
