@@ -13,7 +13,7 @@ const DEFAULTS: Comparable = {
     client: { caFile: '' },
   },
   api: {
-    listenHost: '0.0.0.0', listenPort: 8443, service: { namespace: 'execsession-system', name: 'execsession-api' }, publicServer: '',
+    listenHost: '0.0.0.0', listenPort: 8443, service: { namespace: 'execsession-system', name: 'execsession-api' }, publicServer: '', metrics: true,
     attach: { limitPerSession: 4, idleTimeoutMs: 1_800_000, pingIntervalMs: 30_000, pollMs: 2_000 },
   },
   controller: {
@@ -48,6 +48,12 @@ describe('aggregated API flags', () => {
     const a = loadConfig(['--api-listen', '10.250.0.1:0', '--api-service', 'ops/es-api', '--public-server', 'https://k8s.example.com:6443/', '--attach-limit', '2', '--attach-idle-timeout', '5m'], {}).api;
     assert.deepEqual([a.listenHost, a.listenPort, a.service, a.publicServer, a.attach.limitPerSession, a.attach.idleTimeoutMs],
       ['10.250.0.1', 0, { namespace: 'ops', name: 'es-api' }, 'https://k8s.example.com:6443', 2, 300_000]);
+  });
+
+  it('serves /metrics unless --metrics=false (flag or environment)', () => {
+    assert.equal(loadConfig([], {}).api.metrics, true);
+    assert.equal(loadConfig(['--metrics=false'], {}).api.metrics, false);
+    assert.equal(loadConfig([], { EXECSESSION_METRICS: 'false' }).api.metrics, false);
   });
 
   it('refuses a public server with a path, and a bad listen address', () => {
@@ -240,6 +246,7 @@ describe('loadConfig rejects bad values, naming the flag', () => {
     ['leader-elect yes', ['--leader-elect', 'yes'], {}, /^--leader-elect must be true or false, got "yes"$/],
     ['leader-elect True', ['--leader-elect=True'], {}, /^--leader-elect must be true or false, got "True"$/],
     ['leader-elect from env', [], { EXECSESSION_LEADER_ELECT: '1' }, /^--leader-elect must be true or false, got "1"$/],
+    ['metrics off', ['--metrics', 'off'], {}, /^--metrics must be true or false, got "off"$/],
     ['runtime-config-path without {id}', ['--runtime-config-path', '/run/containerd/config.json'], {}, /^--runtime-config-path must contain \{id\}/],
     ['runtime-config-path with $id', ['--runtime-config-path', '/run/$id/config.json'], {}, /^--runtime-config-path must contain \{id\}/],
     ['runtime-config-path from env', [], { EXECSESSION_RUNTIME_CONFIG_PATH: '/x' }, /^--runtime-config-path must contain \{id\}/],

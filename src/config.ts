@@ -33,6 +33,7 @@ const FLAGS = {
   'api-listen': { default: '0.0.0.0:8443', help: `address the aggregated API (${SUBRESOURCE_GROUP}: ${SUBRESOURCES.map((s) => s.name).join(', ')}) listens on (HOST:PORT; port 0 picks one)` },
   'api-service': { default: '', help: `Service the APIService ${SUBRESOURCE_VERSION}.${SUBRESOURCE_GROUP} points at, NAMESPACE/NAME (default: NAMESPACE/execsession-api, port 443)` },
   'public-server': { default: '', help: 'API server URL users reach, for status.attach.url (default: the operator\'s own API server URL)' },
+  metrics: { default: 'true', help: 'serve GET /metrics (Prometheus text format) on the aggregated API\'s port to scrapers whose bearer token kube-apiserver authenticates (TokenReview) and who may get the non-resource URL /metrics (SubjectAccessReview); false: no /metrics (docs/audit.md, ADR 22)' },
   'attach-limit': { default: '4', help: 'attaches to one session at the same time (per operator replica)' },
   'attach-idle-timeout': { default: '30m', help: 'an attach with no input or output for this long is closed' },
   retention: { default: '1h', help: 'how long ended sessions are kept before they are deleted' },
@@ -129,6 +130,11 @@ function hostPort(flag: Flag, value: string): { host: string; port: number } {
   return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
+function bool(flag: Flag, value: string): boolean {
+  if (value !== 'true' && value !== 'false') throw new ConfigError(`--${flag} must be true or false, got "${value}"`);
+  return value === 'true';
+}
+
 function apiConfig(namespace: string, get: (f: Flag) => string): ApiConfig {
   const { host, port } = hostPort('api-listen', get('api-listen'));
   const s = /^([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(get('api-service') || `${namespace}/execsession-api`);
@@ -137,6 +143,7 @@ function apiConfig(namespace: string, get: (f: Flag) => string): ApiConfig {
   if (publicServer && !/^https:\/\/[^/]+$/.test(publicServer)) throw new ConfigError(`--public-server must be https://HOST[:PORT], got "${publicServer}"`);
   return {
     listenHost: host, listenPort: port, service: { namespace: s[1] ?? '', name: s[2] ?? '' }, publicServer,
+    metrics: bool('metrics', get('metrics')),
     attach: { ...DEFAULT_ATTACH_CONFIG, limitPerSession: positiveInt('attach-limit', get('attach-limit')), idleTimeoutMs: duration('attach-idle-timeout', get('attach-idle-timeout')) },
   };
 }

@@ -12,6 +12,7 @@ import { ConfigError, HelpRequested, loadConfig } from './config.js';
 import { Controller } from './controller/controller.js';
 import { KubeClient } from './k8s/kube.js';
 import { OperatorShell } from './k8s/operator-shell.js';
+import { OperatorMetrics } from './metrics/metrics.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.argv.slice(2), process.env);
@@ -19,18 +20,20 @@ async function main(): Promise<void> {
   const kc = new KubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
-  const kube = new KubeClient(kc);
+  // Events name the replica that reported them (its Lease identity: $POD_NAME in the cluster).
+  const kube = new KubeClient(kc, { instance: config.leaderIdentity });
+  const metrics = new OperatorMetrics({ process: true });
   // The webhook first: sessions are stamped from the start, and the controller needs the stamp key.
   // One serving certificate for both: it names the webhook's Service and the aggregated API's.
-  const webhook = new Webhook(kube, { ...config.webhook, extraDnsNames: [apiServiceDnsName(config.api)] }, log);
+  const webhook = new Webhook(kube, { ...config.webhook, extraDnsNames: [apiServiceDnsName(config.api)] }, log, metrics);
   await webhook.start();
   // Every replica serves the aggregated API (attach, approve, ...); only the leader reconciles.
-  const api = new AggregatedApi(kube, config.api, config.controller.runtimePaths, log);
+  const api = new AggregatedApi(kube, config.api, config.controller.runtimePaths, log, metrics);
   await api.start(webhook.certs, () => webhook.stampKey);
   webhook.onRefresh = (certs) => api.updateCertificates(certs);
   const publicServer = config.api.publicServer || (kc.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
   const controller = new Controller({
-    kc, kube, log, config: { ...config.controller, stampKey: () => webhook.stampKey, publicServer }, concurrency: config.concurrency,
+    kc, kube, log, metrics, config: { ...config.controller, stampKey: () => webhook.stampKey, publicServer }, concurrency: config.concurrency,
     leader: config.leaderElect
       ? { namespace: config.controller.namespace, name: config.leaseName, identity: config.leaderIdentity, leaseDurationMs: config.leaseDurationMs, retryMs: Math.max(500, config.leaseDurationMs / 5) }
       : undefined,

@@ -30,6 +30,8 @@ export interface AdmissionResponse {
   patchType?: 'JSONPatch';
   patch?: string;
   warnings?: string[];
+  /** Written into kube-apiserver's audit event, each key prefixed with the webhook's name (admit.ts). */
+  auditAnnotations?: Record<string, string>;
 }
 
 function deny(uid: string, message: string, code = 422): AdmissionResponse {

@@ -10,9 +10,10 @@ import type { Logger } from '../log/logger.js';
 import type { Kube } from '../k8s/kube.js';
 import type { CertRequest } from '../certs/certs.js';
 import { webhookConfigurations, type WebhookEndpoint } from './registration.js';
-import { Authorizer, describeAllowed } from '../authz/authorizer.js';
-import { protectedTarget } from '../authz/protected-target.js';
-import { mutate, requesterOf, validate, type AdmissionRequest, type AdmissionResponse } from './review.js';
+import { Authorizer } from '../authz/authorizer.js';
+import type { OperatorMetrics } from '../metrics/metrics.js';
+import { admitSession } from './admit.js';
+import { mutate, type AdmissionRequest, type AdmissionResponse } from './review.js';
 import { sameCerts } from '../certs/cert-secret.js';
 import { certsFromSecret, selfManagedCerts, type CertSource, type DialedNames } from '../certs/cert-source.js';
 import { loadWebhookClientTrust, type WebhookClientConfig } from './client-trust.js';
@@ -69,7 +70,7 @@ export class Webhook {
   private readonly authorizer: Authorizer;
   private readonly source: CertSource;
 
-  constructor(private readonly kube: Kube, private readonly cfg: WebhookConfig, private readonly log: Logger) {
+  constructor(private readonly kube: Kube, private readonly cfg: WebhookConfig, private readonly log: Logger, private readonly metrics?: Pick<OperatorMetrics, 'denied'>) {
     this.authorizer = new Authorizer(kube);
     this.source = cfg.certSecret
       ? certsFromSecret(kube, cfg.namespace, cfg.secretName, cfg.certSecret, cfg.certRefreshMs)
@@ -94,7 +95,7 @@ export class Webhook {
   /** Serves and registers; resolves once kube-apiserver can call us. */
   async start(): Promise<void> {
     const trust = await loadWebhookClientTrust(this.kube, this.cfg.client);
-    const server = new WebhookServer({ '/mutate': (r) => mutate(r, this.stampKey, new Date()), '/validate': (r) => this.admit(r), '/uninstall': (r) => this.guard(r) }, trust, this.log);
+    const server = new WebhookServer({ '/mutate': (r) => mutate(r, this.stampKey, new Date()), '/validate': (r) => admitSession(r, { authorizer: this.authorizer, operatorNamespace: this.cfg.namespace, metrics: this.metrics }), '/uninstall': (r) => this.guard(r) }, trust, this.log);
     // Certificate names never include the port, so certificates can be loaded before listening.
     const provisional = this.endpoint(this.cfg.listenPort);
     this.secrets = await this.source.load(this.certRequest(provisional));
@@ -117,27 +118,6 @@ export class Webhook {
     } catch (err) {
       this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not read the webhook\'s client CA again; still checking clients against the one loaded before, will retry');
     }
-  }
-
-  /**
-   * Validating webhook: formats and immutability, then on CREATE the operator's
-   * own namespace (never, whatever the policies), RBAC and policy. An allow
-   * names the policy (and the approvals it needs) in a warning, which `kubectl
-   * create` and `--dry-run=server` show; an error here fails the request
-   * (failurePolicy Fail).
-   */
-  private async admit(r: AdmissionRequest): Promise<AdmissionResponse> {
-    const v = validate(r);
-    if (!v.allowed || r.operation !== 'CREATE' || !r.object?.spec) return v;
-    const guarded = protectedTarget(r.namespace ?? '', this.cfg.namespace);
-    if (guarded) return { uid: r.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: `${guarded.reason}: ${guarded.message}` } };
-    const requester = requesterOf(r);
-    const d = await this.authorizer.authorize({ requester, namespace: r.namespace ?? '', spec: r.object.spec });
-    if (!d.allowed) return { uid: r.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: `${d.reason}: ${d.message}` } };
-    const later = d.pendingResolution ? '; checked again once the user is resolved inside the container' : '';
-    // An approval policy admits the session; the controller holds it in WaitingForApproval.
-    const approve = d.approvalsRequired > 0 ? `; approve with: kubectl execsession approve ${r.object.metadata?.name ?? r.name ?? 'NAME'} -n ${r.namespace ?? 'NAMESPACE'}` : '';
-    return { uid: r.uid, allowed: true, warnings: [`${describeAllowed(d, requester)}${later}${approve}`] };
   }
 
   /** The uninstall guard; when the sessions cannot be listed it refuses (the operator runs, so it may be protecting some). */

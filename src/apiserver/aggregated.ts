@@ -17,6 +17,8 @@ import { Attacher, type AttachConfig } from './attach.js';
 import { failureStatus } from '../api/channels.js';
 import { Extender, revoke } from './lifetime.js';
 import { ApiServer } from './server.js';
+import { MetricsEndpoint } from './metrics-endpoint.js';
+import type { OperatorMetrics } from '../metrics/metrics.js';
 
 const RECHECK_MS = 10 * 60 * 1000;
 
@@ -28,6 +30,8 @@ export interface ApiConfig {
   /** '' means the operator's own API server URL. */
   publicServer: string;
   attach: AttachConfig;
+  /** Serve GET /metrics to scrapers that TokenReview and SubjectAccessReview let in (ADR 22). */
+  metrics: boolean;
 }
 
 /** The DNS name kube-apiserver verifies the serving certificate against. */
@@ -54,18 +58,20 @@ export class AggregatedApi {
   private timer: NodeJS.Timeout | undefined;
   private certs: ServingCerts | undefined;
 
-  constructor(private readonly kube: Kube, private readonly cfg: ApiConfig, private readonly runtimePaths: RuntimePaths, private readonly log: Logger) {}
+  constructor(private readonly kube: Kube, private readonly cfg: ApiConfig, private readonly runtimePaths: RuntimePaths, private readonly log: Logger, private readonly metrics: OperatorMetrics) {}
 
   /** Serves and registers; resolves with the port. */
   async start(certs: ServingCerts, stampKey: () => Buffer): Promise<number> {
     const requestHeader = await loadRequestHeaderConfig(this.kube);
     const helpers = new HelperClient(this.kube, this.runtimePaths);
-    const attacher = new Attacher(this.kube, helpers, this.cfg.attach, this.log, { sealKey: stampKey });
+    const attacher = new Attacher(this.kube, helpers, this.cfg.attach, this.log, { sealKey: stampKey, metrics: this.metrics });
     const server = new ApiServer({
       attacher, stampKey, log: this.log,
+      metrics: this.cfg.metrics ? new MetricsEndpoint({ kube: this.kube, metrics: this.metrics, log: this.log }) : undefined,
       actions: { approve, deny, revoke, extend: new Extender({ authorizer: new Authorizer(this.kube), helpers }).extend },
       afterAction: (sub, ctx) => {
         const key = `${ctx.namespace}/${ctx.name}`;
+        if (sub === 'approve' || sub === 'deny') this.metrics.approval(sub === 'approve' ? 'approved' : 'denied');
         if (sub === 'revoke') {
           const msg = `session ${key} was revoked by ${ctx.caller.username}`;
           attacher.endSession(key, failureStatus('Revoked', msg, 410), msg);

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
+import { sample } from '../../test/support/metrics.js';
+import { OperatorMetrics } from '../metrics/metrics.js';
 import type WebSocket from 'ws';
 import type { ExecSession } from '../api/types.js';
 import type { HelperClient } from '../exec/helper-client.js';
@@ -109,5 +112,50 @@ describe('the attach limit (finding 7)', () => {
     const { attacher } = setup(1);
     await assert.rejects(attacher.prepare({ username: 'bob', groups: [], extra: {} }, 'shop', 'dbg', q()), (e: unknown) => e instanceof ApiError && e.code === 403);
     assert.equal(attacher.count('shop/dbg'), 0);
+  });
+});
+
+/** Enough of a ws WebSocket for the relay: frames sent are kept, frames received are emitted. */
+class FrameSocket extends EventEmitter {
+  readonly OPEN = 1;
+  readyState = 1;
+  bufferedAmount = 0;
+  isPaused = false;
+  protocol = 'v5.channel.k8s.io';
+  readonly sent: Buffer[] = [];
+  send(data: Buffer, _opts?: object, cb?: () => void): void {
+    this.sent.push(data);
+    cb?.();
+  }
+  pause(): void {}
+  resume(): void {}
+  ping(): void {}
+  terminate(): void {
+    this.readyState = 3;
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+}
+
+describe('attach metrics', () => {
+  it('counts a started attach and the bytes it relays each way (payload, without the channel byte)', async () => {
+    const metrics = new OperatorMetrics();
+    const upstream = new FrameSocket();
+    const helpers = { inspect: async () => INSPECTION, attachArgv: () => ['attach'] } as unknown as HelperClient;
+    const kube = { getSession: async () => structuredClone(SESSION), recordEvent: async () => undefined, openExecStream: async () => upstream } as unknown as Kube;
+    const attacher = new Attacher(kube, helpers, DEFAULT_ATTACH_CONFIG, quiet, { sealKey: () => KEY, now: () => NOW, metrics });
+    const client = new FrameSocket();
+    attacher.start(await attacher.prepare(alice, 'shop', 'dbg', new URLSearchParams('command=cat&tty=false')), client as unknown as WebSocket);
+    // The relay starts once the helper's exec stream is open.
+    while (upstream.listenerCount('message') === 0) await new Promise((r) => setImmediate(r));
+    client.emit('message', Buffer.from([0, ...Buffer.from('hello\n')]), true);
+    upstream.emit('message', Buffer.from([1, ...Buffer.from('hello\n')]));
+    upstream.emit('message', Buffer.from([2, ...Buffer.from('warn')]));
+    assert.deepEqual(upstream.sent.map((b) => b.subarray(1).toString()), ['hello\n']);
+    assert.equal(await sample(metrics, 'execsession_attaches_total', { result: 'started' }), 1);
+    assert.equal(await sample(metrics, 'execsession_attach_bytes_total', { direction: 'in' }), 6);
+    assert.equal(await sample(metrics, 'execsession_attach_bytes_total', { direction: 'out' }), 10);
+    attacher.close();
   });
 });

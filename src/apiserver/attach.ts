@@ -12,6 +12,7 @@ import { commandTooLarge } from '../api/command-limits.js';
 import { sessionSubject } from '../api/subject.js';
 import { isTerminalPhase, type ContainerUser, type ExecSession, type Person } from '../api/types.js';
 import type { Logger } from '../log/logger.js';
+import type { OperatorMetrics } from '../metrics/metrics.js';
 import { jobFor, type BackendName } from '../exec/backend.js';
 import type { HelperClient, HelperRef } from '../exec/helper-client.js';
 import { expiresAtMs, hasExpired } from '../lifetime/lifetime.js';
@@ -201,6 +202,7 @@ class Attachment {
     if (channel === Channel.Stdin) {
       if (!this.plan.stdin) return;
       this.lastActivity = Date.now();
+      this.owner.metrics?.attachRelayed('in', data.length - 1);
       this.send(upstream, data, this.client);
     } else if (channel === Channel.Resize) {
       this.send(upstream, data, this.client);
@@ -216,6 +218,7 @@ class Attachment {
     const channel = data[0];
     if (channel === Channel.Stdout || channel === Channel.Stderr) {
       this.lastActivity = Date.now();
+      this.owner.metrics?.attachRelayed('out', data.length - 1);
       this.send(this.client, data, this.upstream);
     } else if (channel === Channel.Status) {
       const status = parseStatus(data.subarray(1));
@@ -317,10 +320,11 @@ class Attachment {
 /** What an Attacher asks of a session's helper pod (exec/helper-client.ts is the real one). */
 export type AttachHelpers = Pick<HelperClient, 'inspect' | 'attachArgv'>;
 
-/** What an Attacher verifies status with, and its clock (a seam for tests). */
+/** What an Attacher verifies status with, its clock (a seam for tests), and where it counts attaches and bytes. */
 export interface AttachKeys {
   sealKey: () => Buffer;
   now?: () => Date;
+  metrics?: Pick<OperatorMetrics, 'attach' | 'attachRelayed'>;
 }
 
 export class Attacher {
@@ -331,11 +335,13 @@ export class Attacher {
 
   private readonly sealKey: () => Buffer;
   private readonly now: () => Date;
+  readonly metrics: AttachKeys['metrics'];
 
   /** `keys.sealKey` verifies status.seal: an attach runs only on status the operator wrote. */
   constructor(readonly kube: Kube, private readonly helpers: AttachHelpers, readonly cfg: AttachConfig, readonly log: Logger, keys: AttachKeys) {
     this.sealKey = keys.sealKey;
     this.now = keys.now ?? (() => new Date());
+    this.metrics = keys.metrics;
   }
 
   /** Checks the caller and the session and works out what to run; throws ApiError. */
@@ -406,6 +412,7 @@ export class Attacher {
     set.add(a);
     this.live.set(plan.key, set);
     this.ensurePolling();
+    this.metrics?.attach('started');
     this.log.info({ session: plan.key, user: plan.caller.username, command: plan.command, tty: plan.tty }, 'attach started');
     void this.record(plan, 'Attached', `${plan.caller.username} attached (${plan.tty ? 'tty, ' : ''}command ${JSON.stringify(plan.command)})`);
     void a.begin();

@@ -25,6 +25,7 @@ import type { Attacher } from './attach.js';
 import { chooseProtocol, PROTOCOLS } from '../api/channels.js';
 import type { RequestHeaderConfig } from '../k8s/request-header.js';
 import { callerFrom, frontProxyProblem } from './front-proxy.js';
+import { METRICS_PATH, type MetricsEndpoint } from './metrics-endpoint.js';
 import { ApiError, type Action, type ActionContext } from './types.js';
 
 const MAX_BODY = 64 << 10;
@@ -69,6 +70,8 @@ export interface ApiServerDeps {
   afterAction?: (sub: string, ctx: ActionContext) => void;
   stampKey: () => Buffer;
   log: Logger;
+  /** GET /metrics for authorized scrapers (ADR 22); undefined: not served (--metrics=false). */
+  metrics?: MetricsEndpoint;
 }
 
 export class ApiServer {
@@ -131,9 +134,20 @@ export class ApiServer {
     }
   }
 
+  /** Paths answered without the front proxy: health checks, and /metrics (which checks its own caller). */
+  private servesUnproxied(path: string): boolean {
+    return HEALTH.includes(path) || (path === METRICS_PATH && this.deps.metrics !== undefined);
+  }
+
+  private async unproxied(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    // Scrapers come straight to the Service with a bearer token, not through kube-apiserver.
+    if (path === METRICS_PATH && this.deps.metrics) return this.deps.metrics.serve(req, res);
+    sendJson(res, 200, { ok: true });
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = pathOf(req.url);
-    if (req.method === 'GET' && HEALTH.includes(path)) return sendJson(res, 200, { ok: true });
+    if (req.method === 'GET' && this.servesUnproxied(path)) return this.unproxied(req, res, path);
     const caller = this.authenticate(req);
     if (caller instanceof ApiError) return sendJson(res, caller.code, statusBody(caller.code, caller.reason, caller.message));
     const discovery = req.method === 'GET' ? DISCOVERY.get(path) : undefined;
@@ -187,6 +201,7 @@ export class ApiServer {
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', e instanceof Error ? e.message : String(e));
       this.deps.log.info({ session: `${target.namespace}/${target.name}`, user: caller.username, reason: err.reason }, 'attach refused');
+      this.deps.attacher.metrics?.attach('refused');
       return refuseUpgrade(socket, err.code, statusBody(err.code, err.reason, err.message));
     }
     // The reserved attach slot goes back if the socket closes before the attach starts

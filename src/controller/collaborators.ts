@@ -8,6 +8,7 @@ import type { SessionAuthorizer } from '../authz/authorizer.js';
 import type { HelperClient } from '../exec/helper-client.js';
 import type { Kube } from '../k8s/kube.js';
 import type { Logger } from '../log/logger.js';
+import type { OperatorMetrics } from '../metrics/metrics.js';
 import type { ControllerConfig } from './types.js';
 
 export type { SessionAuthorizer };
@@ -18,6 +19,9 @@ export type SessionHelpers = Pick<HelperClient, 'inspect' | 'startJob' | 'startA
 /** The time: a seam, so tests move it instead of waiting. */
 export type Clock = () => Date;
 
+/** What the reconciler and ending observe in metrics (src/metrics). */
+export type SessionMetrics = Pick<OperatorMetrics, 'sessionReady' | 'sessionExpired' | 'denied'>;
+
 /** Everything a Reconciler is built from. */
 export interface ReconcilerDeps {
   kube: Kube;
@@ -27,4 +31,6 @@ export interface ReconcilerDeps {
   log: Logger;
   /** Default: the system clock. */
   clock?: Clock;
+  /** Default: nothing is observed. */
+  metrics?: SessionMetrics;
 }

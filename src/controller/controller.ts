@@ -12,6 +12,9 @@ import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import type { Kube } from '../k8s/kube.js';
 import { LeaderElector, type LeaderOptions } from '../k8s/leader.js';
 import { Watcher } from '../k8s/watcher.js';
+import type { OperatorMetrics } from '../metrics/metrics.js';
+import { measured } from './measured.js';
+import { PhaseTally } from './phase-tally.js';
 import { PolicyStatusWriter, kubePolicyStatusClient } from './policy-status.js';
 import { WorkQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
@@ -29,7 +32,11 @@ export interface ControllerDeps {
   leader: LeaderOptions | undefined;
   concurrency: number;
   log: Logger;
+  metrics: OperatorMetrics;
 }
+
+/** The controller's name in metrics (controller_runtime_*{controller}, workqueue_*{name}). */
+export const CONTROLLER_NAME = 'execsession';
 
 /** The `namespace/name` key of the session a helper pod serves, from its annotations. */
 function sessionKeyOf(pod: V1Pod): string | undefined {
@@ -45,10 +52,11 @@ export class Controller {
   private elector: LeaderElector | undefined;
   private readonly reconciler: Reconciler;
   private readonly helpers: HelperClient;
+  private readonly phases = new PhaseTally();
 
   constructor(private readonly d: ControllerDeps) {
     this.helpers = new HelperClient(d.kube, d.config.runtimePaths);
-    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: d.config, log: d.log });
+    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: d.config, log: d.log, metrics: d.metrics });
   }
 
   /** Campaigns for leadership (or starts at once without it). */
@@ -67,9 +75,9 @@ export class Controller {
   }
 
   private async startWork(): Promise<void> {
-    const { kc, log } = this.d;
-    const queue = new WorkQueue((key) => this.reconciler.reconcile(key), {
-      concurrency: this.d.concurrency,
+    const { kc, log, metrics } = this.d;
+    const queue = new WorkQueue(measured(CONTROLLER_NAME, (key) => this.reconciler.reconcile(key), metrics), {
+      concurrency: this.d.concurrency, metrics: metrics.queue(CONTROLLER_NAME),
       onError: (key, err, retry) => log.warn({ session: key, err: apiMessage(err), class: classifyApiError(err), retryInMs: retry }, 'reconcile failed; will retry'),
     });
     this.queue = queue;
@@ -78,7 +86,11 @@ export class Controller {
     const sessions = new Watcher(kc, {
       path: `/apis/${GROUP}/${VERSION}/${PLURAL}`,
       list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as never,
-      onObject: (_type, obj) => queue.add(`${obj.metadata?.namespace}/${obj.metadata?.name}`),
+      onObject: (type, obj) => {
+        this.phases.observe(type, obj);
+        queue.add(`${obj.metadata?.namespace}/${obj.metadata?.name}`);
+      },
+      onList: (objs) => this.phases.relisted(objs),
     }, log);
     const helpers = new Watcher(kc, {
       path: `/api/v1/namespaces/${this.d.config.namespace}/pods`,
@@ -91,7 +103,8 @@ export class Controller {
     }, log);
     this.watchers = [sessions, helpers];
     await Promise.all(this.watchers.map((w) => w.start()));
-    this.policyStatus = new PolicyStatusWriter({ client: kubePolicyStatusClient(kc), log });
+    metrics.countPhasesWith(() => this.phases.counts());
+    this.policyStatus = new PolicyStatusWriter({ client: kubePolicyStatusClient(kc), log, queue: { metrics: metrics.queue('execpolicy-status') } });
     await this.policyStatus.start(kc);
     await this.sweep();
     this.sweepTimer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
@@ -99,6 +112,9 @@ export class Controller {
   }
 
   private async stopWork(): Promise<void> {
+    // A replica that no longer leads no longer knows the phases: it reports zeros, as one that never led.
+    this.d.metrics.countPhasesWith(undefined);
+    this.phases.clear();
     await this.policyStatus?.stop();
     for (const w of this.watchers) w.stop();
     this.watchers = [];

@@ -6,7 +6,7 @@
  */
 import { Reason, kubeTime, type ReasonName } from '../api/conditions.js';
 import { isTerminalPhase, type CommandResult, type ExecSession, type Phase } from '../api/types.js';
-import type { Clock, SessionHelpers } from './collaborators.js';
+import type { Clock, SessionHelpers, SessionMetrics } from './collaborators.js';
 import { helperPodName } from '../exec/helper-pod.js';
 import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import type { Kube } from '../k8s/kube.js';
@@ -23,8 +23,12 @@ export class Ending {
     private readonly helpers: Pick<SessionHelpers, 'retire'>,
     private readonly cfg: ControllerConfig,
     private readonly log: Logger,
-    private readonly now: Clock,
+    private readonly seams: { now: Clock; metrics?: SessionMetrics },
   ) {}
+
+  private now(): Date {
+    return this.seams.now();
+  }
 
   /** Moves the session to a terminal phase, then cleans up after it. */
   async end(s: ExecSession, phase: Phase, reason: ReasonName, message: string, extra: { result?: CommandResult; authorization?: Authorization } = {}): Promise<Outcome> {
@@ -40,7 +44,15 @@ export class Ending {
     await this.kube.recordEvent(updated, { type: refused ? 'Warning' : 'Normal', reason: refused ? reason : phase, message })
       .catch((e: unknown) => this.log.warn({ err: apiMessage(e) }, 'could not record event'));
     this.log.info({ session: `${s.metadata.namespace}/${s.metadata.name}`, phase, reason }, message);
+    this.observe(s, phase, reason, now);
     return this.afterEnd(updated);
+  }
+
+  /** Denials by reason; for an expiry, how late after expiresAt it was ended. */
+  private observe(s: ExecSession, phase: Phase, reason: ReasonName, now: Date): void {
+    if (phase === 'Denied') this.seams.metrics?.denied('controller', reason);
+    const expiresAt = Date.parse(s.status?.expiresAt ?? '');
+    if (phase === 'Expired' && reason === Reason.TtlElapsed && Number.isFinite(expiresAt)) this.seams.metrics?.sessionExpired((now.getTime() - expiresAt) / 1000);
   }
 
   /** Kills what the session left and deletes its helper; deletes the session after retention. */

@@ -53,7 +53,7 @@ export interface PolicyStatusDeps {
   client: PolicyStatusClient;
   log: Logger;
   now?: () => Date;
-  queue?: Pick<QueueOptions, 'baseBackoffMs' | 'maxBackoffMs'>;
+  queue?: Pick<QueueOptions, 'baseBackoffMs' | 'maxBackoffMs' | 'metrics'>;
 }
 
 /**

@@ -2,6 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Outcome, WorkQueue } from './queue.js';
+import { OperatorMetrics } from '../metrics/metrics.js';
+import { sample } from '../../test/support/metrics.js';
 
 interface Gate {
   promise: Promise<void>;
@@ -305,5 +307,43 @@ describe('WorkQueue stop and idle', () => {
     await q.stop();
     q.add('a');
     assert.equal(q.depth, 0);
+  });
+});
+
+describe('WorkQueue metrics (workqueue_*)', () => {
+  it('counts adds (not duplicates), depth, retries, and the time keys wait and are worked on', async () => {
+    const metrics = new OperatorMetrics();
+    let clock = 1_000;
+    let fail = true;
+    const g = gate();
+    let calls = 0;
+    const q = new WorkQueue(async (key) => {
+      if (key === 'a') await g.promise;
+      calls++;
+      clock += 250;
+      if (key === 'b' && fail) {
+        fail = false;
+        throw new Error('transient');
+      }
+    }, { concurrency: 1, baseBackoffMs: 1, now: () => clock, metrics: metrics.queue('test') });
+    const labels = { name: 'test', controller: 'test' };
+    q.add('a');
+    q.add('b');
+    q.add('b');
+    assert.equal(await sample(metrics, 'workqueue_adds_total', labels), 2);
+    assert.equal(await sample(metrics, 'workqueue_depth', labels), 2);
+    clock += 500;
+    g.open();
+    await until(() => calls === 3);
+    await q.idle();
+    assert.equal(await sample(metrics, 'workqueue_retries_total', labels), 1);
+    assert.equal(await sample(metrics, 'workqueue_adds_total', labels), 3, 'the retry is an add');
+    assert.equal(await sample(metrics, 'workqueue_depth', labels), 0);
+    assert.equal(await sample(metrics, 'workqueue_work_duration_seconds_count', labels), 3);
+    // a: held 500 ms, then 250 ms; b and its retry: 250 ms each.
+    assert.equal(await sample(metrics, 'workqueue_work_duration_seconds_sum', labels), 1.25);
+    // a: taken at once; b: waited while a was held (500 ms) and worked (250 ms); its retry waited no clock time.
+    assert.equal(await sample(metrics, 'workqueue_queue_duration_seconds_count', labels), 3);
+    assert.equal(await sample(metrics, 'workqueue_queue_duration_seconds_sum', labels), 0.75);
   });
 });

@@ -4,6 +4,7 @@
  * on by two workers at once (a key added while in work is worked again after);
  * delayed adds keep the earliest time; failures back off exponentially per key.
  */
+import type { QueueMetrics } from '../metrics/metrics.js';
 
 /** What a worker says about a key it reconciled. */
 export interface Outcome {
@@ -21,6 +22,8 @@ export interface QueueOptions {
   maxBackoffMs?: number;
   onError?: (key: string, error: unknown, retryInMs: number) => void;
   now?: () => number;
+  /** Adds, depth, wait and work times, retries (src/metrics: controller-runtime's workqueue_* metrics). */
+  metrics?: QueueMetrics;
 }
 
 export class WorkQueue {
@@ -30,6 +33,8 @@ export class WorkQueue {
   private readonly dirty = new Set<string>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, number>();
+  /** When each waiting key was queued, for the time it waited. */
+  private readonly queuedAt = new Map<string, number>();
   private running = 0;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
@@ -45,7 +50,9 @@ export class WorkQueue {
     }
     if (this.queued.has(key)) return;
     this.queued.add(key);
+    this.queuedAt.set(key, this.now());
     this.ready.push(key);
+    this.opts.metrics?.added();
     this.pump();
   }
 
@@ -75,6 +82,8 @@ export class WorkQueue {
     this.timers.clear();
     this.ready.length = 0;
     this.queued.clear();
+    this.queuedAt.clear();
+    this.reportDepth();
     await this.idle();
   }
 
@@ -97,10 +106,13 @@ export class WorkQueue {
     while (!this.stopped && this.running < this.opts.concurrency && this.ready.length > 0) {
       const key = this.ready.shift() as string;
       this.queued.delete(key);
+      this.opts.metrics?.waited((this.now() - (this.queuedAt.get(key) ?? this.now())) / 1000);
+      this.queuedAt.delete(key);
       this.active.add(key);
       this.running++;
       void this.work(key);
     }
+    this.reportDepth();
     if (this.running === 0 && this.ready.length === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
@@ -108,7 +120,12 @@ export class WorkQueue {
     }
   }
 
+  private reportDepth(): void {
+    this.opts.metrics?.depth(this.depth);
+  }
+
   private async work(key: string): Promise<void> {
+    const started = this.now();
     try {
       const outcome = await this.worker(key);
       this.failures.delete(key);
@@ -118,8 +135,10 @@ export class WorkQueue {
       this.failures.set(key, n);
       const delay = Math.min((this.opts.baseBackoffMs ?? 200) * 2 ** (n - 1), this.opts.maxBackoffMs ?? 60_000);
       this.opts.onError?.(key, e, delay);
+      this.opts.metrics?.retried();
       this.addAfter(key, delay);
     } finally {
+      this.opts.metrics?.worked((this.now() - started) / 1000);
       this.active.delete(key);
       this.running--;
       if (this.dirty.delete(key)) this.add(key);

@@ -17,6 +17,8 @@ import type { ExecPolicySpec } from '../policy/types.js';
 import { sealProblem } from '../signing/seal.js';
 import type { Outcome } from './queue.js';
 import { Reconciler } from './reconciler.js';
+import { OperatorMetrics } from '../metrics/metrics.js';
+import { sample } from '../../test/support/metrics.js';
 
 const KEY = Buffer.alloc(32, 7);
 const NS = 'shop';
@@ -47,6 +49,8 @@ class Scenario {
   readonly kube = this.c.kube();
   readonly helpers = new FakeHelpers(this.kube);
   readonly reconciler: Reconciler;
+  /** A real registry: what the reconciler observes, as a scrape would read it. */
+  readonly metrics = new OperatorMetrics();
   private seen = 0;
 
   constructor(opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date } = {}) {
@@ -61,7 +65,7 @@ class Scenario {
       apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession',
       metadata: { name: 'dbg', namespace: NS, uid: 'u1', generation: 1, creationTimestamp: CREATED as never }, spec: { ...spec, requester },
     });
-    this.reconciler = new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now });
+    this.reconciler = new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now, metrics: this.metrics });
   }
 
   reconcile(): Promise<Outcome> {
@@ -389,5 +393,40 @@ describe('reconcile: the approval gate', () => {
     assert.equal(t.session.status?.phase, 'Denied');
     assert.equal(t.reason(), 'ApprovalDenied');
     assert.equal(t.helper, undefined);
+  });
+});
+
+describe('reconcile: what it observes in metrics', () => {
+  it('create-to-Ready seconds, once, from the session\'s creation', async () => {
+    const t = new Scenario({ now: at('2026-11-22T10:00:04Z') });
+    await t.ready();
+    await t.reconcile();
+    assert.equal(await sample(t.metrics, 'execsession_create_to_ready_seconds_count'), 1);
+    assert.equal(await sample(t.metrics, 'execsession_create_to_ready_seconds_sum'), 4);
+    assert.equal(await sample(t.metrics, 'execsession_create_to_ready_seconds_bucket', { le: 5 }), 1);
+    assert.equal(await sample(t.metrics, 'execsession_create_to_ready_seconds_bucket', { le: 3 }), 0);
+  });
+
+  it('expiry lateness: how long after expiresAt the session was ended Expired', async () => {
+    const t = new Scenario();
+    await t.ready();
+    t.now = new Date(Date.parse(t.session.status?.expiresAt ?? '') + 3_000);
+    await t.reconcile();
+    assert.equal(t.session.status?.phase, 'Expired');
+    assert.equal(await sample(t.metrics, 'execsession_expiry_lateness_seconds_count'), 1);
+    assert.equal(await sample(t.metrics, 'execsession_expiry_lateness_seconds_sum'), 3);
+  });
+
+  it('a session the controller denies counts under its reason; a revoked one is no denial and no expiry', async () => {
+    const denied = new Scenario({ spec: { ttl: '20m' } });
+    await denied.reconcile();
+    assert.equal(await sample(denied.metrics, 'execsession_denials_total', { stage: 'controller', reason: 'TtlTooLong' }), 1);
+    const revoked = new Scenario();
+    await revoked.ready();
+    revoked.c.sessions.get(SESSION)!.status!.revocation = { at: '2026-11-22T10:01:00Z', username: 'carol' };
+    await revoked.reconcile();
+    assert.equal(revoked.session.status?.phase, 'Terminated');
+    assert.equal(await sample(revoked.metrics, 'execsession_denials_total', { stage: 'controller' }), undefined);
+    assert.equal(await sample(revoked.metrics, 'execsession_expiry_lateness_seconds_count'), 0);
   });
 });

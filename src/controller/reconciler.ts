@@ -24,7 +24,7 @@ import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import type { Kube } from '../k8s/kube.js';
 import { decideLifetime, hasExpired, lifetimeStatus, recordedLifetime, remainingMs, type Lifetime } from '../lifetime/lifetime.js';
 import { sealProblem, sealedPatch } from '../signing/seal.js';
-import type { Clock, ReconcilerDeps, SessionAuthorizer, SessionHelpers } from './collaborators.js';
+import type { Clock, ReconcilerDeps, SessionAuthorizer, SessionHelpers, SessionMetrics } from './collaborators.js';
 import type { Outcome } from './queue.js';
 import { decideApproval } from './approval-gate.js';
 import { sessionConditions, type Authorization, type SessionFacts } from './conditions.js';
@@ -76,6 +76,7 @@ export class Reconciler {
   private readonly log: Logger;
   private readonly now: Clock;
   private readonly ending: Ending;
+  private readonly metrics: SessionMetrics | undefined;
 
   /** Every collaborator comes in here (collaborators.ts); the reconciler builds none of its own. */
   constructor(d: ReconcilerDeps) {
@@ -85,7 +86,8 @@ export class Reconciler {
     this.cfg = d.config;
     this.log = d.log;
     this.now = d.clock ?? (() => new Date());
-    this.ending = new Ending(d.kube, d.helpers, d.config, d.log, this.now);
+    this.metrics = d.metrics;
+    this.ending = new Ending(d.kube, d.helpers, d.config, d.log, { now: this.now, metrics: d.metrics });
   }
 
   /** Reconciles `namespace/name`. */
@@ -335,7 +337,9 @@ export class Reconciler {
     const where = this.where(s);
     const who = describeUser(user);
     const message = `ready: ${where} as ${who} until ${s.status?.expiresAt}`;
+    const was = s.status?.phase;
     await this.report(s, { phase: 'Ready', backend, user, attach: attachInfo(this.cfg.publicServer ?? '', s), message }, { reason: Reason.SessionReady, message });
+    if (was !== 'Ready') this.metrics?.sessionReady((this.now().getTime() - new Date(s.metadata.creationTimestamp ?? Number.NaN).getTime()) / 1000);
     await this.event(s, 'Normal', 'Ready', message);
     return { requeueAfterMs: Math.min(remainingMs(s.status, this.now()), LIVE_RECHECK_MS) };
   }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiException, type V1Status } from '@kubernetes/client-node';
-import { apiMessage, apiStatus, createOrReplace, exitCodeOf } from './kube.js';
+import { apiMessage, apiStatus, createOrReplace, exitCodeOf, sessionEvent } from './kube.js';
 
 function status(s: V1Status): V1Status {
   return { apiVersion: 'v1', kind: 'Status', metadata: {}, ...s };
@@ -131,5 +131,20 @@ describe('createOrReplace', () => {
     n = 0;
     await assert.rejects(createOrReplace<Obj>(desired, async () => ({ metadata: { name: 'x' } }), () => assert.fail(), async () => { n++; throw new ApiException(403, 'Forbidden', 'no', {}); }), /no|Forbidden/);
     assert.equal(n, 1);
+  });
+});
+
+describe('sessionEvent', () => {
+  it('names the operator as reportingComponent and the replica as reportingInstance (and source.host)', () => {
+    const at = new Date('2026-11-22T10:00:00Z');
+    const e = sessionEvent(
+      { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { name: 'dbg', namespace: 'shop', uid: 'u1', resourceVersion: '7' }, spec: { podName: 'p', user: 'u' } },
+      { type: 'Normal', reason: 'Ready', message: 'm'.repeat(2000) }, at, 'execsession-operator-7d4f-abcde',
+    );
+    assert.equal(e.reportingComponent, 'execsession-operator');
+    assert.equal(e.reportingInstance, 'execsession-operator-7d4f-abcde');
+    assert.deepEqual(e.source, { component: 'execsession-operator', host: 'execsession-operator-7d4f-abcde' });
+    assert.deepEqual(e.involvedObject, { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', namespace: 'shop', name: 'dbg', uid: 'u1', resourceVersion: '7' });
+    assert.deepEqual([e.metadata.generateName, e.metadata.namespace, e.type, e.reason, e.message?.length, e.firstTimestamp], ['dbg.', 'shop', 'Normal', 'Ready', 1024, at]);
   });
 });

@@ -4,10 +4,11 @@
  * hand it a fake and integration tests the real thing.
  */
 import {
-  AdmissionregistrationV1Api, ApiregistrationV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Exec, type KubeConfig, PatchStrategy,
-  type V1APIService, type V1ConfigMap, type V1Lease, type V1MutatingWebhookConfiguration, type V1Node, type V1ObjectMeta, type V1Pod, type V1Secret, type V1Status,
+  AdmissionregistrationV1Api, ApiregistrationV1Api, AuthenticationV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Exec, type KubeConfig, PatchStrategy,
+  type CoreV1Event, type V1APIService, type V1ConfigMap, type V1Lease, type V1MutatingWebhookConfiguration, type V1Node, type V1ObjectMeta, type V1Pod, type V1Secret, type V1Status,
   type V1ValidatingWebhookConfiguration, setHeaderOptions,
 } from '@kubernetes/client-node';
+import { hostname } from 'node:os';
 import { Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { GROUP, PLURAL, VERSION, type ExecSession, type ExecSessionStatus, type Person } from '../api/types.js';
@@ -58,6 +59,10 @@ export interface Kube {
   exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult>;
   /** Can this identity do this? (authorization.k8s.io SubjectAccessReview) */
   subjectAccessReview(who: Person, attrs: { namespace: string; verb: string; resource: string; subresource?: string; name?: string }): Promise<{ allowed: boolean; reason?: string }>;
+  /** May this identity use `verb` on the non-resource URL `path` (e.g. get /metrics)? A SubjectAccessReview too. */
+  nonResourceAccessReview(who: Person, path: string, verb: string): Promise<{ allowed: boolean; reason?: string }>;
+  /** Whom a bearer token belongs to (authentication.k8s.io TokenReview); undefined when kube-apiserver does not authenticate it. */
+  reviewToken(token: string): Promise<Person | undefined>;
   getNamespaceLabels(name: string): Promise<Record<string, string> | undefined>;
   /** ExecPolicies of a namespace and all ClusterExecPolicies. */
   listPolicies(namespace: string): Promise<PolicyEntry[]>;
@@ -163,6 +168,37 @@ export function exitCodeOf(status: V1Status): number {
   throw new Error(`exec failed: ${status.message ?? status.reason ?? 'unknown error'}`);
 }
 
+/** The component that reports the operator's Events. */
+export const REPORTING_COMPONENT = 'execsession-operator';
+
+/**
+ * The Event recorded about a session: reported by the operator's component and
+ * by `instance`, the replica (its Lease identity, the pod's name), so that with
+ * two replicas an Event says which one acted.
+ */
+export function sessionEvent(session: ExecSession, event: SessionEvent, now: Date, instance: string): CoreV1Event {
+  const namespace = session.metadata?.namespace ?? 'default';
+  return {
+    metadata: { generateName: `${session.metadata?.name ?? 'execsession'}.`, namespace },
+    involvedObject: {
+      apiVersion: `${GROUP}/${VERSION}`, kind: 'ExecSession', namespace,
+      name: session.metadata?.name, uid: session.metadata?.uid, resourceVersion: session.metadata?.resourceVersion,
+    },
+    type: event.type, reason: event.reason, message: event.message.slice(0, 1024),
+    firstTimestamp: now, lastTimestamp: now, count: 1,
+    source: { component: REPORTING_COMPONENT, ...(instance ? { host: instance } : {}) },
+    reportingComponent: REPORTING_COMPONENT, reportingInstance: instance,
+  };
+}
+
+/** Settings of a KubeClient. */
+export interface KubeClientOptions {
+  /** Bytes of output kept from a command run in a pod. */
+  outputLimit?: number;
+  /** The replica, as Events' reportingInstance (default: the host name). */
+  instance?: string;
+}
+
 /** The real API server. */
 export class KubeClient implements Kube {
   private readonly core: CoreV1Api;
@@ -170,10 +206,16 @@ export class KubeClient implements Kube {
   private readonly coordination: CoordinationV1Api;
   private readonly admission: AdmissionregistrationV1Api;
   private readonly authz: AuthorizationV1Api;
+  private readonly authn: AuthenticationV1Api;
   private readonly execer: Exec;
   private readonly apireg: ApiregistrationV1Api;
+  private readonly outputLimit: number;
+  private readonly instance: string;
 
-  constructor(private readonly kc: KubeConfig, private readonly outputLimit = 4 << 20) {
+  constructor(private readonly kc: KubeConfig, opts: KubeClientOptions = {}) {
+    this.outputLimit = opts.outputLimit ?? 4 << 20;
+    this.instance = opts.instance ?? hostname();
+    this.authn = kc.makeApiClient(AuthenticationV1Api);
     this.apireg = kc.makeApiClient(ApiregistrationV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
@@ -230,21 +272,8 @@ export class KubeClient implements Kube {
   }
 
   async recordEvent(session: ExecSession, event: SessionEvent): Promise<void> {
-    const now = new Date();
-    const namespace = session.metadata?.namespace ?? 'default';
-    await this.core.createNamespacedEvent({
-      namespace,
-      body: {
-        metadata: { generateName: `${session.metadata?.name ?? 'execsession'}.`, namespace },
-        involvedObject: {
-          apiVersion: `${GROUP}/${VERSION}`, kind: 'ExecSession', namespace,
-          name: session.metadata?.name, uid: session.metadata?.uid, resourceVersion: session.metadata?.resourceVersion,
-        },
-        type: event.type, reason: event.reason, message: event.message.slice(0, 1024),
-        firstTimestamp: now, lastTimestamp: now, count: 1,
-        source: { component: 'execsession-operator' }, reportingComponent: 'execsession-operator',
-      },
-    });
+    const body = sessionEvent(session, event, new Date(), this.instance);
+    await this.core.createNamespacedEvent({ namespace: body.metadata.namespace ?? 'default', body });
   }
 
   exec(namespace: string, pod: string, container: string, argv: string[], timeoutMs: number): Promise<ExecResult> {
@@ -282,6 +311,20 @@ export class KubeClient implements Kube {
       body: { spec: { user: who.username, uid: who.uid, groups: who.groups, extra: who.extra, resourceAttributes: { ...attrs, group: '' } } },
     });
     return { allowed: r.status?.allowed === true && r.status.denied !== true, reason: r.status?.reason };
+  }
+
+  async nonResourceAccessReview(who: Person, path: string, verb: string): Promise<{ allowed: boolean; reason?: string }> {
+    const r = await this.authz.createSubjectAccessReview({
+      body: { spec: { user: who.username, uid: who.uid, groups: who.groups, extra: who.extra, nonResourceAttributes: { path, verb } } },
+    });
+    return { allowed: r.status?.allowed === true && r.status.denied !== true, reason: r.status?.reason };
+  }
+
+  async reviewToken(token: string): Promise<Person | undefined> {
+    const r = await this.authn.createTokenReview({ body: { spec: { token } } });
+    const u = r.status?.user;
+    if (r.status?.authenticated !== true || !u?.username) return undefined;
+    return { username: u.username, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups ?? [], ...(u.extra ? { extra: u.extra } : {}) };
   }
 
   async getNamespaceLabels(name: string): Promise<Record<string, string> | undefined> {

@@ -53,6 +53,29 @@ function admissionConfig(p: ClusterPki): string {
   return file;
 }
 
+/** Where kube-apiserver writes its audit log (docs/audit.md; test/e2e/audit.test.ts reads it). */
+export const AUDIT_LOG = join(paths.logs, 'audit.log');
+
+/**
+ * kube-apiserver's audit policy: ExecSessions, their status and the aggregated
+ * API's subresources at Metadata (who, what, the webhook's audit annotations,
+ * the response status; no bodies, which would copy specs and approvals into the
+ * log), everything else not at all.
+ */
+function auditPolicy(): string {
+  mkdirSync(paths.etc, { recursive: true });
+  mkdirSync(paths.logs, { recursive: true });
+  const file = join(paths.etc, 'audit-policy.yaml');
+  writeFileSync(file, [
+    'apiVersion: audit.k8s.io/v1', 'kind: Policy', 'omitStages: [RequestReceived]', 'rules:',
+    '  - level: Metadata', '    resources:',
+    '      - group: execsession.dev', '        resources: [execsessions, execsessions/status]',
+    '      - group: subresources.execsession.dev',
+    '  - level: None', '',
+  ].join('\n'));
+  return file;
+}
+
 export function apiserver(bin: Binaries, p: ClusterPki): Component {
   return {
     name: 'kube-apiserver',
@@ -83,6 +106,9 @@ export function apiserver(bin: Binaries, p: ClusterPki): Component {
       `--proxy-client-cert-file=${p.frontProxyClient.cert}`, `--proxy-client-key-file=${p.frontProxyClient.key}`,
       '--enable-aggregator-routing=true',
       '--profiling=false',
+      // An audit log, so that the webhook's audit annotations can be found (docs/audit.md).
+      `--audit-policy-file=${auditPolicy()}`, `--audit-log-path=${AUDIT_LOG}`, '--audit-log-format=json',
+      '--audit-log-maxsize=50', '--audit-log-maxbackup=2',
     ],
   };
 }

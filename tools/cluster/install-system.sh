@@ -6,7 +6,9 @@
 set -euo pipefail
 
 # gcc, pkg-config and libseccomp-dev: runc is built with cgo and seccomp.
-PACKAGES=(busybox-static gcc libc6-dev pkg-config libseccomp-dev iproute2 openssl util-linux tmux socat conntrack iptables ca-certificates)
+# prometheus: for promtool, which checks the /metrics exposition and the alert rules
+# (test/unit/prometheus.test.ts); the Prometheus server it also installs is not used.
+PACKAGES=(busybox-static gcc libc6-dev pkg-config libseccomp-dev iproute2 openssl util-linux tmux socat conntrack iptables ca-certificates prometheus)
 # bash-completion, zsh and fish: the tests run the plugin's completion scripts in each shell.
 PACKAGES+=(bash-completion zsh fish)
 
@@ -37,6 +39,12 @@ fi
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet containerd 2>/dev/null; then
   systemctl stop containerd || true
 fi
+# Likewise the Prometheus server the prometheus package starts where systemd runs: only
+# promtool is wanted, and the server would hold port 9090 and a data directory.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet prometheus 2>/dev/null; then
+  systemctl disable --now prometheus || true
+fi
+command -v promtool >/dev/null 2>&1 || { echo "install-system: promtool is missing after installing the prometheus package" >&2; exit 1; }
 
 # Go comes with the machine (/usr/local/go); build.sh checks its version and says what to do.
 if ! /usr/local/go/bin/go version >/dev/null 2>&1 && ! command -v go >/dev/null 2>&1; then
