@@ -127,7 +127,7 @@ export class Webhook {
    * (failurePolicy Fail).
    */
   private async admit(r: AdmissionRequest): Promise<AdmissionResponse> {
-    const v = validate(r);
+    const v = validate(r, new Date());
     if (!v.allowed || r.operation !== 'CREATE' || !r.object?.spec) return v;
     const guarded = protectedTarget(r.namespace ?? '', this.cfg.namespace);
     if (guarded) return { uid: r.uid, allowed: false, status: { code: 403, reason: 'Forbidden', message: `${guarded.reason}: ${guarded.message}` } };
