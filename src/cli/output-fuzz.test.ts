@@ -15,9 +15,11 @@ import type { CliContext } from './context.js';
 import { ApiError } from './errors.js';
 import { main } from './main.js';
 
-// What a terminal acts on or hides: C0 but line feed, DEL, C1, bidi embeddings/overrides/isolates, line separators.
+// What a terminal acts on or hides: C0 but tab and line feed, DEL, C1, bidi embeddings/overrides/isolates, line
+// separators. Tab and line feed stay where printable() keeps them (multi-line text, YAML): they only move the
+// cursor on, and cannot rewrite what is on screen; one-line cells escape them too (printableInline).
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/;
 const NOW = new Date('2026-11-22T08:00:00Z');
 
 /** A session in which every string others write is hostile. */
