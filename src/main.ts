@@ -10,9 +10,14 @@ import { Webhook } from './admission/webhook.js';
 import { AggregatedApi, apiServiceDnsName } from './apiserver/aggregated.js';
 import { ConfigError, HelpRequested, loadConfig } from './config.js';
 import { Controller } from './controller/controller.js';
+import { apiMessage, apiStatus } from './k8s/api-errors.js';
 import { KubeClient } from './k8s/kube.js';
 import { OperatorShell } from './k8s/operator-shell.js';
+import { StartupError, preflight, startupProblem } from './k8s/startup.js';
 import { OperatorMetrics } from './metrics/metrics.js';
+
+/** The operator's namespace, once the configuration is read: start-up errors name it. */
+let operatorNamespace = 'execsession-system';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.argv.slice(2), process.env);
@@ -23,6 +28,9 @@ async function main(): Promise<void> {
   // Events name the replica that reported them (its Lease identity: $POD_NAME in the cluster).
   const kube = new KubeClient(kc, { instance: config.leaderIdentity });
   const metrics = new OperatorMetrics({ process: true });
+  operatorNamespace = config.controller.namespace;
+  // Its namespace, the CRDs and its RBAC to read them, each said with the fix when missing.
+  await preflight(kube, config.controller.namespace);
   // The webhook first: sessions are stamped from the start, and the controller needs the stamp key.
   // One serving certificate for both: it names the webhook's Service and the aggregated API's.
   const webhook = new Webhook(kube, { ...config.webhook, extraDnsNames: [apiServiceDnsName(config.api)] }, log, metrics);
@@ -61,9 +69,15 @@ main().catch((e: unknown) => {
     process.stderr.write(`${e.message}\n`);
     process.exit(2);
   }
-  // The message says which Secret or CA and what to do; a stack trace would bury it.
-  if (e instanceof CertSecretError || e instanceof ClientTrustError) {
+  // The message says which Secret or CA, or what is missing, and what to do; a stack trace would bury it.
+  if (e instanceof CertSecretError || e instanceof ClientTrustError || e instanceof StartupError) {
     process.stderr.write(`execsession operator: ${e.message}\n`);
+    process.exit(1);
+  }
+  // An API call refused later in start-up (RBAC for Secrets, webhook configurations, the APIService, the Lease).
+  const problem = startupProblem(e, { namespace: operatorNamespace });
+  if (problem || apiStatus(e) !== undefined) {
+    process.stderr.write(`execsession operator: ${problem ?? `the API server refused a start-up request: ${apiMessage(e)}`}\n`);
     process.exit(1);
   }
   process.stderr.write(`execsession operator: ${e instanceof Error ? e.stack : String(e)}\n`);

@@ -24,6 +24,8 @@ export interface AdmitDeps {
   /** The operator's namespace, where no session may target a pod. */
   operatorNamespace: string;
   metrics?: Pick<OperatorMetrics, 'denied'>;
+  /** The clock (spec.notAfter is judged against it); the system's by default. */
+  now?: () => Date;
 }
 
 /** `ClusterExecPolicy/developers` or `ExecPolicy/team-a/ops`. */
@@ -74,7 +76,7 @@ function forbidden(uid: string, reason: string, message: string): AdmissionRespo
  * error here fails the request (failurePolicy Fail).
  */
 export async function admitSession(r: AdmissionRequest, d: AdmitDeps): Promise<AdmissionResponse> {
-  const v = validate(r);
+  const v = validate(r, d.now?.() ?? new Date());
   const spec = r.object?.spec;
   if (r.operation !== 'CREATE' || !spec) return v;
   const requester = requesterOf(r);

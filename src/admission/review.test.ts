@@ -51,21 +51,28 @@ describe('mutating webhook', () => {
 
 describe('validating webhook', () => {
   it('refuses a bad spec on CREATE with every problem', () => {
-    const res = validate(review({ object: { metadata: { name: 'debug' }, spec: { podName: 'web', user: 'a:b:c', ttl: 'forever' } } }));
+    const res = validate(review({ object: { metadata: { name: 'debug' }, spec: { podName: 'web', user: 'a:b:c', ttl: 'forever' } } }), NOW);
     assert.equal(res.allowed, false);
     assert.match(res.status?.message ?? '', /spec\.user: .*; spec\.ttl: /);
   });
+  it('refuses a CREATE whose spec.notAfter has passed, naming its end time (a session re-applied from Git)', () => {
+    const res = validate(review({ object: { metadata: { name: 'debug' }, spec: { podName: 'web', user: 'alice', notAfter: '2026-11-22T09:00:00Z' } } }), NOW);
+    assert.equal(res.allowed, false);
+    assert.equal(res.status?.code, 422);
+    assert.match(res.status?.message ?? '', /^spec\.notAfter: this session ended at 2026-11-22T09:00:00Z/);
+    assert.equal(validate(review({ object: { metadata: { name: 'debug' }, spec: { podName: 'web', user: 'alice', notAfter: '2026-11-22T11:00:00Z' } } }), NOW).allowed, true);
+  });
   it('refuses changing the target on UPDATE', () => {
-    const res = validate(review({ operation: 'UPDATE', oldObject: { spec: { podName: 'web', user: 'alice' } }, object: { spec: { podName: 'web', user: 'root' } } }));
+    const res = validate(review({ operation: 'UPDATE', oldObject: { spec: { podName: 'web', user: 'alice' } }, object: { spec: { podName: 'web', user: 'root' } } }), NOW);
     assert.match(res.status?.message ?? '', /spec\.user cannot be changed/);
   });
   it('allows a good CREATE and an UPDATE that leaves spec alone', () => {
-    assert.equal(validate(review()).allowed, true);
+    assert.equal(validate(review(), NOW).allowed, true);
     const spec = { podName: 'web', user: 'alice', reason: 'why' };
-    assert.equal(validate(review({ operation: 'UPDATE', oldObject: { spec }, object: { spec: { ...spec } } })).allowed, true);
+    assert.equal(validate(review({ operation: 'UPDATE', oldObject: { spec }, object: { spec: { ...spec } } }), NOW).allowed, true);
   });
   it('refuses an UPDATE of spec.reason, kept for the record', () => {
-    const r = validate(review({ operation: 'UPDATE', oldObject: { spec: { podName: 'web', user: 'alice', reason: 'INC-1' } }, object: { spec: { podName: 'web', user: 'alice', reason: 'nothing to see' } } }));
+    const r = validate(review({ operation: 'UPDATE', oldObject: { spec: { podName: 'web', user: 'alice', reason: 'INC-1' } }, object: { spec: { podName: 'web', user: 'alice', reason: 'nothing to see' } } }), NOW);
     assert.equal(r.allowed, false);
     assert.match(r.status?.message ?? '', /^spec\.reason is kept for the record and cannot be changed/);
   });

@@ -69,11 +69,11 @@ export function mutate(req: AdmissionRequest, key: Buffer, now: Date): Admission
   return { uid: req.uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64'), ...(warnings ? { warnings } : {}) };
 }
 
-/** Validating webhook: formats on CREATE, immutability on UPDATE. */
-export function validate(req: AdmissionRequest): AdmissionResponse {
+/** Validating webhook: formats (and that spec.notAfter is still to come, at `now`) on CREATE, immutability on UPDATE. */
+export function validate(req: AdmissionRequest, now: Date): AdmissionResponse {
   const spec = req.object?.spec;
   if (req.operation === 'CREATE' && spec) {
-    const problems = validateCreate(spec);
+    const problems = validateCreate(spec, now);
     return problems.length > 0 ? deny(req.uid, problems.join('; ')) : { uid: req.uid, allowed: true };
   }
   if (req.operation === 'UPDATE' && spec && req.oldObject?.spec) {

@@ -3,13 +3,14 @@ import { describe, it } from 'node:test';
 import { validateCreate, validateUpdate } from './validate.js';
 
 const OK = { podName: 'web', user: 'alice', ttl: '15m' };
+const NOW = new Date('2026-11-22T10:00:00Z');
 
 describe('validateCreate', () => {
   it('accepts a plain interactive session and a one-shot command', () => {
-    assert.deepEqual(validateCreate(OK), []);
-    assert.deepEqual(validateCreate({ ...OK, tty: false, command: ['id'] }), []);
-    assert.deepEqual(validateCreate({ ...OK, user: '1000:2000', container: 'app-1' }), []);
-    assert.deepEqual(validateCreate({ ...OK, onBehalfOf: { username: 'alice', groups: ['developers', 'system:authenticated'] } }), []);
+    assert.deepEqual(validateCreate(OK, NOW), []);
+    assert.deepEqual(validateCreate({ ...OK, tty: false, command: ['id'] }, NOW), []);
+    assert.deepEqual(validateCreate({ ...OK, user: '1000:2000', container: 'app-1' }, NOW), []);
+    assert.deepEqual(validateCreate({ ...OK, onBehalfOf: { username: 'alice', groups: ['developers', 'system:authenticated'] } }, NOW), []);
   });
   const bad: Array<[string, object, RegExp]> = [
     ['a malformed user', { ...OK, user: 'a:b:c' }, /spec\.user: .*<name\|uid>\[:<group\|gid>\]/],
@@ -31,10 +32,23 @@ describe('validateCreate', () => {
     ['onBehalfOf without a user name', { ...OK, onBehalfOf: { username: '' } }, /spec\.onBehalfOf\.username: name the user/],
     ['onBehalfOf asserting system:masters', { ...OK, onBehalfOf: { username: 'alice', groups: ['developers', 'system:masters'] } }, /spec\.onBehalfOf\.groups: "system:masters" is a Kubernetes system group/],
     ['onBehalfOf a system identity', { ...OK, onBehalfOf: { username: 'system:kube-controller-manager' } }, /spec\.onBehalfOf\.username: "system:kube-controller-manager" is a Kubernetes system identity/],
+    ['a notAfter that is not a time', { ...OK, notAfter: 'tomorrow' }, /^spec\.notAfter: "tomorrow" is not an RFC 3339 time; give the session's absolute end as e\.g\./],
+    ['a notAfter without a zone', { ...OK, notAfter: '2026-11-22T12:00:00' }, /^spec\.notAfter: .*is not an RFC 3339 time/],
+    // The GitOps case (issue 17): a session re-applied after its end, named by its end time.
+    ['a notAfter that has passed', { ...OK, notAfter: '2026-11-22T09:59:59Z' }, /^spec\.notAfter: this session ended at 2026-11-22T09:59:59Z \(its notAfter; now 2026-11-22T10:00:00Z\) and is never created again after its end/],
+    ['a notAfter of exactly now', { ...OK, notAfter: '2026-11-22T10:00:00Z' }, /^spec\.notAfter: this session ended at 2026-11-22T10:00:00Z/],
+    // Read to the whole second before it: a session never outlives its notAfter.
+    ['a notAfter within the second that has begun', { ...OK, notAfter: '2026-11-22T10:00:00.5Z' }, /^spec\.notAfter: this session ended at 2026-11-22T10:00:00.5Z/],
+    ['a passed notAfter in another zone', { ...OK, notAfter: '2026-11-22T10:30:00+01:00' }, /^spec\.notAfter: this session ended at 2026-11-22T10:30:00\+01:00/],
   ];
+  it('accepts a notAfter still to come, in any zone, with fractions', () => {
+    for (const notAfter of ['2026-11-22T10:00:01Z', '2026-11-22T11:30:00+01:00', '2026-11-22T10:00:01.5Z', '2027-01-01t00:00:00z']) {
+      assert.deepEqual(validateCreate({ ...OK, notAfter }, NOW), [], notAfter);
+    }
+  });
   for (const [name, spec, message] of bad) {
     it(`refuses ${name}, saying what to do`, () => {
-      const problems = validateCreate(spec as never);
+      const problems = validateCreate(spec as never, NOW);
       assert.equal(problems.length >= 1, true);
       assert.match(problems.join('\n'), message);
     });
@@ -53,6 +67,13 @@ describe('validateUpdate', () => {
       assert.equal(problems.length, 1, `${from} -> ${to}`);
       assert.match(problems[0] ?? '', message[0]!);
     }
+  });
+  it('refuses adding, changing or removing spec.notAfter, the absolute end', () => {
+    const ends = { ...before, notAfter: '2026-11-22T11:00:00Z' };
+    for (const [a, b] of [[before, ends], [ends, { ...ends, notAfter: '2026-11-23T11:00:00Z' }], [ends, before]] as const) {
+      assert.deepEqual(validateUpdate(a, b), ['spec.notAfter is the session\'s absolute end, fixed at creation, and cannot be changed; revoke the session to end it sooner, or create a new session for longer']);
+    }
+    assert.deepEqual(validateUpdate(ends, { ...ends }), []);
   });
   for (const [field, value] of [['podName', 'db'], ['container', 'sidecar'], ['user', 'root'], ['command', ['sh']], ['tty', true], ['ttl', '24h']] as const) {
     it(`refuses a change of spec.${field}`, () => {

@@ -8,6 +8,7 @@ import { commandTooLarge } from '../api/command-limits.js';
 import { parseDuration } from '../api/duration.js';
 import type { ExecSessionSpec } from '../api/types.js';
 import { UserSpecError, parseUserSpec } from '../api/user-spec.js';
+import { notAfterProblem } from '../lifetime/lifetime.js';
 import { canonicalJson } from '../signing/hmac.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -16,13 +17,16 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  * Fields fixed once created: who asked and what they may enter, and why they
  * said they needed it (spec.reason is the record approvers and auditors read).
  */
-export const IMMUTABLE_FIELDS = ['requester', 'onBehalfOf', 'podName', 'container', 'user', 'command', 'tty', 'ttl', 'reason'] as const;
+export const IMMUTABLE_FIELDS = ['requester', 'onBehalfOf', 'podName', 'container', 'user', 'command', 'tty', 'ttl', 'reason', 'notAfter'] as const;
 
 type Spec = ExecSessionSpec & { requester?: unknown };
 
-/** Problems with a new session's spec; empty when it is fine. */
-export function validateCreate(spec: Spec): string[] {
+/** Problems with a new session's spec at `now`; empty when it is fine. */
+export function validateCreate(spec: Spec, now: Date): string[] {
   const problems: string[] = [];
+  // A session whose absolute end has passed is never created again (ADR 25): first, so it is the first thing said.
+  const ended = notAfterProblem(spec, now);
+  if (ended) problems.push(ended);
   try {
     parseUserSpec(spec.user);
   } catch (e) {
@@ -71,6 +75,7 @@ function onBehalfOfProblems(o: { username: string; groups?: string[] }): string[
 /** Why a changed field may not change. */
 function immutableProblem(f: (typeof IMMUTABLE_FIELDS)[number]): string {
   if (f === 'requester') return 'spec.requester is stamped by the admission webhook and cannot be changed';
+  if (f === 'notAfter') return 'spec.notAfter is the session\'s absolute end, fixed at creation, and cannot be changed; revoke the session to end it sooner, or create a new session for longer';
   if (f === 'reason') return 'spec.reason is kept for the record and cannot be changed once the session exists; give further reasons with revoke, approve or deny (--reason), or create a new ExecSession';
   return `spec.${f} cannot be changed once the session exists; create a new ExecSession instead`;
 }

@@ -84,6 +84,8 @@ export const Reason = {
   /** A non-interactive command runs: the session is not attachable. */
   CommandRunning: 'CommandRunning',
   TtlElapsed: 'TtlElapsed',
+  /** spec.notAfter, the absolute end the session carried from its creation, has passed. */
+  NotAfterPassed: 'NotAfterPassed',
   /** The session has not expired (not started, live, or ended otherwise). */
   TtlNotElapsed: 'TtlNotElapsed',
   Deleted: 'Deleted',

@@ -113,7 +113,7 @@ describe('CRD schema', () => {
 });
 
 describe('CRD printer columns', () => {
-  it('(c) shows phase, pod, container, user, expiry and age; requester and subject with -o wide', () => {
+  it('(c) shows phase, pod, container, user, expiry and age; requester, subject and notAfter with -o wide', () => {
     const columns = (version.additionalPrinterColumns ?? []).map(({ name, type, jsonPath }) => ({ name, type, jsonPath }));
     assert.deepEqual(columns, [
       { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
@@ -124,6 +124,7 @@ describe('CRD printer columns', () => {
       { name: 'For', type: 'string', jsonPath: '.spec.onBehalfOf.username' },
       // A string, not a date: kubectl shows future dates as <invalid>.
       { name: 'Expires', type: 'string', jsonPath: '.status.expiresAt' },
+      { name: 'Not-After', type: 'string', jsonPath: '.spec.notAfter' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ]);
   });

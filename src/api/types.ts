@@ -88,6 +88,12 @@ export interface ExecSessionSpec {
   ttl?: string;
   /** Why access is needed, kept for the record. */
   reason?: string;
+  /**
+   * The session's absolute end (RFC 3339), fixed at creation: admission refuses
+   * a session whose notAfter has passed, so a copy re-applied from Git after its
+   * end cannot reopen access; expiresAt never goes past it (src/lifetime).
+   */
+  notAfter?: string;
   /** Who created the session, stamped and signed by the admission webhook (src/signing/stamp.ts). */
   requester?: {
     username: string;

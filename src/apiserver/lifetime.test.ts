@@ -27,7 +27,7 @@ const policy = (max: string): PolicyEntry => ({
 });
 
 /** A Ready session that started at 10:00:00 and expires at 10:50:01, as in the report of finding 9. */
-function setup(max = '168h', recorded: Partial<ExecSession['status']> = {}): { ctx: (body: Record<string, unknown>) => ActionContext; deadlines: Date[] } {
+function setup(max = '168h', recorded: Partial<ExecSession['status']> = {}, specExtra: Partial<ExecSession['spec']> = {}): { ctx: (body: Record<string, unknown>) => ActionContext; deadlines: Date[] } {
   const c = new FakeCluster();
   c.addPod(NS, 'db');
   c.pods.set('execsession-system/h', { metadata: { name: 'h', namespace: 'execsession-system' }, spec: { containers: [{ name: 'helper' }], activeDeadlineSeconds: 200 * 3600 }, status: { startTime: new Date('2026-11-22T10:00:00Z') } });
@@ -35,7 +35,7 @@ function setup(max = '168h', recorded: Partial<ExecSession['status']> = {}): { c
   const session: ExecSession = {
     apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession',
     metadata: { name: 'dbg', namespace: NS, uid: 'u1' },
-    spec: { podName: 'db', user: 'alice', ttl: '50m1s', requester: { username: 'alice', groups: ['developers'], stampedAt: '2026-11-22T10:00:00Z', signature: 'x' } },
+    spec: { podName: 'db', user: 'alice', ttl: '50m1s', requester: { username: 'alice', groups: ['developers'], stampedAt: '2026-11-22T10:00:00Z', signature: 'x' }, ...specExtra },
     status: { phase: 'Ready', startedAt: '2026-11-22T10:00:00Z', expiresAt: '2026-11-22T10:50:01Z', helperPod: { namespace: 'execsession-system', name: 'h' }, user: { uid: 1000, gid: 1000, groups: [1000], name: 'alice', home: '/home/alice', root: false, rootGroup: false }, ...recorded },
   };
   // The operator sealed this status when it started the session (finding 5).
@@ -120,5 +120,17 @@ describe('extend (finding 9: every bad extension is a 400 naming the field and t
     assert.equal(s.status?.expiresAt, '2026-11-22T10:55:01Z');
     assert.equal(s.status?.extendableUntil, '2026-11-22T11:00:00Z', 'extend moves expiresAt only');
     assert.deepEqual(deadlines, [new Date('2026-11-22T10:55:01Z')]);
+  });
+
+  it('never moves expiresAt past spec.notAfter, even within ttl.max: 403 BeyondNotAfter naming it', async () => {
+    const { ctx, deadlines } = setup('168h', { extendableUntil: '2026-11-22T12:00:00Z' }, { notAfter: '2026-11-22T11:00:00Z' });
+    const beyond = await refusal(ctx({ by: '10m' }));
+    assert.equal(beyond.code, 403);
+    assert.equal(beyond.reason, 'BeyondNotAfter');
+    assert.match(beyond.message, /^cannot extend execsession shop\/dbg past 2026-11-22T11:00:00Z, its spec\.notAfter \(the absolute end it was created with\)/);
+    assert.deepEqual(deadlines, [], 'the helper\'s deadline is not moved');
+    const c = ctx({ by: '9m59s' });
+    const s = await extend(c, (c as ActionContext & { helpers: HelperClient }).helpers);
+    assert.equal(s.status?.expiresAt, '2026-11-22T11:00:00Z');
   });
 });

@@ -12,7 +12,7 @@ import { isTerminalPhase, type ExecSession } from '../api/types.js';
 import { authzRequestOf, type SessionAuthorizer } from '../authz/authorizer.js';
 import type { HelperClient } from '../exec/helper-client.js';
 import { classifyApiError } from '../k8s/api-errors.js';
-import { MAX_LIFETIME_MS, extended, hasExpired, recordedLifetime, type Lifetime } from '../lifetime/lifetime.js';
+import { MAX_LIFETIME_MS, extendLimit, extended, hasExpired, recordedLifetime } from '../lifetime/lifetime.js';
 import { sealProblem, sealedPatch } from '../signing/seal.js';
 import { ApiError, MAX_REASON, reasonOf, type Action, type ActionContext } from './types.js';
 
@@ -71,15 +71,6 @@ function checkLifetime(lifetimeMs: number, currentMs: number, byMs: number, wher
   throw new ApiError(400, 'BadRequest', `by: extending ${where} by ${formatDuration(byMs)} would make it last ${formatDuration(lifetimeMs)} from its start, and a session lasts at most 168h (7 days); ${instead}`);
 }
 
-/**
- * The latest expiry an extend may set: status.extendableUntil, recorded at the
- * start (src/lifetime); for a session an older operator started, the helper
- * pod's kubelet deadline, which was made from the same limit.
- */
-async function extendableUntil(ctx: ActionContext, l: Lifetime, ref: { namespace: string; name: string }): Promise<number> {
-  return l.extendableUntil?.getTime() ?? helperDeadline(ctx, ref);
-}
-
 /** The latest expiry the helper pod's kubelet deadline allows. */
 async function helperDeadline(ctx: ActionContext, ref: { namespace: string; name: string }): Promise<number> {
   const helper = await ctx.kube.getPod(ref.namespace, ref.name);
@@ -129,10 +120,13 @@ async function extend(ctx: ActionContext, { authorizer, helpers }: ExtendDeps): 
   const { expiresAt: next, lifetimeMs, currentMs } = extended(lifetime, byMs);
   checkLifetime(lifetimeMs, currentMs, byMs, where);
   await authorizeLifetime(authorizer, s, formatDuration(lifetimeMs), where);
-  // The helper pod's kubelet deadline was fixed at the start (from the policy's ttl.max then) and cannot grow.
-  const until = await extendableUntil(ctx, lifetime, st.helperPod);
-  if (next.getTime() > until) {
-    const last = kubeTime(new Date(Math.max(until, lifetime.expiresAt.getTime())));
+  // status.extendableUntil (for sessions an older operator started, the helper pod's kubelet
+  // deadline, made from the same limit) was fixed at the start and cannot grow; spec.notAfter never moves.
+  const helper = st.helperPod;
+  const { untilMs, by } = await extendLimit(lifetime, s.spec, () => helperDeadline(ctx, helper));
+  if (next.getTime() > untilMs) {
+    const last = kubeTime(new Date(Math.max(untilMs, lifetime.expiresAt.getTime())));
+    if (by === 'notAfter') throw new ApiError(403, 'BeyondNotAfter', `cannot extend ${where} past ${s.spec.notAfter}, its spec.notAfter (the absolute end it was created with); create a new session with a later notAfter`);
     throw new ApiError(403, 'BeyondHelperDeadline', `cannot extend ${where} past ${last}, the longest its policy allowed when it started; create a new session`);
   }
   await helpers.setDeadline(st.helperPod, next);

@@ -14,7 +14,7 @@ import { relativeTime } from './format.js';
 import { endedMessage, runOutcome } from './outcome.js';
 import { interruptedMessage, interruptible } from './interrupt.js';
 import { Progress } from './progress.js';
-import { buildSession, createMode, type CreateArgs, type CreateMode } from './session-object.js';
+import { buildSession, createMode, resolveNotAfter, type CreateArgs, type CreateMode } from './session-object.js';
 import { createSession } from './sessions.js';
 import { waitForSession, type WaitLimitOf } from './wait.js';
 
@@ -24,6 +24,8 @@ export interface CreateFlags {
   user: string;
   ttl?: string;
   reason?: string;
+  /** --not-after: an RFC 3339 time or a duration from now; sent as spec.notAfter. */
+  notAfter?: string;
   name?: string;
   stdin?: boolean;
   tty?: boolean;
@@ -42,7 +44,8 @@ export const DEFAULT_READY_TIMEOUT = '5m';
 /** Runs `create`; resolves with the exit code. */
 export async function runCreate(ctx: CliContext, globals: GlobalOptions, pod: string, command: string[], flags: CreateFlags): Promise<number> {
   const api = await ctx.connect(globals);
-  const args: CreateArgs = { ...flags, pod, command, namespace: api.namespace };
+  const notAfter = flags.notAfter === undefined ? undefined : resolveNotAfter(flags.notAfter, ctx.now());
+  const args: CreateArgs = { ...flags, pod, command, namespace: api.namespace, ...(notAfter ? { notAfter } : {}) };
   const mode = createMode(args, ctx.io.stdin.isTTY === true);
   if (flags.dryRun && flags.dryRun !== 'none') return dryRun(ctx, api, args, mode, flags);
   // A one-off command's stderr is the command's: admission warnings join it only on a terminal (or with -v).

@@ -257,6 +257,12 @@ describe('create --dry-run', () => {
     assert.equal(r.out, 'execsession.execsession.dev/dbg created (server dry run)\n');
   });
 
+  it('--not-after 8h: a GitOps manifest with the absolute end as a time, 8h from now', async () => {
+    const r = await cli(['create', 'web', '-u', 'alice', '--name', 'dbg', '--ttl', '1h', '--not-after', '8h', '--dry-run=client', '-o', 'yaml']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /\n {2}notAfter: "?2026-11-22T16:00:00Z"?\n/);
+  });
+
   it('refuses an unknown strategy or output, as a usage error', async () => {
     const r = await cli(['create', 'web', '-u', 'alice', '--dry-run=maybe']);
     assert.equal(r.code, 1);

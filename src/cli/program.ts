@@ -65,6 +65,7 @@ export function buildProgram(ctx: CliContext, argv: string[], exit: ExitBox): Co
     .option('-c, --container <name>', 'the container (default: the pod\'s default container)')
     .option('--ttl <duration>', 'how long the session lives, e.g. 15m, 1h30m (default: decided by the operator from the policy\'s ttl.default)')
     .option('--reason <text>', 'why you need access, kept with the session')
+    .option('--not-after <time>', 'the session\'s absolute end: an RFC 3339 time, or a duration from now (e.g. 8h); it can never be created again after it (for sessions kept in Git)')
     .option('--name <name>', 'the session\'s name (default: generated from the pod\'s)')
     .option('-i, --stdin', 'attach with stdin')
     .option('-t, --tty', 'use a terminal (default with --attach: when stdin is one)')

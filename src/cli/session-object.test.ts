@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { normalizeArgv, requireDashDash } from './argv.js';
 import { UsageError } from './errors.js';
-import { buildSession, createMode, type CreateArgs } from './session-object.js';
+import { buildSession, createMode, resolveNotAfter, type CreateArgs } from './session-object.js';
 
 const BASE: CreateArgs = { pod: 'target', namespace: 'shop', user: 'alice', command: [] };
 
@@ -69,6 +69,22 @@ describe('buildSession', () => {
     for (const [args, message] of bad) {
       assert.throws(() => buildSession({ ...BASE, ...args }, { kind: 'create' }), (e: Error) => e instanceof UsageError && e.exitCode === 1 && message.test(e.message));
     }
+  });
+});
+
+describe('--not-after: the absolute end (spec.notAfter)', () => {
+  const now = new Date('2026-11-22T10:00:00.300Z');
+  it('keeps an RFC 3339 time as given, and turns a duration from now into one, in whole seconds', () => {
+    assert.equal(resolveNotAfter('2026-12-01T18:00:00Z', now), '2026-12-01T18:00:00Z');
+    assert.equal(resolveNotAfter('2026-12-01T19:00:00+01:00', now), '2026-12-01T19:00:00+01:00');
+    assert.equal(resolveNotAfter('8h', now), '2026-11-22T18:00:01Z');
+  });
+  it('refuses anything else as a usage error that says what it is', () => {
+    assert.throws(() => resolveNotAfter('tomorrow', now), (e: Error) => e instanceof UsageError && /--not-after: "tomorrow" is neither an RFC 3339 time .* nor a duration from now/.test(e.message));
+  });
+  it('is sent as spec.notAfter', () => {
+    assert.equal(buildSession({ ...BASE, notAfter: '2026-12-01T18:00:00Z' }, { kind: 'create' }).spec.notAfter, '2026-12-01T18:00:00Z');
+    assert.equal('notAfter' in buildSession(BASE, { kind: 'create' }).spec, false);
   });
 });
 

@@ -3,7 +3,9 @@
  * it. Pure, so every combination of flags is unit-tested.
  */
 import { randomInt } from 'node:crypto';
+import { kubeTime } from '../api/conditions.js';
 import { parseDuration } from '../api/duration.js';
+import { notAfterMs } from '../lifetime/lifetime.js';
 import { API_VERSION, KIND, type ExecSession } from '../api/types.js';
 import { UserSpecError, parseUserSpec } from '../api/user-spec.js';
 import { UsageError } from './errors.js';
@@ -16,6 +18,8 @@ export interface CreateArgs {
   container?: string;
   ttl?: string;
   reason?: string;
+  /** spec.notAfter, an RFC 3339 time (resolveNotAfter turns --not-after into one). */
+  notAfter?: string;
   name?: string;
   command: string[];
   stdin?: boolean;
@@ -70,6 +74,20 @@ function validate(args: CreateArgs): void {
   }
 }
 
+/**
+ * --not-after as spec.notAfter: an RFC 3339 time as given, or a duration from
+ * `now` (e.g. "8h") as the time it comes to, in whole seconds.
+ */
+export function resolveNotAfter(value: string, now: Date): string {
+  const at = notAfterMs({ notAfter: value });
+  if (at !== undefined && Number.isFinite(at)) return value;
+  try {
+    return kubeTime(new Date(Math.ceil((now.getTime() + parseDuration(value)) / 1000) * 1000));
+  } catch {
+    throw new UsageError(`--not-after: ${JSON.stringify(value)} is neither an RFC 3339 time (e.g. "2026-12-01T18:00:00Z") nor a duration from now (e.g. "8h"); it is the session's absolute end`);
+  }
+}
+
 // Kubernetes' own suffix alphabet (no vowels, no look-alikes), as generateName uses.
 const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -105,6 +123,7 @@ export function buildSession(args: CreateArgs, mode: CreateMode, suffix: string 
       tty,
       ...(args.ttl ? { ttl: args.ttl } : {}),
       ...(args.reason ? { reason: args.reason } : {}),
+      ...(args.notAfter ? { notAfter: args.notAfter } : {}),
     },
   };
 }

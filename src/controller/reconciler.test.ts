@@ -170,3 +170,52 @@ describe('Reconciler and processes too large to exec', () => {
     assert.match(s.status?.message ?? '', /^the helper could not start the session's process in pod shop\/web: helper start failed \(exit 126\): .*argument list too long.*; shorten spec\.command/);
   });
 });
+
+describe('Reconciler and spec.notAfter (ADR 25)', () => {
+  const policy: PolicyEntry = { kind: 'ExecPolicy', policy: { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecPolicy', metadata: { name: 'dev', namespace: NS }, spec: { subjects: [{ kind: 'Group', name: 'developers' }], users: { allowedNames: ['*'] }, ttl: { max: '1h' } } } };
+
+  /** A signed, allowed, not yet started session with `notAfter`, its target running and no helper yet. */
+  function ending(notAfter: string): FakeCluster {
+    const c = new FakeCluster();
+    c.pods.set(`${NS}/web`, running(NS, 'web'));
+    c.nodes.set('node-1', { metadata: { name: 'node-1' }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+    c.policies = [policy];
+    const spec = { podName: 'web', user: 'alice', ttl: '15m', tty: true, notAfter };
+    const meta = { ...META, creationTimestamp: '2026-11-22T10:04:59Z' as never };
+    const requester = makeStamp(KEY, { namespace: NS, name: 'dbg', spec }, { username: 'alice', groups: ['developers'] }, new Date('2026-11-22T10:04:59Z'));
+    c.addSession({ apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: meta, spec: { ...spec, requester }, status: { phase: 'Pending' } });
+    return c;
+  }
+
+  it('starts a session whose ttl reaches past notAfter with expiresAt and extendableUntil at notAfter, and the helper\'s deadline too', async () => {
+    const c = ending('2026-11-22T10:10:00Z');
+    await reconciler(c).reconcile(`${NS}/dbg`);
+    const s = stored(c);
+    assert.equal(s.status?.phase, 'Starting');
+    assert.equal(s.status?.startedAt, '2026-11-22T10:05:00Z');
+    assert.equal(s.status?.expiresAt, '2026-11-22T10:10:00Z', 'ttl 15m would say 10:20');
+    assert.equal(s.status?.extendableUntil, '2026-11-22T10:10:00Z', 'ttl.max 1h would say 11:05');
+    assert.equal(sealProblem(KEY, s), undefined);
+    const helper = c.pods.get(HELPER);
+    assert.ok(helper, 'the helper pod was created');
+    assert.ok((helper.spec?.activeDeadlineSeconds ?? Infinity) <= 5 * 60 + 60, `the helper's kubelet deadline (${helper.spec?.activeDeadlineSeconds}s) follows notAfter, not ttl.max`);
+  });
+
+  it('ends a session that has not started by its notAfter Expired, reason NotAfterPassed, without a helper', async () => {
+    const c = ending('2026-11-22T10:04:30Z');
+    await reconciler(c).reconcile(`${NS}/dbg`);
+    const s = stored(c);
+    assert.equal(s.status?.phase, 'Expired');
+    assert.match(s.status?.message ?? '', /^the session did not start before its spec\.notAfter \(2026-11-22T10:04:30Z\)/);
+    assert.equal(s.status?.conditions?.find((x) => x.type === 'Expired')?.reason, 'NotAfterPassed');
+    assert.equal(c.pods.has(HELPER), false, 'no helper pod was created');
+  });
+
+  it('looks at a waiting session again by its notAfter at the latest', async () => {
+    const c = ending('2026-11-22T10:05:01Z');
+    c.pods.set(`${NS}/web`, { ...running(NS, 'web'), status: { phase: 'Pending' } });
+    const out = await reconciler(c).reconcile(`${NS}/dbg`);
+    assert.equal(stored(c).status?.phase, 'Pending');
+    assert.equal(out.requeueAfterMs, 1000);
+  });
+});

@@ -22,7 +22,7 @@ import { InspectError, type Inspection } from '../exec/inspect.js';
 import { ResolveUserError, resolveUser } from '../exec/resolve-user.js';
 import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import type { Kube } from '../k8s/kube.js';
-import { decideLifetime, hasExpired, lifetimeStatus, recordedLifetime, remainingMs, type Lifetime } from '../lifetime/lifetime.js';
+import { decideLifetime, lifetimeStatus, notAfterMs, recordedLifetime, remainingMs, timeUp, untilNotAfterMs, type Lifetime } from '../lifetime/lifetime.js';
 import { sealProblem, sealedPatch } from '../signing/seal.js';
 import type { Clock, ReconcilerDeps, SessionAuthorizer, SessionHelpers, SessionMetrics } from './collaborators.js';
 import type { Outcome } from './queue.js';
@@ -114,16 +114,21 @@ export class Reconciler {
       const message = `${tampered}; the session was ended rather than run on it. Check who may patch execsessions/status (docs/policy.md), and create a new session`;
       return this.ending.end(s, 'Failed', Reason.StatusTampered, message);
     }
-    if (hasExpired(s.status, this.now())) {
-      return this.ending.end(s, 'Expired', Reason.TtlElapsed, `the session's ttl elapsed at ${s.status?.expiresAt}`);
-    }
-    return this.byPhase(s, phase).catch((e: unknown) => {
+    const up = timeUp(s.spec, s.status, this.now());
+    if (up) return this.ending.end(s, 'Expired', Reason[up.reason], up.message);
+    return this.byPhase(s, phase).then((o) => this.notPastNotAfter(s, o), (e: unknown) => {
       // E2BIG never gets better by retrying: say so instead of retrying for ever.
       if (!isArgListTooLong(e)) throw e;
       const message = `the helper could not start the session's process in pod ${namespace}/${s.spec.podName}: ${e instanceof Error ? e.message : String(e)}. ` +
         'Its command and the container\'s environment are too large to exec together; shorten spec.command, or the container\'s environment, and create a new session';
       return this.ending.end(s, 'Failed', Reason.ArgumentListTooLong, message);
     });
+  }
+
+  /** A session that waits (for approval, for its pod) is looked at again by its spec.notAfter at the latest. */
+  private notPastNotAfter(s: ExecSession, o: Outcome): Outcome {
+    if (o.requeueAfterMs === undefined) return o;
+    return { ...o, requeueAfterMs: Math.max(0, Math.min(o.requeueAfterMs, untilNotAfterMs(s.spec, this.now()))) };
   }
 
   private byPhase(s: ExecSession, phase: Phase | undefined): Promise<Outcome> {
@@ -190,7 +195,7 @@ export class Reconciler {
    */
   private async launch(s: ExecSession, authz: Allowed, d: Target, allowed: Authorization | undefined): Promise<Outcome> {
     const ref = this.helperRef(s);
-    const lifetime = recordedLifetime(s.status) ?? decideLifetime(await this.startTime(ref, this.now()), authz.ttlMs, authz.maxTtlMs);
+    const lifetime = recordedLifetime(s.status) ?? decideLifetime(await this.startTime(ref, this.now()), authz.ttlMs, authz.maxTtlMs, notAfterMs(s.spec));
     const helper = `helper pod ${ref.namespace}/${ref.name}`;
     const expires = `the session expires at ${kubeTime(lifetime.expiresAt)}`;
     await this.report(s, {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideLifetime, extended, FALLBACK_TTL, hasExpired, lifetimeStatus, recordedLifetime, remainingMs, sessionTtlMs } from './lifetime.js';
+import { decideLifetime, extendLimit, extended, FALLBACK_TTL, hasExpired, lifetimeStatus, notAfterMs, notAfterProblem, recordedLifetime, remainingMs, sessionTtlMs, timeUp, untilNotAfterMs } from './lifetime.js';
 
 const MIN = 60_000;
 
@@ -85,5 +85,81 @@ describe('extended', () => {
   it('moves the expiry and says how long the session then lasts', () => {
     const l = decideLifetime(new Date('2026-11-22T10:00:00Z'), 15 * MIN, 60 * MIN);
     assert.deepEqual(extended(l, 10 * MIN), { expiresAt: new Date('2026-11-22T10:25:00Z'), lifetimeMs: 25 * MIN, currentMs: 15 * MIN });
+  });
+});
+
+describe('spec.notAfter: the absolute end a session carries from its creation (ADR 25)', () => {
+  const start = new Date('2026-11-22T10:00:00Z');
+  const at = (t: string): number => Date.parse(t);
+
+  it('reads RFC 3339 in any zone, rounded down to a whole second; unset is undefined, unreadable has passed', () => {
+    assert.equal(notAfterMs({}), undefined);
+    assert.equal(notAfterMs({ notAfter: '2026-11-22T10:30:00.900Z' }), at('2026-11-22T10:30:00Z'));
+    assert.equal(notAfterMs({ notAfter: '2026-11-22T11:30:00+01:00' }), at('2026-11-22T10:30:00Z'));
+    for (const bad of ['tomorrow', '2026-11-22', '2026-11-22T10:30:00', '']) assert.equal(notAfterMs({ notAfter: bad }), Number.NEGATIVE_INFINITY, bad);
+  });
+
+  it('caps expiresAt and extendableUntil at notAfter, however long the ttl and ttl.max', () => {
+    const l = decideLifetime(start, 60 * MIN, 120 * MIN, at('2026-11-22T10:20:00Z'));
+    assert.deepEqual(lifetimeStatus(l), { startedAt: '2026-11-22T10:00:00Z', expiresAt: '2026-11-22T10:20:00Z', extendableUntil: '2026-11-22T10:20:00Z' });
+  });
+
+  it('leaves a lifetime that ends before notAfter alone, and lets extend reach notAfter at most', () => {
+    const l = decideLifetime(start, 15 * MIN, 120 * MIN, at('2026-11-22T11:00:00Z'));
+    assert.deepEqual(lifetimeStatus(l), { startedAt: '2026-11-22T10:00:00Z', expiresAt: '2026-11-22T10:15:00Z', extendableUntil: '2026-11-22T11:00:00Z' });
+  });
+
+  it('never records an expiry before the start, even when notAfter passed in between', () => {
+    const l = decideLifetime(new Date('2026-11-22T10:00:00.400Z'), 15 * MIN, 15 * MIN, at('2026-11-22T10:00:00Z'));
+    assert.equal(l.expiresAt.getTime(), l.startedAt.getTime());
+    assert.ok(hasExpired(lifetimeStatus(l), l.startedAt));
+  });
+
+  it('never lets expiresAt pass notAfter, over many starts, ttls and ends', () => {
+    for (let i = 0; i < 300; i++) {
+      const begin = at('2026-11-22T10:00:00Z') + ((i * 7919) % 100_000);
+      const ttl = 1000 * (1 + ((i * 104_729) % 7_200));
+      const end = at('2026-11-22T10:00:00Z') + 1000 * ((i * 15_485_863) % 7_200);
+      const l = decideLifetime(new Date(begin), ttl, 2 * ttl, end);
+      assert.ok(l.expiresAt.getTime() <= Math.max(end, l.startedAt.getTime()), `case ${i}`);
+      assert.ok(l.extendableUntil.getTime() <= Math.max(end, l.startedAt.getTime()), `case ${i}`);
+      assert.ok(l.expiresAt.getTime() >= l.startedAt.getTime(), `case ${i}`);
+    }
+  });
+
+  it('extend stops at notAfter when it comes before the recorded limit, and says so', async () => {
+    const l = decideLifetime(start, 15 * MIN, 120 * MIN);
+    const never = (): Promise<number> => assert.fail('the recorded limit is used');
+    assert.deepEqual(await extendLimit(l, { notAfter: '2026-11-22T10:45:00Z' }, never), { untilMs: at('2026-11-22T10:45:00Z'), by: 'notAfter' });
+    assert.deepEqual(await extendLimit(l, { notAfter: '2026-11-22T13:00:00Z' }, never), { untilMs: at('2026-11-22T12:00:00Z'), by: 'policy' });
+    assert.deepEqual(await extendLimit(l, {}, never), { untilMs: at('2026-11-22T12:00:00Z'), by: 'policy' });
+    // A session an older operator started: the helper's deadline, still capped.
+    const old = { startedAt: l.startedAt, expiresAt: l.expiresAt };
+    assert.deepEqual(await extendLimit(old, { notAfter: '2026-11-22T10:30:00Z' }, async () => at('2026-11-22T11:00:00Z')), { untilMs: at('2026-11-22T10:30:00Z'), by: 'notAfter' });
+  });
+
+  it('refuses at admission a notAfter that has passed or cannot be read, naming the end time', () => {
+    const now = new Date('2026-11-22T10:00:00Z');
+    assert.equal(notAfterProblem({}, now), undefined);
+    assert.equal(notAfterProblem({ notAfter: '2026-11-22T10:00:01Z' }, now), undefined);
+    assert.match(notAfterProblem({ notAfter: '2026-11-22T10:00:00Z' }, now) ?? '', /^spec\.notAfter: this session ended at 2026-11-22T10:00:00Z \(its notAfter; now 2026-11-22T10:00:00Z\)/);
+    assert.match(notAfterProblem({ notAfter: '2026-11-22T10:00:00.999Z' }, now) ?? '', /ended at 2026-11-22T10:00:00\.999Z/);
+    assert.match(notAfterProblem({ notAfter: 'soon' }, now) ?? '', /^spec\.notAfter: "soon" is not an RFC 3339 time/);
+  });
+
+  it('ends a session at notAfter whether or not it started, and by its ttl otherwise', () => {
+    const now = new Date('2026-11-22T10:00:00Z');
+    assert.equal(timeUp({ notAfter: '2026-11-22T10:00:01Z' }, undefined, now), undefined);
+    assert.deepEqual(timeUp({ notAfter: '2026-11-22T10:00:00Z' }, undefined, now)?.reason, 'NotAfterPassed');
+    assert.match(timeUp({ notAfter: '2026-11-22T09:00:00Z' }, undefined, now)?.message ?? '', /did not start before its spec\.notAfter \(2026-11-22T09:00:00Z\)/);
+    assert.match(timeUp({ notAfter: '2026-11-22T09:00:00Z' }, { startedAt: '2026-11-22T08:00:00Z', expiresAt: '2026-11-22T09:00:00Z' }, now)?.message ?? '', /ended at its spec\.notAfter \(2026-11-22T09:00:00Z\)/);
+    assert.deepEqual(timeUp({}, { startedAt: '2026-11-22T09:00:00Z', expiresAt: '2026-11-22T09:59:00Z' }, now), { reason: 'TtlElapsed', message: "the session's ttl elapsed at 2026-11-22T09:59:00Z" });
+    assert.equal(timeUp({}, { startedAt: '2026-11-22T09:00:00Z', expiresAt: '2026-11-22T10:01:00Z' }, now), undefined);
+  });
+
+  it('tells a waiting session how long until notAfter', () => {
+    const now = new Date('2026-11-22T10:00:00Z');
+    assert.equal(untilNotAfterMs({ notAfter: '2026-11-22T10:00:30Z' }, now), 30_000);
+    assert.equal(untilNotAfterMs({}, now), Number.POSITIVE_INFINITY);
   });
 });

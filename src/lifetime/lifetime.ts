@@ -11,10 +11,14 @@
  * - When the session starts, its lifetime (startedAt, expiresAt and
  *   extendableUntil) is written to status, sealed, before the helper pod is
  *   made from it; a start that runs again reuses what status records.
+ * - spec.notAfter, when set, is an absolute end the session carries from its
+ *   creation (docs/adr/0025-not-after.md): admission refuses a session whose
+ *   notAfter has passed, expiresAt and extendableUntil never go past it, and a
+ *   session that has not started by then ends without starting.
  */
 import { kubeTime } from '../api/conditions.js';
 import { MAX_DURATION_MS, parseDuration } from '../api/duration.js';
-import type { ExecSessionStatus } from '../api/types.js';
+import type { ExecSessionSpec, ExecSessionStatus } from '../api/types.js';
 
 /**
  * The ttl of a session that sets none, under a policy that sets no ttl.default
@@ -55,17 +59,52 @@ function wholeSecondUp(ms: number): number {
   return Math.ceil(ms / 1000) * 1000;
 }
 
+// RFC 3339 date-time, as the CRD's `format: date-time` and metav1.Time write it (upper- or lower-case T and Z).
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * spec.notAfter as epoch ms, rounded down to a whole second (so nothing recorded
+ * from it is ever later), or undefined when unset. One that cannot be read counts
+ * as already passed: it can only end a session, never lengthen one (fail closed).
+ */
+export function notAfterMs(spec: Pick<ExecSessionSpec, 'notAfter'>): number | undefined {
+  const given = spec.notAfter;
+  if (given === undefined || given === null) return undefined;
+  const at = RFC3339.test(given) ? Date.parse(given) : Number.NaN;
+  return Number.isFinite(at) ? Math.floor(at / 1000) * 1000 : Number.NEGATIVE_INFINITY;
+}
+
+/**
+ * Why a new session's spec.notAfter is refused at admission, or undefined: it
+ * must be an RFC 3339 time, still to come. Refusing a passed one is what makes
+ * a session re-applied from Git after its end harmless (ADR 25).
+ */
+export function notAfterProblem(spec: Pick<ExecSessionSpec, 'notAfter'>, now: Date): string | undefined {
+  const given = spec.notAfter;
+  if (given === undefined || given === null) return undefined;
+  if (typeof given !== 'string' || !RFC3339.test(given) || !Number.isFinite(Date.parse(given))) {
+    return `spec.notAfter: ${JSON.stringify(given)} is not an RFC 3339 time; give the session's absolute end as e.g. "2026-12-01T18:00:00Z", or leave it out`;
+  }
+  const at = notAfterMs(spec) ?? 0;
+  if (at > now.getTime()) return undefined;
+  return `spec.notAfter: this session ended at ${given} (its notAfter; now ${kubeTime(now)}) and is never created again after its end, ` +
+    'so a copy re-applied from Git or a backup cannot reopen access; to ask for access again, create a new session with a later spec.notAfter';
+}
+
 /**
  * The lifetime of a session starting at `start` with the ttl and ttl.max of its
  * policy decision: in whole seconds, never early, and for a ttl of whole seconds
- * expiresAt - startedAt is exactly the ttl.
+ * expiresAt - startedAt is exactly the ttl. With `notAfter` (epoch ms, from
+ * notAfterMs), neither expiresAt nor extendableUntil goes past it: the session
+ * then ends at its notAfter, however long its ttl (never before it started).
  */
-export function decideLifetime(start: Date, ttlMs: number, maxTtlMs: number): Required<Lifetime> {
+export function decideLifetime(start: Date, ttlMs: number, maxTtlMs: number, notAfter?: number): Required<Lifetime> {
   const startedAt = wholeSecondUp(start.getTime());
+  const cap = (ms: number): Date => new Date(Math.max(startedAt, Math.min(ms, notAfter ?? Number.POSITIVE_INFINITY)));
   return {
     startedAt: new Date(startedAt),
-    expiresAt: new Date(wholeSecondUp(startedAt + ttlMs)),
-    extendableUntil: new Date(wholeSecondUp(startedAt + Math.min(Math.max(ttlMs, maxTtlMs), MAX_LIFETIME_MS))),
+    expiresAt: cap(wholeSecondUp(startedAt + ttlMs)),
+    extendableUntil: cap(wholeSecondUp(startedAt + Math.min(Math.max(ttlMs, maxTtlMs), MAX_LIFETIME_MS))),
   };
 }
 
@@ -97,6 +136,45 @@ export function remainingMs(status: Pick<ExecSessionStatus, 'expiresAt'> | undef
 /** Whether the session's recorded expiry has passed. */
 export function hasExpired(status: Pick<ExecSessionStatus, 'expiresAt'> | undefined, now: Date): boolean {
   return remainingMs(status, now) <= 0;
+}
+
+/** Why a live session's time is up. */
+export interface TimeUp {
+  reason: 'NotAfterPassed' | 'TtlElapsed';
+  message: string;
+}
+
+/**
+ * Whether a session's time is up, and why: its spec.notAfter has passed (whether
+ * or not it started: one waiting for approval or for its pod ends too), or its
+ * recorded expiry. undefined while it may go on.
+ */
+export function timeUp(spec: Pick<ExecSessionSpec, 'notAfter'>, status: Pick<ExecSessionStatus, 'expiresAt' | 'startedAt'> | undefined, now: Date): TimeUp | undefined {
+  const end = notAfterMs(spec);
+  const started = status?.startedAt !== undefined;
+  if (end !== undefined && end <= now.getTime()) {
+    const what = started ? 'the session ended at its spec.notAfter' : 'the session did not start before its spec.notAfter';
+    return { reason: 'NotAfterPassed', message: `${what} (${spec.notAfter}); it is never created again after that: create a new session with a later notAfter` };
+  }
+  if (hasExpired(status, now)) return { reason: 'TtlElapsed', message: `the session's ttl elapsed at ${status?.expiresAt}` };
+  return undefined;
+}
+
+/** How long until spec.notAfter (infinite without one): a session that waits never waits past it. */
+export function untilNotAfterMs(spec: Pick<ExecSessionSpec, 'notAfter'>, now: Date): number {
+  return (notAfterMs(spec) ?? Number.POSITIVE_INFINITY) - now.getTime();
+}
+
+/**
+ * The latest expiry an extend may set, and what sets it: the limit recorded at
+ * the start (or, for sessions an older operator started, the helper's deadline,
+ * `fallbackMs`), never past spec.notAfter.
+ */
+export function extendLimit(l: Lifetime, spec: Pick<ExecSessionSpec, 'notAfter'>, fallbackMs: () => Promise<number>): Promise<{ untilMs: number; by: 'policy' | 'notAfter' }> {
+  const end = notAfterMs(spec);
+  const recorded = l.extendableUntil?.getTime();
+  const limit = recorded !== undefined ? Promise.resolve(recorded) : fallbackMs();
+  return limit.then((untilMs) => (end !== undefined && end < untilMs ? { untilMs: end, by: 'notAfter' } : { untilMs, by: 'policy' }));
 }
 
 /** An extension by `byMs`: the new expiry, and how long the session then lasts from its start (and lasts now). */

@@ -24,6 +24,16 @@ describe('requester stamp', () => {
     assert.equal(delegated.signature, 'B1Hmn64UCgJVMGvhTU2LPKFCF0/3a1evr9SxFiCYIFI=');
   });
 
+  it('covers spec.notAfter when set: the absolute end cannot be moved or removed without breaking the stamp', () => {
+    const ends = { ...SPEC, notAfter: '2026-11-22T11:00:00Z' };
+    const s = makeStamp(KEY, { namespace: 'shop', name: 'debug', spec: ends }, ALICE, NOW);
+    assert.equal(verifyStamp(KEY, 'shop', 'debug', { ...ends, requester: s }), undefined);
+    assert.equal(verifyStamp(KEY, 'shop', 'debug', { ...ends, notAfter: '2026-11-23T11:00:00Z', requester: s })?.reason, 'BadSignature');
+    assert.equal(verifyStamp(KEY, 'shop', 'debug', { ...SPEC, requester: s })?.reason, 'BadSignature');
+    // And a stamp made without one does not hold once one is added.
+    assert.equal(verifyStamp(KEY, 'shop', 'debug', { ...ends, requester: stamp })?.reason, 'BadSignature');
+  });
+
   it('verifies on the session it was made for', () => {
     assert.equal(verifyStamp(KEY, 'shop', 'debug', { ...SPEC, requester: stamp }), undefined);
   });

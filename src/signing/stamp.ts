@@ -89,7 +89,9 @@ function signedContent(namespace: string, name: string, spec: ExecSessionSpec, r
   const who = { username: requester.username, uid: requester.uid ?? '', groups: requester.groups, extra: requester.extra ?? {} };
   // Only when present, so stamps of sessions without delegation keep verifying as before.
   const onBehalfOf = spec.onBehalfOf ? { username: spec.onBehalfOf.username, groups: spec.onBehalfOf.groups ?? [] } : undefined;
-  return { v: 1, namespace, name, target, requester: who, stampedAt, onBehalfOf };
+  // The absolute end too, likewise only when present (canonicalJson leaves undefined out).
+  const notAfter = spec.notAfter ?? undefined;
+  return { v: 1, namespace, name, target, requester: who, stampedAt, onBehalfOf, notAfter };
 }
 
 /** The session a stamp belongs to. */

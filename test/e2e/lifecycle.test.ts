@@ -166,6 +166,27 @@ describe('ExecSession lifecycle (runtime backend)', () => {
     }, 30_000);
   });
 
+  it('a session re-created from Git after its notAfter is refused, naming its end time', async () => {
+    // What a GitOps repository holds: a session with an absolute end, 15 s from now, and a ttl far longer.
+    const notAfter = new Date(Math.ceil((Date.now() + 15_000) / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
+    const manifest = JSON.stringify({ apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { name: 'from-git', namespace: fx.ns.name }, spec: { podName: 'target', user: 'alice', ttl: '1h', notAfter } });
+    await kubectlOk(['create', '-f', '-'], { input: manifest });
+    const { session } = await waitForPhase(fx.ns.name, 'from-git', ['Ready']);
+    assert.equal(session.status?.expiresAt, notAfter, 'expiresAt stops at notAfter, not an hour on');
+    const { session: ended, seenAt } = await waitForPhase(fx.ns.name, 'from-git', ['Expired'], 40_000);
+    assert.ok(seenAt - Date.parse(notAfter) < 1200, `Expired ${seenAt - Date.parse(notAfter)} ms after notAfter`);
+    assert.equal(ended.status?.conditions?.find((c) => c.type === 'Expired')?.reason, 'NotAfterPassed');
+    // The operator deletes it after --retention; the GitOps tool then applies the same file again:
+    // kubectl create, client-side apply (Argo CD's default) and server-side apply (Flux's).
+    await kubectlOk(['-n', fx.ns.name, 'delete', 'execsession', 'from-git', '--timeout=30s']);
+    for (const verb of [['create'], ['apply'], ['apply', '--server-side', '--field-manager', 'kustomize-controller']]) {
+      const again = await kubectl([...verb, '-f', '-'], { input: manifest });
+      assert.notEqual(again.code, 0, `${verb.join(' ')} was accepted`);
+      assert.match(again.stderr, new RegExp(`spec\\.notAfter: this session ended at ${notAfter} \\(its notAfter; now `), verb.join(' '));
+    }
+    assert.notEqual((await kubectl(['-n', fx.ns.name, 'get', 'execsession', 'from-git'])).code, 0, 'nothing was created');
+  });
+
   it('ends a live session when it is deleted (finalizer), killing its processes', async () => {
     await createSession(fx.ns.name, 'deleted', { podName: 'target', user: 'alice', ttl: '10m' });
     const { session } = await waitForPhase(fx.ns.name, 'deleted', ['Ready']);
