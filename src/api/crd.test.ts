@@ -113,20 +113,28 @@ describe('CRD schema', () => {
 });
 
 describe('CRD printer columns', () => {
-  it('(c) shows phase, pod, container, user, expiry and age; requester, subject and notAfter with -o wide', () => {
+  it('(c) shows pod, container, user, requester, phase, expiry and age; with -o wide the subject, notAfter, node, backend, uid, gid and reason', () => {
     const columns = (version.additionalPrinterColumns ?? []).map(({ name, type, jsonPath }) => ({ name, type, jsonPath }));
     assert.deepEqual(columns, [
-      { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
       { name: 'Pod', type: 'string', jsonPath: '.spec.podName' },
       { name: 'Container', type: 'string', jsonPath: '.status.container' },
       { name: 'User', type: 'string', jsonPath: '.spec.user' },
       { name: 'Requester', type: 'string', jsonPath: '.spec.requester.username' },
-      { name: 'For', type: 'string', jsonPath: '.spec.onBehalfOf.username' },
+      { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
       // A string, not a date: kubectl shows future dates as <invalid>.
       { name: 'Expires', type: 'string', jsonPath: '.status.expiresAt' },
-      { name: 'Not-After', type: 'string', jsonPath: '.spec.notAfter' },
       { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+      { name: 'For', type: 'string', jsonPath: '.spec.onBehalfOf.username' },
+      { name: 'Not-After', type: 'string', jsonPath: '.spec.notAfter' },
+      { name: 'Node', type: 'string', jsonPath: '.status.node' },
+      { name: 'Backend', type: 'string', jsonPath: '.status.backend' },
+      { name: 'UID', type: 'integer', jsonPath: '.status.user.uid' },
+      { name: 'GID', type: 'integer', jsonPath: '.status.user.gid' },
+      { name: 'Reason', type: 'string', jsonPath: '.spec.reason' },
     ]);
+    // -o wide only: what follows Age.
+    const wide = (version.additionalPrinterColumns ?? []).filter((c) => c.priority === 1).map((c) => c.name);
+    assert.deepEqual(wide, ['For', 'Not-After', 'Node', 'Backend', 'UID', 'GID', 'Reason']);
   });
 });
 

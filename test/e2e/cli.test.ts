@@ -154,7 +154,7 @@ describe('kubectl execsession', () => {
     const kubectlHeader = (await kubectlOk(['-n', ns.name, 'get', 'execsession', 'shell'])).split('\n')[0];
     assert.equal(header!.split(/\s+/).join(' '), kubectlHeader!.split(/\s+/).join(' '), 'the same columns as kubectl get');
     const wide = await as(() => alice, ['get', 'shell', '-o', 'wide']);
-    assert.match(wide.stdout.split('\n')[0]!, /\sAGE\s+FOR\s+NODE\s+BACKEND\s+UID\s+GID\s+REASON$/);
+    assert.match(wide.stdout.split('\n')[0]!, /\sAGE\s+FOR\s+NOT-AFTER\s+NODE\s+BACKEND\s+UID\s+GID\s+REASON$/);
     assert.match(wide.stdout.split('\n')[1]!, /\s<none>\s+\S+\s+(runtime|nsenter)\s+1000\s+1000\s+INC-1$/);
     const json = JSON.parse((await as(() => alice, ['get', 'shell', '-o', 'json'])).stdout) as ExecSession;
     assert.equal(json.status?.phase, 'Ready');
