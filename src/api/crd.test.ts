@@ -133,7 +133,7 @@ describe('CRD printer columns', () => {
       { name: 'Reason', type: 'string', jsonPath: '.spec.reason' },
     ]);
     // -o wide only: what follows Age.
-    const wide = (version.additionalPrinterColumns ?? []).filter((c) => c.priority === 1).map((c) => c.name);
+    const wide = ((version.additionalPrinterColumns ?? []) as { name: string; priority?: number }[]).filter((c) => c.priority === 1).map((c) => c.name);
     assert.deepEqual(wide, ['For', 'Not-After', 'Node', 'Backend', 'UID', 'GID', 'Reason']);
   });
 });

@@ -65,7 +65,7 @@ export class Authorizer implements SessionAuthorizer {
   async authorize(r: AuthzRequest): Promise<Decision> {
     const { namespace, spec } = r;
     const pod = await this.kube.getPod(namespace, spec.podName);
-    if (!pod) return deny(Reason.PodNotFound, `pod ${namespace}/${spec.podName} does not exist; name a running pod in the session's namespace`);
+    if (!pod) return deny(Reason.PodNotFound, `spec.podName: pod ${namespace}/${spec.podName} does not exist; name a running pod in the session's namespace`);
     const delegated = Boolean(r.spec.onBehalfOf?.username);
     const subject = rbacSubject(r);
     const rbac = await this.kube.subjectAccessReview(subject, { namespace, verb: 'create', resource: 'pods', subresource: 'exec', name: spec.podName });

@@ -53,7 +53,7 @@ const HEALTHY = { [`/api/v1/namespaces/${NS}`]: NAMESPACE_OK, [SESSIONS]: EMPTY_
 async function preflightError(r: Record<string, Answer>): Promise<Error> {
   routes = r;
   try {
-    await preflight(client(), NS);
+    await preflight(client(), NS, { retryMs: 600 });
   } catch (e) {
     return e as Error;
   }
@@ -99,6 +99,16 @@ describe('preflight: what the operator cannot start without, with the fix', () =
     assert.match(e.message, /^the operator's identity "system:serviceaccount:default:nobody" may not get namespaces \(API group ""\) in namespace execsession-system: it is missing RBAC\. Apply the operator's RBAC: kubectl apply -k config\/rbac .*The rule it needs: \{apiGroups: \[""\], resources: \["namespaces"\], verbs: \["get"\]\}/);
     const list = await preflightError({ ...HEALTHY, [SESSIONS]: forbidden('list', 'execsessions', 'execsession.dev') });
     assert.match(list.message, /may not list execsessions \(API group "execsession\.dev"\) at the cluster scope: it is missing RBAC.*\{apiGroups: \["execsession\.dev"\], resources: \["execsessions"\], verbs: \["list"\]\}$/);
+  });
+
+  it('retries what a kube-apiserver that has just started answers (503 storage initializing), then goes on', async () => {
+    let refusals = 2;
+    const served: Record<string, Answer> = { ...HEALTHY };
+    routes = new Proxy(served, {
+      get: (t, path: string) => (path === SESSIONS && refusals-- > 0 ? status(503, 'ServiceUnavailable', 'storage is (re)initializing') : t[path]),
+    });
+    await preflight(client(), NS, { retryMs: 5_000 });
+    assert.equal(refusals, -1, 'two refusals, then the third call passed');
   });
 
   it('leaves other failures as they are (a 500 is not a missing installation)', async () => {

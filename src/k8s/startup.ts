@@ -6,7 +6,7 @@
  * which reads the API server's own Status (403: whom, which verb, which resource;
  * 404: which namespace).
  */
-import { apiMessage, apiStatus } from './api-errors.js';
+import { apiMessage, apiStatus, classifyApiError } from './api-errors.js';
 import type { Kube } from './kube.js';
 
 /** A start-up failure whose message says what is missing and how to fix it. */
@@ -74,13 +74,25 @@ export function startupProblem(e: unknown, ctx: StartupContext): string | undefi
   return ctx.crd ? missingCrd(ctx.crd) : undefined;
 }
 
-/** Runs one start-up call; a failure that says what is missing becomes a StartupError. */
-async function step<T>(call: () => Promise<T>, ctx: StartupContext): Promise<T> {
-  try {
-    return await call();
-  } catch (e) {
-    const problem = startupProblem(e, ctx);
-    throw problem ? new StartupError(problem) : e;
+/** How long start-up calls are retried while the API server answers 5xx/429 or not at all (e.g. storage still initializing). */
+export const STARTUP_RETRY_MS = 60_000;
+
+/**
+ * Runs one start-up call; a failure that says what is missing becomes a StartupError.
+ * A transient one (ADR 20: no answer, 429, 5xx, as a kube-apiserver that has just
+ * started gives) is retried with backoff for up to `retryMs`.
+ */
+async function step<T>(call: () => Promise<T>, ctx: StartupContext, retryMs = STARTUP_RETRY_MS, pause = (ms: number) => new Promise((r) => setTimeout(r, ms))): Promise<T> {
+  const deadline = Date.now() + retryMs;
+  for (let wait = 250; ; wait = Math.min(wait * 2, 5_000)) {
+    try {
+      return await call();
+    } catch (e) {
+      const problem = startupProblem(e, ctx);
+      if (problem) throw new StartupError(problem);
+      if (classifyApiError(e) !== 'transient' || Date.now() + wait > deadline) throw e;
+      await pause(wait);
+    }
   }
 }
 
@@ -91,10 +103,11 @@ async function step<T>(call: () => Promise<T>, ctx: StartupContext): Promise<T> 
  * webhook configurations, the APIService, the Lease) is reported by startupProblem
  * when that call is refused.
  */
-export async function preflight(kube: Pick<Kube, 'getNamespaceLabels' | 'listSessions' | 'listPolicies'>, namespace: string): Promise<void> {
+export async function preflight(kube: Pick<Kube, 'getNamespaceLabels' | 'listSessions' | 'listPolicies'>, namespace: string, opts: { retryMs?: number } = {}): Promise<void> {
   const ctx = { namespace };
-  const labels = await step(() => kube.getNamespaceLabels(namespace), ctx);
+  const retryMs = opts.retryMs ?? STARTUP_RETRY_MS;
+  const labels = await step(() => kube.getNamespaceLabels(namespace), ctx, retryMs);
   if (labels === undefined) throw new StartupError(missingNamespace(namespace));
-  await step(() => kube.listSessions(), { ...ctx, crd: 'execsessions.execsession.dev' });
-  await step(() => kube.listPolicies(namespace), { ...ctx, crd: 'execpolicies.execsession.dev or clusterexecpolicies.execsession.dev' });
+  await step(() => kube.listSessions(), { ...ctx, crd: 'execsessions.execsession.dev' }, retryMs);
+  await step(() => kube.listPolicies(namespace), { ...ctx, crd: 'execpolicies.execsession.dev or clusterexecpolicies.execsession.dev' }, retryMs);
 }

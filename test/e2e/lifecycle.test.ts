@@ -111,7 +111,7 @@ describe('ExecSession lifecycle (runtime backend)', () => {
   it('fails clearly when the pod or the container does not exist', async () => {
     // A missing pod is refused at admission already; a missing container when the controller looks.
     const noPod = await kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: { name: 'no-pod', namespace: fx.ns.name }, spec: { podName: 'nosuchpod', user: 'alice' } }) });
-    assert.match(noPod.stderr, /PodNotFound: pod .*\/nosuchpod does not exist/);
+    assert.match(noPod.stderr, /PodNotFound: spec\.podName: pod .*\/nosuchpod does not exist/);
     await createSession(fx.ns.name, 'no-container', { podName: 'target', container: 'sidecar', user: 'alice', tty: false, command: ['id'] });
     const noContainer = (await waitForPhase(fx.ns.name, 'no-container', ['Failed'])).session;
     assert.match(noContainer.status?.message ?? '', /no container "sidecar"; its containers are: main/);
