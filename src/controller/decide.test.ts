@@ -77,7 +77,7 @@ describe('decideTarget fails', () => {
     ['invalid user', { user: 'a b' }, pod(), node('True'), 'InvalidSpec', /^spec\.user: .*whitespace/],
     ['invalid ttl', { ttl: '1d' }, pod(), node('True'), 'InvalidSpec', /^spec\.ttl: invalid duration "1d"/],
     ['invalid spec checked before the pod', { ttl: 'nope' }, undefined, undefined, 'InvalidSpec', /spec\.ttl/],
-    ['pod missing', {}, undefined, node('True'), 'PodNotFound', /^spec\.podName: pod team-a\/web-0 does not exist/],
+    ['pod missing', {}, undefined, node('True'), 'PodNotFound', /^pod team-a\/web-0 does not exist/],
     ['unknown spec.container', { container: 'db' }, pod(), node('True'), 'ContainerNotFound',
       /^pod team-a\/web-0 has no container "db"; its containers are: app, sidecar$/],
     ['annotation naming a missing container', {}, pod({ annotations: { 'kubectl.kubernetes.io/default-container': 'gone' } }), node('True'),
