@@ -29,13 +29,14 @@ const dirs: string[] = [];
 after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
 
 describe('CastRecorder', () => {
-  it('writes the header, output, resize and exit events with their times', async () => {
+  it('writes the header, output, resize (not to the same size) and exit events with their times', async () => {
     let now = 1000;
     const w = memoryWriter();
     const r = new CastRecorder(w, HEADER, 1000, () => now, () => assert.fail('no failure expected'));
     now = 1250;
     r.output(Buffer.from('$ id\r\n'));
     now = 2500;
+    r.resize(80, 24);
     r.resize(120, 40);
     r.output(Buffer.from('oops\r\n'), 'stderr');
     now = 3000;

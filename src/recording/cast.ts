@@ -46,12 +46,15 @@ export class CastRecorder {
   private readonly decoders = new Map<string, StringDecoder>();
   private readonly drainWaiters: (() => void)[] = [];
   private closed = false;
+  /** The terminal's size as last recorded: a resize to the same size is not an event. */
+  private size: string;
 
   /**
    * `onFailure` runs once, when the store cannot take a write (the relay ends
    * the attach under `Required`, or goes on unrecorded under `BestEffort`).
    */
   constructor(private readonly writer: RecordingWriter, header: CastHeader, private readonly startMs: number, private readonly now: () => number, private readonly onFailure: (e: Error) => void) {
+    this.size = `${header.width}x${header.height}`;
     this.push(`${JSON.stringify({ version: 2, ...header })}\n`);
   }
 
@@ -87,7 +90,10 @@ export class CastRecorder {
   }
 
   resize(width: number, height: number): void {
-    this.event('r', `${width}x${height}`);
+    const size = `${width}x${height}`;
+    if (size === this.size) return;
+    this.size = size;
+    this.event('r', size);
   }
 
   /** The exit marker: the process's exit code, or why the attach ended. */

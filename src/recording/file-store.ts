@@ -6,7 +6,7 @@
  * so a slow disk slows the relay instead of filling memory.
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { appendFile, mkdir, open, readdir, stat } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RecordingStoreError, type RecordingEntry, type RecordingKey, type RecordingStore, type RecordingWriter } from './store.js';
@@ -28,16 +28,18 @@ function errnoOf(e: unknown): string {
 /** One attach's file, written in order with backpressure. */
 class FileWriter implements RecordingWriter {
   private failure: Error | undefined;
+  private written = 0;
 
-  constructor(readonly attach: number, private readonly out: WriteStream, private readonly store: string) {
-    out.on('error', (e) => { this.failure = new RecordingStoreError(store, `writing ${out.path.toString()} failed: ${errnoOf(e)}`); });
+  constructor(readonly attach: number, private readonly path: string, private readonly out: WriteStream, private readonly store: string) {
+    out.on('error', (e) => { this.failure = new RecordingStoreError(store, `writing ${path} failed: ${errnoOf(e)}`); });
   }
 
   write(chunk: string): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
+    this.written += chunk.length;
     return new Promise((resolve, reject) => {
       const ok = this.out.write(chunk, (e) => {
-        if (e) reject(new RecordingStoreError(this.store, `writing ${this.out.path.toString()} failed: ${errnoOf(e)}`));
+        if (e) reject(new RecordingStoreError(this.store, `writing ${this.path} failed: ${errnoOf(e)}`));
         else if (ok) resolve();
       });
       if (!ok) this.out.once('drain', () => (this.failure ? reject(this.failure) : resolve()));
@@ -50,8 +52,10 @@ class FileWriter implements RecordingWriter {
     });
   }
 
-  abort(): Promise<void> {
-    return this.close().catch(() => undefined);
+  /** Closes; a recording nothing was written to (the attach never started) is removed. */
+  async abort(): Promise<void> {
+    await this.close().catch(() => undefined);
+    if (this.written === 0) await unlink(this.path).catch(() => undefined);
   }
 }
 
@@ -77,7 +81,7 @@ export class FileRecordingStore implements RecordingStore {
         if (!handle) continue;
         const line = JSON.stringify({ ...key, attach: n, file: join(key.namespace, key.name, key.uid, `attach-${n}.cast`), createdAt: new Date().toISOString() });
         await appendFile(join(this.dir, 'index.jsonl'), `${line}\n`);
-        return new FileWriter(n, createWriteStream(path, { fd: handle, autoClose: true, highWaterMark: 64 << 10 }), this.description);
+        return new FileWriter(n, path, createWriteStream(path, { fd: handle, autoClose: true, highWaterMark: 64 << 10 }), this.description);
       }
     } catch (e) {
       throw new RecordingStoreError(this.description, `cannot write ${folder}: ${errnoOf(e)}`);

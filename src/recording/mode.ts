@@ -5,15 +5,15 @@
  * else BestEffort. The attach relay acts on the result (docs/audit.md).
  */
 
-/** Every value of a policy's `recording` (matches the CRD enum). */
-export const RECORDING_MODES = ['Required', 'BestEffort', 'Off'] as const;
-/** Required: no recording, no attach (fail closed). BestEffort: record when the store works. Off: never. */
-export type RecordingMode = (typeof RECORDING_MODES)[number];
+import { RECORDING_MODES, type RecordingMode, type SessionRecording } from '../api/types.js';
+
+export { RECORDING_MODES, type RecordingMode };
 
 /** What the decision looks at: the allowing policy's setting and whether it needs approval. */
 export interface RecordingFacts {
   policyMode?: string;
   approvalsRequired?: number;
+  recordInput?: boolean;
 }
 
 /** The mode for a session. */
@@ -21,6 +21,12 @@ export function recordingMode(f: RecordingFacts): RecordingMode {
   const m = RECORDING_MODES.find((x) => x === f.policyMode);
   if (m) return m;
   return (f.approvalsRequired ?? 0) > 0 ? 'Required' : 'BestEffort';
+}
+
+/** What status.recording says for a session under a policy. */
+export function sessionRecording(f: RecordingFacts): SessionRecording {
+  const mode = recordingMode(f);
+  return mode !== 'Off' && f.recordInput ? { mode, input: true } : { mode };
 }
 
 /** A mode as status or a flag spells it, or undefined when it is none. */
