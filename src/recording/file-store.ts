@@ -6,8 +6,8 @@
  * so a slow disk slows the relay instead of filling memory.
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { appendFile, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, mkdir, open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RecordingStoreError, type RecordingEntry, type RecordingKey, type RecordingStore, type RecordingWriter } from './store.js';
 
@@ -111,6 +111,30 @@ export class FileRecordingStore implements RecordingStore {
       const st = await stat(join(folder, `attach-${attach}.cast`));
       return { namespace: key.namespace, name: key.name, uid, attach, size: st.size, createdAt: st.birthtime.toISOString() };
     }));
+  }
+
+  /**
+   * Deletes the recordings of sessions (uid folders) last written before
+   * `beforeMs`, and folders left empty; resolves with how many uid folders went.
+   * index.jsonl keeps its lines: it is a log of what was recorded.
+   */
+  async prune(beforeMs: number): Promise<number> {
+    let removed = 0;
+    for (const folder of await this.uidFolders()) {
+      if ((await stat(folder)).mtimeMs >= beforeMs) continue;
+      await rm(folder, { recursive: true, force: true });
+      removed += 1;
+      // The name's and the namespace's folders go when they are left empty.
+      await rmdir(dirname(folder)).then(() => rmdir(dirname(dirname(folder)))).catch(() => undefined);
+    }
+    return removed;
+  }
+
+  /** Every NAMESPACE/NAME/UID folder. */
+  private async uidFolders(): Promise<string[]> {
+    const ls = (p: string): Promise<string[]> => readdir(p).catch(() => [] as string[]);
+    const names = (await Promise.all((await ls(this.dir)).filter((n) => SAFE.test(n)).map(async (ns) => (await ls(join(this.dir, ns))).map((n) => join(this.dir, ns, n))))).flat();
+    return (await Promise.all(names.map(async (base) => (await ls(base)).map((u) => join(base, u))))).flat();
   }
 
   async open(key: RecordingKey, attach: number): Promise<Readable | undefined> {
