@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
@@ -63,6 +63,20 @@ describe('FileRecordingStore', () => {
     const store = new FileRecordingStore(join(dir, 'index.jsonl'));
     await (await new FileRecordingStore(dir).create({ namespace: 'a', name: 'b', uid: 'c' })).close();
     await assert.rejects(store.create({ namespace: 'ns', name: 'x', uid: 'u' }), /recording store file:.*index\.jsonl: cannot write .*ENOTDIR/);
+  });
+});
+
+describe('FileRecordingStore.prune', () => {
+  it('deletes the sessions nothing was added to since the cut-off, and the folders left empty', async () => {
+    const { dir, store } = await tempStore();
+    for (const uid of ['old', 'new']) await (await store.create({ namespace: 'ns', name: uid === 'old' ? 'gone' : 'kept', uid })).close();
+    const past = new Date(Date.now() - 3_600_000);
+    await utimes(join(dir, 'ns', 'gone', 'old'), past, past);
+    assert.equal(await store.prune(Date.now() - 60_000), 1);
+    assert.deepEqual(await store.list({ namespace: 'ns', name: 'gone', uid: '' }), []);
+    assert.equal((await store.list({ namespace: 'ns', name: 'kept', uid: '' })).length, 1);
+    assert.deepEqual((await readdir(join(dir, 'ns'))).sort(), ['kept']);
+    assert.equal(await store.prune(Date.now() - 60_000), 0);
   });
 });
 
