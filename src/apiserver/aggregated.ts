@@ -74,6 +74,10 @@ export class AggregatedApi {
     const requestHeader = await loadRequestHeaderConfig(this.kube);
     const helpers = new HelperClient(this.kube, this.runtimePaths);
     const recordings = recordingStore(this.cfg.recording);
+    // Not fatal: sessions under BestEffort and Off still attach; Required ones are refused, naming the store.
+    const problem = await recordings?.problem();
+    if (problem) this.log.error({ store: recordings?.description }, `${problem}; attaches to sessions whose policy makes recording Required are refused until it can`);
+    else if (recordings) this.log.info({ store: recordings.description }, 'recording attaches');
     this.prune(recordings);
     const attacher = new Attacher(this.kube, helpers, this.cfg.attach, this.log, { sealKey: stampKey, metrics: this.metrics, recordings });
     const server = new ApiServer({

@@ -58,6 +58,13 @@ describe('FileRecordingStore', () => {
     await assert.rejects(store.create({ namespace: 'ns', name: 'x', uid: 'u' }), new RegExp(`recording store file:${dir}: cannot write`));
   });
 
+  it('says at start whether it can be written', async () => {
+    const { dir, store } = await tempStore();
+    assert.equal(await store.problem(), undefined);
+    await (await store.create({ namespace: 'a', name: 'b', uid: 'c' })).close();
+    assert.match(await new FileRecordingStore(join(dir, 'index.jsonl')).problem() ?? '', /recording store file:.*index\.jsonl cannot be written: .*(ENOTDIR|EEXIST)/);
+  });
+
   it('names itself when its directory is a file (unwritable for root too)', async () => {
     const { dir } = await tempStore();
     const store = new FileRecordingStore(join(dir, 'index.jsonl'));

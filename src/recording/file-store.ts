@@ -5,8 +5,8 @@
  * walk the directory). Writes go through a write stream and wait for 'drain',
  * so a slow disk slows the relay instead of filling memory.
  */
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { appendFile, mkdir, open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { access, appendFile, mkdir, open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RecordingStoreError, type RecordingEntry, type RecordingKey, type RecordingStore, type RecordingWriter } from './store.js';
@@ -66,6 +66,17 @@ export class FileRecordingStore implements RecordingStore {
 
   constructor(private readonly dir: string) {
     this.description = `file:${dir}`;
+  }
+
+  /** Why the store cannot be written now, or undefined when it can (checked at start, for the log). */
+  async problem(): Promise<string | undefined> {
+    try {
+      await mkdir(this.dir, { recursive: true });
+      await access(this.dir, constants.W_OK);
+      return undefined;
+    } catch (e) {
+      return `recording store ${this.description} cannot be written: ${errnoOf(e)}`;
+    }
   }
 
   async create(key: RecordingKey): Promise<RecordingWriter> {
