@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT } from '../../tools/cluster/config.js';
-import { grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig, type KubectlResult } from '../../tools/support/cluster.js';
+import { eventually, grant, kubectl, kubectlOk, requireCluster, tempNamespace, userKubeconfig, type KubectlResult } from '../../tools/support/cluster.js';
 import { OperatorProcess, grantSubresources, installCrds, waitForApi } from '../../tools/support/operator.js';
 import { runTargetPod } from '../../tools/support/pods.js';
 import { AttachRefused, attach } from '../support/attach.js';
@@ -111,8 +111,12 @@ describe('recordings', () => {
     assert.match(r.output, /rc=5/, r.output);
 
     castFile = join(dir, ns.name, 'rec', session.metadata.uid ?? '', 'attach-1.cast');
-    const text = await readFile(castFile, 'utf8');
-    const [headerLine, ...eventLines] = text.trimEnd().split('\n');
+    // The operator completes the file as the attach ends; the CLI may exit a moment before.
+    const text = await eventually('the recording to end with its exit marker', async () => {
+      const t = await readFile(castFile, 'utf8').catch(() => '');
+      return /,"x","[^"]*"\]\n$/.test(t) ? t : undefined;
+    }, 15_000);
+    const [headerLine, ...eventLines] = (text ?? '').trimEnd().split('\n');
     const header = JSON.parse(headerLine ?? '{}') as { version: number; width: number; height: number; execsession: { subject: string; containerUser: { name?: string; uid: number }; namespace: string; name: string; uid: string; pod: string; container: string } };
     assert.equal(header.version, 2);
     assert.ok(header.width > 0 && header.height > 0);
