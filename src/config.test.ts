@@ -15,6 +15,7 @@ const DEFAULTS: Comparable = {
   api: {
     listenHost: '0.0.0.0', listenPort: 8443, service: { namespace: 'execsession-system', name: 'execsession-api' }, publicServer: '', metrics: true,
     attach: { limitPerSession: 4, idleTimeoutMs: 1_800_000, pingIntervalMs: 30_000, pollMs: 2_000 },
+    recording: { store: 'none', dir: '/var/lib/execsession/recordings', retentionMs: 0 },
   },
   controller: {
     namespace: 'execsession-system',
@@ -54,6 +55,14 @@ describe('aggregated API flags', () => {
     assert.equal(loadConfig([], {}).api.metrics, true);
     assert.equal(loadConfig(['--metrics=false'], {}).api.metrics, false);
     assert.equal(loadConfig([], { EXECSESSION_METRICS: 'false' }).api.metrics, false);
+  });
+
+  it('records to a directory with --recording-store=file, and refuses other stores and relative paths', () => {
+    assert.deepEqual(loadConfig(['--recording-store=file', '--recording-dir=/r', '--recording-retention=90h'], {}).api.recording, { store: 'file', dir: '/r', retentionMs: 90 * 3_600_000 });
+    assert.equal(loadConfig([], { EXECSESSION_RECORDING_STORE: 'file' }).api.recording.store, 'file');
+    assert.throws(() => loadConfig(['--recording-store=s3'], {}), /--recording-store must be file or none, got "s3"/);
+    assert.throws(() => loadConfig(['--recording-store=file', '--recording-dir=rec'], {}), /--recording-dir must be an absolute path/);
+    assert.throws(() => loadConfig(['--recording-retention=forever'], {}), /recording-retention/);
   });
 
   it('refuses a public server with a path, and a bad listen address', () => {

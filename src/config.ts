@@ -36,7 +36,10 @@ const FLAGS = {
   metrics: { default: 'true', help: 'serve GET /metrics (Prometheus text format) on the aggregated API\'s port to scrapers whose bearer token kube-apiserver authenticates (TokenReview) and who may get the non-resource URL /metrics (SubjectAccessReview); false: no /metrics (docs/audit.md, ADR 22)' },
   'attach-limit': { default: '4', help: 'attaches to one session at the same time (per operator replica)' },
   'attach-idle-timeout': { default: '30m', help: 'an attach with no input or output for this long is closed' },
-  retention: { default: '1h', help: 'how long ended sessions are kept before they are deleted' },
+  retention: { default: '1h', help: 'how long ended sessions are kept before they are deleted (their recordings stay: --recording-retention)' },
+  'recording-store': { default: 'none', help: 'where attaches are recorded (asciicast v2, docs/audit.md "Recordings"): file (--recording-dir) or none; with none, sessions whose policy makes recording Required cannot be attached to' },
+  'recording-dir': { default: '/var/lib/execsession/recordings', help: 'directory of the file recording store: NAMESPACE/NAME/UID/attach-N.cast and index.jsonl (a volume; shared when several replicas run)' },
+  'recording-retention': { default: '0', help: 'recordings of sessions older than this are deleted from the store, checked hourly, e.g. 2160h (90 days); 0: kept until someone deletes them' },
   'start-timeout': { default: '2m', help: 'how long a helper pod may take to start before the session fails' },
   'output-limit': { default: '16384', help: 'bytes of stdout and of stderr kept in status.result of non-interactive runs' },
   concurrency: { default: '4', help: 'sessions reconciled at once' },
@@ -144,8 +147,18 @@ function apiConfig(namespace: string, get: (f: Flag) => string): ApiConfig {
   return {
     listenHost: host, listenPort: port, service: { namespace: s[1] ?? '', name: s[2] ?? '' }, publicServer,
     metrics: bool('metrics', get('metrics')),
+    recording: recordingConfig(get),
     attach: { ...DEFAULT_ATTACH_CONFIG, limitPerSession: positiveInt('attach-limit', get('attach-limit')), idleTimeoutMs: duration('attach-idle-timeout', get('attach-idle-timeout')) },
   };
+}
+
+function recordingConfig(get: (f: Flag) => string): ApiConfig['recording'] {
+  const store = get('recording-store');
+  if (store !== 'file' && store !== 'none') throw new ConfigError(`--recording-store must be file or none, got "${store}"`);
+  const dir = get('recording-dir');
+  if (store === 'file' && !dir.startsWith('/')) throw new ConfigError(`--recording-dir must be an absolute path, got "${dir}"`);
+  const retention = get('recording-retention');
+  return { store, dir, retentionMs: retention === '0' ? 0 : duration('recording-retention', retention) };
 }
 
 /** Reads flags and environment into the configuration. */

@@ -7,7 +7,7 @@ import { Reason } from './conditions.js';
 import { DURATION_PATTERN } from './duration.js';
 import { KNOWN_KEYS, loadCrd } from '../../test/support/crd-schema.js';
 import { MAX_NAME_LENGTH, UserSpecError, parseUserSpec } from './user-spec.js';
-import { API_VERSION, APPROVAL_DECISIONS, BACKENDS, GROUP, KIND, PHASES, PLURAL, type ApprovalRecord, type ExecSessionStatus, type OnBehalfOf } from './types.js';
+import { API_VERSION, APPROVAL_DECISIONS, BACKENDS, GROUP, KIND, PHASES, PLURAL, RECORDING_MODES, type ApprovalRecord, type ExecSessionStatus, type OnBehalfOf, type SessionRecording } from './types.js';
 
 /** `k` names every key of T, no more (satisfies) and no fewer (the conditional type); checked by tsc. */
 type Exact<T, K extends readonly PropertyKey[]> = Exclude<keyof T, K[number]> extends never ? K : { missing: Exclude<keyof T, K[number]> };
@@ -156,8 +156,13 @@ describe('CRD and types.ts agree', () => {
   it('on status: the same fields as ExecSessionStatus, seal included', () => {
     assert.deepEqual(Object.keys(at('status').properties ?? {}).sort(), keys<ExecSessionStatus>()([
       'phase', 'conditions', 'observedGeneration', 'node', 'container', 'containerID', 'runtime', 'backend', 'user', 'helperPod',
-      'attach', 'revocation', 'startedAt', 'expiresAt', 'extendableUntil', 'endedAt', 'result', 'approvals', 'message', 'seal',
+      'attach', 'revocation', 'startedAt', 'expiresAt', 'extendableUntil', 'recording', 'endedAt', 'result', 'approvals', 'message', 'seal',
     ]));
+  });
+
+  it('on status.recording: the same fields and the modes', () => {
+    assert.deepEqual(Object.keys(at('status.recording').properties ?? {}).sort(), [...keys<SessionRecording>()(['input', 'mode'])]);
+    assert.deepEqual(at('status.recording.mode').enum, [...RECORDING_MODES]);
   });
 
   it('on status.approvals: the same fields, the decision enum, the required fields', () => {

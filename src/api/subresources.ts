@@ -15,13 +15,15 @@ export const SUBRESOURCE_GROUP_VERSION = `${SUBRESOURCE_GROUP}/${SUBRESOURCE_VER
 /** The path prefix of the group version: `/apis/subresources.execsession.dev/v1alpha1`. */
 export const SUBRESOURCE_BASE = `/apis/${SUBRESOURCE_GROUP_VERSION}` as const;
 
-/** The subresources of an ExecSession and their RBAC verbs (attach is a WebSocket: get, or create for POST upgrades). */
+/** The subresources of an ExecSession and their RBAC verbs (attach is a WebSocket: get, or create for POST upgrades; recording is read with GET). */
 export const SUBRESOURCES = [
   { name: 'attach', verbs: ['get', 'create'] },
   { name: 'approve', verbs: ['create'] },
   { name: 'deny', verbs: ['create'] },
   { name: 'revoke', verbs: ['create'] },
   { name: 'extend', verbs: ['create'] },
+  // Reading recordings is its own grant, apart from attach (docs/audit.md, "Recordings").
+  { name: 'recording', verbs: ['get'] },
 ] as const;
 
 /** One of the {@link SUBRESOURCES}' names. */

@@ -199,6 +199,18 @@ export interface CommandResult {
   truncated?: boolean;
 }
 
+/** Every value of a policy's `recording` (matches the CRD enums). */
+export const RECORDING_MODES = ['Required', 'BestEffort', 'Off'] as const;
+/** Required: no recording, no attach (fail closed). BestEffort: recorded when the store works. Off: never. */
+export type RecordingMode = (typeof RECORDING_MODES)[number];
+
+/** How a session's attaches are recorded: status.recording, sealed (docs/audit.md). */
+export interface SessionRecording {
+  mode: RecordingMode;
+  /** Input ("i" events) is recorded too. */
+  input?: boolean;
+}
+
 /** What the operator observed and did; written only by the operator. Times are RFC 3339. */
 export interface ExecSessionStatus {
   phase?: Phase;
@@ -221,6 +233,8 @@ export interface ExecSessionStatus {
   expiresAt?: string;
   /** The latest expiresAt an extend may set: startedAt + the policy's ttl.max when the session started. */
   extendableUntil?: string;
+  /** How attaches are recorded, decided from the policy when the session went live. */
+  recording?: SessionRecording;
   endedAt?: string;
   result?: CommandResult;
   /** Approvals and denials, in the order they were given. */

@@ -19,6 +19,7 @@ import { Extender, revoke } from './lifetime.js';
 import { ApiServer } from './server.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
+import { FileRecordingStore } from '../recording/file-store.js';
 
 const RECHECK_MS = 10 * 60 * 1000;
 
@@ -32,6 +33,13 @@ export interface ApiConfig {
   attach: AttachConfig;
   /** Serve GET /metrics to scrapers that TokenReview and SubjectAccessReview let in (ADR 22). */
   metrics: boolean;
+  /** Where attaches are recorded (docs/audit.md, "Recordings"); retentionMs 0 keeps them. */
+  recording: { store: 'file' | 'none'; dir: string; retentionMs: number };
+}
+
+/** The recording store the flags name; undefined for none. */
+export function recordingStore(cfg: ApiConfig['recording']): FileRecordingStore | undefined {
+  return cfg.store === 'file' ? new FileRecordingStore(cfg.dir) : undefined;
 }
 
 /** The DNS name kube-apiserver verifies the serving certificate against. */
@@ -57,6 +65,7 @@ export class AggregatedApi {
   private server: ApiServer | undefined;
   private timer: NodeJS.Timeout | undefined;
   private certs: ServingCerts | undefined;
+  private pruner: NodeJS.Timeout | undefined;
 
   constructor(private readonly kube: Kube, private readonly cfg: ApiConfig, private readonly runtimePaths: RuntimePaths, private readonly log: Logger, private readonly metrics: OperatorMetrics) {}
 
@@ -64,9 +73,15 @@ export class AggregatedApi {
   async start(certs: ServingCerts, stampKey: () => Buffer): Promise<number> {
     const requestHeader = await loadRequestHeaderConfig(this.kube);
     const helpers = new HelperClient(this.kube, this.runtimePaths);
-    const attacher = new Attacher(this.kube, helpers, this.cfg.attach, this.log, { sealKey: stampKey, metrics: this.metrics });
+    const recordings = recordingStore(this.cfg.recording);
+    // Not fatal: sessions under BestEffort and Off still attach; Required ones are refused, naming the store.
+    const problem = await recordings?.problem();
+    if (problem) this.log.error({ store: recordings?.description }, `${problem}; attaches to sessions whose policy makes recording Required are refused until it can`);
+    else if (recordings) this.log.info({ store: recordings.description }, 'recording attaches');
+    this.prune(recordings);
+    const attacher = new Attacher(this.kube, helpers, this.cfg.attach, this.log, { sealKey: stampKey, metrics: this.metrics, recordings });
     const server = new ApiServer({
-      attacher, stampKey, log: this.log,
+      attacher, stampKey, log: this.log, recordings,
       metrics: this.cfg.metrics ? new MetricsEndpoint({ kube: this.kube, metrics: this.metrics, log: this.log }) : undefined,
       actions: { approve, deny, revoke, extend: new Extender({ authorizer: new Authorizer(this.kube), helpers }).extend },
       afterAction: (sub, ctx) => {
@@ -86,6 +101,19 @@ export class AggregatedApi {
     this.timer = setInterval(() => void this.refresh(), RECHECK_MS);
     this.timer.unref();
     return port;
+  }
+
+  /** Deletes recordings past --recording-retention, now and hourly. */
+  private prune(store: FileRecordingStore | undefined): void {
+    const { retentionMs } = this.cfg.recording;
+    if (!store || retentionMs <= 0) return;
+    const run = (): void => void store.prune(Date.now() - retentionMs).then(
+      (n) => n > 0 && this.log.info({ removed: n, store: store.description }, 'recordings past their retention deleted'),
+      (e: unknown) => this.log.warn({ err: String(e), store: store.description }, 'could not prune recordings'),
+    );
+    run();
+    this.pruner = setInterval(run, 60 * 60 * 1000);
+    this.pruner.unref();
   }
 
   /** New certificates from the webhook's renewal. */
@@ -109,6 +137,7 @@ export class AggregatedApi {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.pruner) clearInterval(this.pruner);
     await this.server?.close();
   }
 }

@@ -8,18 +8,22 @@
  * session's expiry or revocation with a last message, whichever replica serves it.
  */
 import type WebSocket from 'ws';
-import { commandTooLarge } from '../api/command-limits.js';
 import { sessionSubject } from '../api/subject.js';
-import { isTerminalPhase, type ContainerUser, type ExecSession, type Person } from '../api/types.js';
+import type { ExecSession, Person } from '../api/types.js';
 import type { Logger } from '../log/logger.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
 import { jobFor, type BackendName } from '../exec/backend.js';
 import type { HelperClient, HelperRef } from '../exec/helper-client.js';
-import { expiresAtMs, hasExpired } from '../lifetime/lifetime.js';
+import { expiresAtMs } from '../lifetime/lifetime.js';
 import { apiMessage, type Kube } from '../k8s/kube.js';
 import { sealProblem } from '../signing/seal.js';
 import { Channel, exitCodeOf, exitStatus, failureStatus, frame, parseResize, parseStatus, PROTOCOL_V5, type ExecStatus } from '../api/channels.js';
 import { ApiError } from './types.js';
+import { notAttachable, processOf } from './attach-process.js';
+
+export { notAttachable };
+import { openRecording, RelayRecording, type AttachRecording, type RecordingDeps } from './recording.js';
+import type { RecordingStore } from '../recording/store.js';
 
 /** Attach settings (flags in src/config.ts). */
 export interface AttachConfig {
@@ -51,6 +55,8 @@ export interface AttachPlan {
   tty: boolean;
   stdin: boolean;
   expiresAt: number;
+  /** How this attach is recorded; its writer is aborted by release unless the attach started. */
+  recording: AttachRecording;
   /**
    * Gives back the attach slot prepare reserved, once: called when the attach
    * starts (the slot becomes a live attach) and on every way it can fail before.
@@ -68,59 +74,6 @@ const FIRST_SIZE_WAIT_MS = 1000;
 const HIGH_WATER = 1 << 20;
 const LOW_WATER = 256 << 10;
 
-function flag(q: URLSearchParams, name: string): boolean | undefined {
-  const v = q.get(name);
-  if (v === null) return undefined;
-  if (['true', '1', ''].includes(v)) return true;
-  if (['false', '0'].includes(v)) return false;
-  throw new ApiError(400, 'BadRequest', `query parameter ${name} must be true or false, got "${v}"`);
-}
-
-function sameArgv(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-/** Why a session cannot be attached to now, as the API error to answer with. */
-export function notAttachable(s: ExecSession, now: Date): ApiError | undefined {
-  const where = `session ${s.metadata.namespace}/${s.metadata.name}`;
-  const st = s.status ?? {};
-  const revocation = (st as { revocation?: { username?: string; at?: string; reason?: string } }).revocation;
-  if (revocation?.at) return new ApiError(410, 'Revoked', `${where} was revoked by ${revocation.username ?? 'an administrator'} at ${revocation.at}${revocation.reason ? ` (${revocation.reason})` : ''}; create a new session`);
-  if (st.phase === 'Expired' || hasExpired(st, now)) {
-    return new ApiError(410, 'Expired', `${where} expired at ${st.expiresAt ?? st.endedAt ?? 'its end'}; create a new session to continue`);
-  }
-  if (isTerminalPhase(st.phase)) return new ApiError(410, 'Ended', `${where} has ended (${st.phase}${st.message ? `: ${st.message}` : ''}); create a new session`);
-  if (st.phase === 'Running') {
-    return new ApiError(409, 'NotInteractive', `${where} runs its command once as a job (tty: false with a command); its output goes to status.result. Create a session without a command to attach`);
-  }
-  if (st.phase !== 'Ready') {
-    const name = s.metadata.name ?? '';
-    return new ApiError(409, 'NotReady', `${where} is not ready (phase ${st.phase ?? 'Pending'}${st.message ? `: ${st.message}` : ''}); wait for it with: kubectl execsession wait ${name} -n ${s.metadata.namespace}`);
-  }
-  return undefined;
-}
-
-/** What an attach runs: the session's command, else the requested one, else the user's shell. */
-function processOf(s: ExecSession, key: string, query: URLSearchParams): { command: string[]; tty: boolean; stdin: boolean; user: ContainerUser } {
-  const requested = query.getAll('command');
-  const tooLarge = commandTooLarge(requested, 'command');
-  if (tooLarge) throw new ApiError(400, 'CommandTooLarge', tooLarge);
-  const fixed = s.spec.command ?? [];
-  if (fixed.length > 0 && requested.length > 0 && !sameArgv(fixed, requested)) {
-    throw new ApiError(400, 'CommandFixed', `execsession ${key} runs ${JSON.stringify(fixed)} only (spec.command); attach without a command`);
-  }
-  const user = userOf(s);
-  const command = fixed.length > 0 ? fixed : requested.length > 0 ? requested : [user.shell || '/bin/sh'];
-  return { command, tty: flag(query, 'tty') ?? s.spec.tty ?? true, stdin: flag(query, 'stdin') ?? true, user };
-}
-
-/** The resolved user as status records it, in the shape the backends take. */
-function userOf(s: ExecSession): ContainerUser {
-  const u = s.status?.user;
-  if (!u) throw new ApiError(500, 'InternalError', 'the session is Ready but its resolved user is missing from status');
-  return { uid: u.uid, gid: u.gid, groups: u.groups ?? [u.gid], name: u.name, home: u.home ?? '/', shell: u.shell, root: u.root ?? u.uid === 0, rootGroup: u.rootGroup ?? false };
-}
-
 /** One live attach: a client socket relayed to a helper exec. */
 class Attachment {
   private finished = false;
@@ -134,8 +87,12 @@ class Attachment {
   private readonly ticker: NodeJS.Timeout;
   private readonly startedAt = Date.now();
   private exitCode: number | undefined;
+  /** This attach's recording, its writer taken from the plan. */
+  private readonly recording: RelayRecording;
 
   constructor(readonly plan: AttachPlan, private readonly client: WebSocket, private readonly owner: Attacher) {
+    this.recording = new RelayRecording(plan.recording, (e) => this.recordingFailed(e));
+    plan.recording = { ...plan.recording, writer: undefined };
     this.ticker = setInterval(() => this.tick(), Math.min(1000, owner.cfg.pingIntervalMs));
     this.ticker.unref();
     this.scheduleExpiry(plan.expiresAt);
@@ -174,6 +131,7 @@ class Attachment {
     const early: Buffer[] = [];
     const size = await this.firstSize(early);
     if (this.finished) return;
+    this.recording.start(plan.session, this.owner.stampKey(), size, plan.command);
     let upstream: WebSocket;
     try {
       upstream = await this.owner.kube.openExecStream(plan.helper.namespace, plan.helper.name, 'helper', plan.argvFor(size), { tty: plan.tty, stdin: plan.stdin });
@@ -193,6 +151,16 @@ class Attachment {
     client.resume();
   }
 
+  /** The store failed mid-attach: Required ends the attach (fail closed), BestEffort goes on unrecorded. */
+  private recordingFailed(e: Error): void {
+    const { plan } = this;
+    this.owner.recordingFailed(plan.recording.kind);
+    this.owner.log.warn({ session: plan.key, store: plan.recording.store, err: e.message, mode: plan.recording.mode }, 'attach: recording failed');
+    if (plan.recording.mode !== 'Required') return;
+    const msg = `the recording of this attach failed (${e.message}) and session ${plan.key} must be recorded (recording: Required); attach again once the store is writable`;
+    this.finish(failureStatus('RecordingFailed', msg, 503), msg);
+  }
+
   private fromClient(data: Buffer, isBinary: boolean): void {
     const upstream = this.upstream;
     if (!upstream || data.length === 0) return;
@@ -203,8 +171,10 @@ class Attachment {
       if (!this.plan.stdin) return;
       this.lastActivity = Date.now();
       this.owner.metrics?.attachRelayed('in', data.length - 1);
+      this.recording.input(data);
       this.send(upstream, data, this.client);
     } else if (channel === Channel.Resize) {
+      this.recording.resize(data);
       this.send(upstream, data, this.client);
     } else if (channel === Channel.Close && this.client.protocol === PROTOCOL_V5 && upstream.protocol === PROTOCOL_V5) {
       // Closing stdin reaches the process only where the cluster speaks v5 too (Kubernetes 1.30+):
@@ -219,11 +189,13 @@ class Attachment {
     if (channel === Channel.Stdout || channel === Channel.Stderr) {
       this.lastActivity = Date.now();
       this.owner.metrics?.attachRelayed('out', data.length - 1);
+      this.recordOutput(data);
       this.send(this.client, data, this.upstream);
     } else if (channel === Channel.Status) {
       const status = parseStatus(data.subarray(1));
       const code = status ? exitCodeOf(status) : undefined;
       this.exitCode = code;
+      if (code !== undefined) this.recording.exit(code);
       this.statusSeen = true;
       const result = code !== undefined ? exitStatus(code) : failureStatus('InternalError', `the process could not run: ${status?.message ?? 'unknown error'}`);
       if (code === 0) {
@@ -236,11 +208,23 @@ class Attachment {
     }
   }
 
-  /** Sends, pausing `source` while `to` has too much unsent. */
+  /** Records output; while the store is behind, the process's output waits (never a growing buffer). */
+  private recordOutput(data: Buffer): void {
+    this.recording.output(data);
+    const upstream = this.upstream;
+    if (!upstream || this.recording.backlog <= HIGH_WATER) return;
+    if (!upstream.isPaused) upstream.pause();
+    void this.recording.drained().then(() => {
+      if (upstream.isPaused && this.client.bufferedAmount < LOW_WATER) upstream.resume();
+    });
+  }
+
+  /** Sends, pausing `source` while `to` has too much unsent (or the recording is behind). */
   private send(to: WebSocket, data: Buffer, source: WebSocket | undefined): void {
     if (to.readyState !== to.OPEN) return;
     to.send(data, { binary: true }, () => {
-      if (source?.isPaused && to.bufferedAmount < LOW_WATER) source.resume();
+      const recordingBehind = source === this.upstream && this.recording.backlog > HIGH_WATER;
+      if (source?.isPaused && to.bufferedAmount < LOW_WATER && !recordingBehind) source.resume();
     });
     if (source && !source.isPaused && to.bufferedAmount > HIGH_WATER) source.pause();
   }
@@ -296,11 +280,10 @@ class Attachment {
     clearInterval(this.ticker);
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     const { client } = this;
+    const text = lastLine ? (this.plan.tty ? `\r\nexecsession: ${lastLine}\r\n` : `execsession: ${lastLine}\n`) : undefined;
+    this.recording.end(this.exitCode === undefined ? status?.reason ?? 'Disconnected' : undefined, text, this.plan.tty);
     if (client.readyState === client.OPEN) {
-      if (lastLine) {
-        const text = this.plan.tty ? `\r\nexecsession: ${lastLine}\r\n` : `execsession: ${lastLine}\n`;
-        client.send(frame(this.plan.tty ? Channel.Stdout : Channel.Stderr, text));
-      }
+      if (text) client.send(frame(this.plan.tty ? Channel.Stdout : Channel.Stderr, text));
       if (status) client.send(frame(Channel.Status, JSON.stringify(status)));
       client.close(1000);
       // A client that does not answer the close handshake is cut off.
@@ -324,7 +307,9 @@ export type AttachHelpers = Pick<HelperClient, 'inspect' | 'attachArgv'>;
 export interface AttachKeys {
   sealKey: () => Buffer;
   now?: () => Date;
-  metrics?: Pick<OperatorMetrics, 'attach' | 'attachRelayed'>;
+  metrics?: Pick<OperatorMetrics, 'attach' | 'attachRelayed' | 'recordingFailed'>;
+  /** Where attaches are recorded; undefined: nowhere (only sessions with recording Off or BestEffort attach). */
+  recordings?: RecordingStore;
 }
 
 export class Attacher {
@@ -342,6 +327,20 @@ export class Attacher {
     this.sealKey = keys.sealKey;
     this.now = keys.now ?? (() => new Date());
     this.metrics = keys.metrics;
+    this.recordings = { store: keys.recordings, failed: (kind) => this.recordingFailed(kind), log };
+  }
+
+  /** The recording store and its failure counter. */
+  readonly recordings: RecordingDeps;
+
+  /** The stamp key (approvals in a recording's header are only those that verify). */
+  stampKey(): Buffer {
+    return this.sealKey();
+  }
+
+  /** Counts a recording that could not be written. */
+  recordingFailed(kind: string): void {
+    this.metrics?.recordingFailed(kind);
   }
 
   /** Checks the caller and the session and works out what to run; throws ApiError. */
@@ -357,11 +356,18 @@ export class Attacher {
     const key = `${namespace}/${name}`;
     // Checked and taken in one synchronous step, before the inspection's await:
     // attaches prepared side by side all count against the limit.
-    const release = this.reserve(key);
+    const releaseSlot = this.reserve(key);
     try {
-      return { ...(await this.plan(s, caller, key, query)), release };
+      // The recording is opened last: nothing after it can fail.
+      const plan: AttachPlan = { ...(await this.plan(s, caller, key, query)), recording: await openRecording(this.recordings, s), release: () => {
+        releaseSlot();
+        // An attach that never starts leaves no recording behind (its Attachment took the writer first).
+        void plan.recording.writer?.abort(new Error('the attach did not start'));
+        plan.recording = { ...plan.recording, writer: undefined };
+      } };
+      return plan;
     } catch (e) {
-      release();
+      releaseSlot();
       throw e;
     }
   }
@@ -383,7 +389,7 @@ export class Attacher {
   }
 
   /** What the attach runs, and the helper argv that runs it, for a session the caller may attach to. */
-  private async plan(s: ExecSession, caller: Person, key: string, query: URLSearchParams): Promise<Omit<AttachPlan, 'release'>> {
+  private async plan(s: ExecSession, caller: Person, key: string, query: URLSearchParams): Promise<Omit<AttachPlan, 'release' | 'recording'>> {
     const { namespace = '', name = '' } = s.metadata;
     const { command, tty, stdin, user } = processOf(s, key, query);
     const st = s.status ?? {};
@@ -406,8 +412,8 @@ export class Attacher {
 
   /** Starts relaying an accepted WebSocket: its reserved slot becomes a live attach. */
   start(plan: AttachPlan, client: WebSocket): void {
-    plan.release();
     const a = new Attachment(plan, client, this);
+    plan.release();
     const set = this.live.get(plan.key) ?? new Set();
     set.add(a);
     this.live.set(plan.key, set);

@@ -27,6 +27,8 @@ import type { RequestHeaderConfig } from '../k8s/request-header.js';
 import { callerFrom, frontProxyProblem } from './front-proxy.js';
 import { METRICS_PATH, type MetricsEndpoint } from './metrics-endpoint.js';
 import { ApiError, type Action, type ActionContext } from './types.js';
+import { serveRecording } from './recording.js';
+import type { RecordingStore } from '../recording/store.js';
 
 const MAX_BODY = 64 << 10;
 
@@ -70,6 +72,8 @@ export interface ApiServerDeps {
   afterAction?: (sub: string, ctx: ActionContext) => void;
   stampKey: () => Buffer;
   log: Logger;
+  /** Where recordings are read from (GET .../recording); undefined: --recording-store=none. */
+  recordings?: RecordingStore;
   /** GET /metrics for authorized scrapers (ADR 22); undefined: not served (--metrics=false). */
   metrics?: MetricsEndpoint;
 }
@@ -158,6 +162,7 @@ export class ApiServer {
     const target = parseSubresourcePath(path);
     const sub = target?.subresource;
     try {
+      if (target && sub === 'recording') return await this.recording(req, res, target, caller);
       const action = this.route(target, req.method ?? '', path);
       const ctx: ActionContext = { kube: this.deps.attacher.kube, caller, namespace: target?.namespace ?? '', name: target?.name ?? '', body: await readBody(req), stampKey: this.deps.stampKey(), now: new Date() };
       const session = await action(ctx);
@@ -165,11 +170,30 @@ export class ApiServer {
       this.deps.afterAction?.(sub ?? '', ctx);
       sendJson(res, 200, session);
     } catch (e) {
-      if (e instanceof RequestAborted) return this.deps.log.debug({ err: e.message, path: path.slice(0, 200) }, 'request aborted by the client');
-      const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', `${sub ?? 'request'} failed: ${e instanceof Error ? e.message : String(e)}`);
-      if (err.code >= 500) this.deps.log.error({ err: String(e), path }, 'aggregated API request failed');
-      sendJson(res, err.code, statusBody(err.code, err.reason, err.message));
+      this.fail(res, e, sub, path);
     }
+  }
+
+  /** Answers a failed request with its Status; a response already streaming (a recording) is cut off. */
+  private fail(res: ServerResponse, e: unknown, sub: string | undefined, path: string): void {
+    if (e instanceof RequestAborted) return this.deps.log.debug({ err: e.message, path: path.slice(0, 200) }, 'request aborted by the client');
+    const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', `${sub ?? 'request'} failed: ${e instanceof Error ? e.message : String(e)}`);
+    if (err.code >= 500) this.deps.log.error({ err: String(e), path }, 'aggregated API request failed');
+    if (res.headersSent) return void res.destroy();
+    sendJson(res, err.code, statusBody(err.code, err.reason, err.message));
+  }
+
+  /**
+   * GET .../recording: kube-apiserver has checked `get` on execsessions/recording.
+   * The session's current uid picks its recordings; a deleted session's are
+   * found by name (the newest uid) or `?uid=`.
+   */
+  private async recording(req: IncomingMessage, res: ServerResponse, target: SubresourceTarget, caller: Person): Promise<void> {
+    if (req.method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', 'recording takes GET');
+    const session = await this.deps.attacher.kube.getSession(target.namespace, target.name);
+    const { query } = splitTarget(req.url);
+    this.deps.log.info({ session: `${target.namespace}/${target.name}`, user: caller.username, action: 'recording', attach: query.get('attach') ?? 'list' }, 'recording read');
+    await serveRecording(this.deps.recordings, target, query, session?.metadata.uid, res);
   }
 
   /** The action for a POST path, or the error that says what is wrong with the request. */

@@ -48,7 +48,7 @@ class FakeServer {
 }
 
 function fakeApi(server: string): Api {
-  return { namespace: 'ns', server, request: async () => assert.fail('no REST here'), watch: async () => assert.fail('no watch here'), httpsOptions: async () => ({ headers: { Authorization: 'Bearer t0ken' } }), debug: () => undefined };
+  return { namespace: 'ns', server, request: async () => assert.fail('no REST here'), watch: async () => assert.fail('no watch here'), stream: async () => assert.fail('no recordings here'), httpsOptions: async () => ({ headers: { Authorization: 'Bearer t0ken' } }), debug: () => undefined };
 }
 
 /** In-memory process streams; stdin/stdout can pretend to be a terminal. */

@@ -7,6 +7,7 @@
  */
 import { request as httpRequest, type IncomingHttpHeaders, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
 import type { Cluster, KubeConfig } from '@kubernetes/client-node';
 import { CliError, apiErrorFrom } from './errors.js';
 
@@ -53,6 +54,8 @@ export interface Api {
    * resolves when the server ends the stream; an ERROR event rejects with its Status.
    */
   watch(path: string, accept: string, onEvent: (type: string, object: unknown) => void): Promise<void>;
+  /** A GET whose body is read as a stream (a recording); rejects with an ApiError on a non-2xx answer. */
+  stream(path: string, accept: string): Promise<Readable>;
   /** https options with the credentials (for the attach WebSocket). */
   httpsOptions(): Promise<RequestOptions>;
   /** Debug line on stderr when -v was given. */
@@ -186,6 +189,27 @@ export class KubeApi implements Api {
     }
     if (code < 200 || code > 299) throw apiErrorFrom(code, text, `${method} ${url.pathname}`);
     return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  async stream(path: string, accept: string): Promise<Readable> {
+    const url = new URL(this.server + path);
+    const opts = await this.httpsOptions();
+    opts.method = 'GET';
+    opts.headers = { ...opts.headers, Accept: accept };
+    this.debug(`GET ${url.href}`);
+    const requestFn = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    return new Promise((resolve, reject) => {
+      const req = requestFn(url, opts, (res) => {
+        const code = res.statusCode ?? 0;
+        this.debug(`GET ${url.pathname} -> ${code}`);
+        if (code >= 200 && code <= 299) return resolve(res);
+        let text = '';
+        res.on('data', (c: Buffer) => void (text += c.toString('utf8')));
+        res.on('end', () => reject(apiErrorFrom(code, text, `GET ${url.pathname}`)));
+      });
+      req.on('error', (e) => reject(new CliError(`cannot reach the API server at ${url.origin}: ${e.message}; check the kubeconfig's server (--context, --kubeconfig) and the network`)));
+      req.end();
+    });
   }
 
   async watch(path: string, accept: string, onEvent: (type: string, object: unknown) => void): Promise<void> {

@@ -29,7 +29,7 @@ export interface NameSources {
 const GET_OUTPUTS = ['json', 'yaml', 'wide', 'name', 'jsonpath=', 'custom-columns='];
 
 /** Verbs whose first argument is a session's name. */
-const SESSION_VERBS = new Set(['attach', 'get', 'wait', 'revoke', 'extend', 'approve', 'deny']);
+const SESSION_VERBS = new Set(['attach', 'get', 'wait', 'revoke', 'extend', 'approve', 'deny', 'replay']);
 
 function takesValue(o: Option): boolean {
   return o.required || o.optional;

@@ -41,7 +41,7 @@ async function cli(args: string[], handler: Handler = () => assert.fail('no requ
       accepts.push(accept);
       for (const [type, object] of events) onEvent(type, object);
     },
-    httpsOptions: async () => ({}), debug: () => undefined,
+    stream: async () => assert.fail('no recordings here'), httpsOptions: async () => ({}), debug: () => undefined,
   };
   const ctx: CliContext = {
     io: { stdin: new PassThrough(), stdout, stderr, proc: Object.assign(new EventEmitter(), { exit: () => undefined }) },

@@ -66,7 +66,7 @@ async function run(args: string[], session: ExecSession, error?: ApiError): Prom
       return (method === 'GET' && /\/execsessions(\?|$)/.test(path) ? { items: [session] } : session) as T;
     },
     watch: async () => assert.fail('no watch here'),
-    httpsOptions: async () => ({}), debug: () => undefined,
+    stream: async () => assert.fail('no recordings here'), httpsOptions: async () => ({}), debug: () => undefined,
   };
   const ctx: CliContext = {
     io: { stdin: new PassThrough(), stdout, stderr, proc: Object.assign(new EventEmitter(), { exit: () => undefined }) },

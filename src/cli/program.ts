@@ -10,6 +10,7 @@ import { runCompletion } from './cmd-completion.js';
 import { runGet, type GetFlags } from './cmd-get.js';
 import { runAttach, runWait, type AttachFlags, type WaitFlags } from './cmd-session.js';
 import { runVersion, type VersionFlags } from './cmd-version.js';
+import { runReplay, type ReplayFlags } from './cmd-replay.js';
 import { durationFlag, type CliContext } from './context.js';
 import { requireDashDash } from './argv.js';
 import type { Action } from './outcome.js';
@@ -141,6 +142,18 @@ export function buildProgram(ctx: CliContext, argv: string[], exit: ExitBox): Co
     .requiredOption('--by <duration>', 'how much longer, e.g. 15m')
     .addHelpText('after', '\nExample:\n  kubectl execsession extend debug-web --by 15m')
     .action((name: string, flags: ActionFlags, cmd: Command) => run(runAction(ctx, globals(cmd), 'extend', name, flags)));
+
+  sub(program, 'replay')
+    .description('play a session\'s recording in the terminal with its timing, or write it (-o cast); needs get on execsessions/recording')
+    .argument('<name>', 'the ExecSession (it may have been deleted: recordings outlive it)')
+    .option('--speed <n>', 'play this many times faster, e.g. 2 or 0.5', '1')
+    .option('--attach <n>', 'which recording (default: the latest; see --list)')
+    .option('--idle-limit <seconds>', 'play pauses longer than this as this long')
+    .option('--list', 'list the session\'s recordings')
+    .option('--uid <uid>', 'an earlier session of the same name (see --list)')
+    .addOption(new Option('-o, --output <format>', 'cast: write the asciicast v2 file to stdout, for asciinema').choices(['cast']))
+    .addHelpText('after', '\nExamples:\n  kubectl execsession replay debug-web --speed 4\n  kubectl execsession replay debug-web --attach 2 -o cast > debug-web-2.cast && asciinema play debug-web-2.cast')
+    .action((name: string, flags: ReplayFlags, cmd: Command) => run(runReplay(ctx, globals(cmd), name, flags)));
 
   sub(program, 'version')
     .description('print the plugin\'s, the operator\'s and the API server\'s versions')

@@ -20,7 +20,7 @@ function scriptedApi(answers: (ExecSession | Error)[]): Api & { gets: number } {
       return a as T;
     },
     watch: async () => assert.fail('wait polls; it does not watch'),
-    httpsOptions: async () => ({}),
+    stream: async () => assert.fail('no recordings here'), httpsOptions: async () => ({}),
     debug: () => undefined,
   };
   return api;

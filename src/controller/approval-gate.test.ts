@@ -14,7 +14,7 @@ const dave = { username: 'dave', groups: ['approvers'] };
 const DECISION: Allowed = {
   allowed: true, policy: { kind: 'ExecPolicy', name: 'pg', namespace: 'shop' }, ttlMs: 900_000, maxTtlMs: 3_600_000,
   approvalsRequired: 1, approvers: [{ kind: 'Group', name: 'approvers' }], blockSelfApproval: true, approvalTimeoutMs: 30 * 60_000,
-  pendingResolution: false, pendingRules: [], subject: alice,
+  pendingResolution: false, pendingRules: [], subject: alice, recording: { mode: 'Required' },
 } as Allowed;
 
 function session(approvals: ApprovalRecord[] = []): ExecSession {

@@ -185,6 +185,16 @@ describe('reconcile: Starting to Ready', () => {
     assert.deepEqual(out, { requeueAfterMs: 30_000 }, 'a live session looks again every 30s at the latest');
   });
 
+  it('records the policy\'s recording mode in status when it goes live, sealed', async () => {
+    const t = new Scenario({ policy: { recording: 'Required', recordInput: true } });
+    await t.reconcile();
+    t.helperRuns();
+    await t.reconcile();
+    assert.equal(t.session.status?.phase, 'Ready');
+    assert.deepEqual(t.session.status?.recording, { mode: 'Required', input: true });
+    assert.equal(sealProblem(KEY, t.session), undefined);
+  });
+
   it('fails a helper that does not run within the start timeout, counted from its creation', async () => {
     const t = new Scenario();
     await t.reconcile();

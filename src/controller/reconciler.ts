@@ -13,7 +13,7 @@ import type { Allowed, Decision } from '../policy/types.js';
 import { Reason, kubeTime } from '../api/conditions.js';
 import { formatDuration } from '../api/duration.js';
 import { subresourcePath } from '../api/subresources.js';
-import { isTerminalPhase, type ContainerUser, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
+import { isTerminalPhase, type ContainerUser, type ExecSession, type ExecSessionStatus, type Phase, type SessionRecording } from '../api/types.js';
 import { argvTooLong, describeTooLong, isArgListTooLong, stringsBytes } from '../exec/arg-limits.js';
 import { chooseBackend, jobFor, type BackendName, type SessionCommand } from '../exec/backend.js';
 import type { HelperRef } from '../exec/helper-client.js';
@@ -306,7 +306,7 @@ export class Reconciler {
     const tooLong = this.tooLongToExec(cmd, oneShot);
     if (tooLong) return this.ending.end(s, 'Failed', Reason.ArgumentListTooLong, `the session's process cannot start in ${where}: ${tooLong}`);
     if (oneShot) return this.startJob(s, ref, cmd);
-    return this.goLive(s, user, chosen.backend);
+    return this.goLive(s, user, chosen.backend, resolved.recording);
   }
 
   /**
@@ -338,12 +338,12 @@ export class Reconciler {
   }
 
   /** An interactive session is Ready: clients may attach until it expires. */
-  private async goLive(s: ExecSession, user: ContainerUser, backend: BackendName): Promise<Outcome> {
+  private async goLive(s: ExecSession, user: ContainerUser, backend: BackendName, recording: SessionRecording): Promise<Outcome> {
     const where = this.where(s);
     const who = describeUser(user);
     const message = `ready: ${where} as ${who} until ${s.status?.expiresAt}`;
     const was = s.status?.phase;
-    await this.report(s, { phase: 'Ready', backend, user, attach: attachInfo(this.cfg.publicServer ?? '', s), message }, { reason: Reason.SessionReady, message });
+    await this.report(s, { phase: 'Ready', backend, user, recording, attach: attachInfo(this.cfg.publicServer ?? '', s), message }, { reason: Reason.SessionReady, message });
     if (was !== 'Ready') this.metrics?.sessionReady((this.now().getTime() - new Date(s.metadata.creationTimestamp ?? Number.NaN).getTime()) / 1000);
     await this.event(s, 'Normal', 'Ready', message);
     return { requeueAfterMs: Math.min(remainingMs(s.status, this.now()), LIVE_RECHECK_MS) };

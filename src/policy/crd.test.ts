@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { DURATION_PATTERN, parseDuration } from '../api/duration.js';
 import { PolicyReason } from '../api/conditions.js';
 import { MAX_ID } from '../api/user-spec.js';
+import { RECORDING_MODES } from '../api/types.js';
 import type {
   AnyExecPolicy, ApprovalRules, ClusterPolicyTargets, DelegationRules, ExecPolicySpec, ExecPolicyStatus, IdRange,
   LabelSelector, LabelSelectorRequirement, Subject, TtlRules, UserRules,
@@ -33,7 +34,7 @@ const keys = <T>() => <const K extends readonly (keyof T)[]>(k: K & Exact<T, K>)
 
 /** Field names of types.ts, per CRD path; the CRD's properties there must be the same. */
 const FIELDS: Record<string, readonly string[]> = {
-  'spec': keys<ExecPolicySpec>()(['subjects', 'targets', 'users', 'ttl', 'interactive', 'commands', 'approval', 'delegation']),
+  'spec': keys<ExecPolicySpec>()(['subjects', 'targets', 'users', 'ttl', 'interactive', 'commands', 'recording', 'recordInput', 'approval', 'delegation']),
   'spec.subjects[]': keys<Subject>()(['kind', 'name', 'namespace']),
   'spec.targets.podSelector': keys<LabelSelector>()(['matchLabels', 'matchExpressions']),
   'spec.targets.podSelector.matchExpressions[]': keys<LabelSelectorRequirement>()(['key', 'operator', 'values']),
@@ -115,6 +116,7 @@ for (const { file, crd, version, root, nodes, at } of [namespaced, cluster]) {
       assert.equal(at('spec.users.allowRootGroup').default, false);
       assert.equal(at('spec.approval.blockSelfApproval').default, true);
       assert.equal(at('spec.approval.required').default, 0);
+      assert.equal(at('spec.recordInput').default, false);
       assert.deepEqual(root.required, ['spec']);
       assert.deepEqual(at('spec').required, ['subjects']);
       assert.equal(at('spec.subjects').minItems, 1);
@@ -123,6 +125,7 @@ for (const { file, crd, version, root, nodes, at } of [namespaced, cluster]) {
     it('agrees with types.ts on enums, id limits and field names', () => {
       for (const n of nodes.filter((node) => /\[\]\.kind$/.test(node.path))) assert.deepEqual(n.schema.enum, [...SUBJECT_KINDS], n.path);
       for (const n of nodes.filter((node) => node.path.endsWith('.operator'))) assert.deepEqual(n.schema.enum, [...SELECTOR_OPERATORS], n.path);
+      assert.deepEqual(at('spec.recording').enum, [...RECORDING_MODES]);
       for (const n of nodes.filter((node) => /IDs\[\]\.(min|max)$/.test(node.path))) assert.equal(n.schema.maximum, MAX_ID, n.path);
       for (const [path, fields] of Object.entries(FIELDS)) assert.deepEqual(propertiesOf(at(path)), sorted(fields), path);
       for (const ids of ['allowedUIDs', 'deniedUIDs', 'allowedGIDs', 'deniedGIDs']) {

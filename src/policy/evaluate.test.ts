@@ -204,7 +204,20 @@ describe('evaluate', () => {
       pendingResolution: false,
       pendingRules: [],
       subject: alice,
+      // Approval without a recording setting: Required (src/recording/mode.ts).
+      recording: { mode: 'Required' },
     });
+  });
+
+  it('carries the policy\'s recording setting, input only when asked', () => {
+    const rec = (spec: object) => {
+      const d = evaluate(BASE, [ns('p', spec)]);
+      return d.allowed ? d.recording : undefined;
+    };
+    assert.deepEqual(rec({}), { mode: 'BestEffort' });
+    assert.deepEqual(rec({ recording: 'Required', recordInput: true }), { mode: 'Required', input: true });
+    assert.deepEqual(rec({ recording: 'Off', recordInput: true }), { mode: 'Off' });
+    assert.deepEqual(rec({ recording: 'Off', approval: { required: 1, approvers: [{ kind: 'User', name: 'bob' }] } }), { mode: 'Off' });
   });
 
   it('does not depend on the order of the policy list', () => {

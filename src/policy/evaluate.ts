@@ -15,6 +15,7 @@ import { EXEC_POLICY_KIND } from './types.js';
 import type { UserFacts } from './user-facts.js';
 import { userFacts } from './user-facts.js';
 import { policyLimits, validatePolicy } from './validate.js';
+import { sessionRecording } from '../recording/mode.js';
 
 export { validatePolicy };
 
@@ -138,6 +139,7 @@ function allow(policy: Candidate, req: PolicyRequest, pending: string[]): Decisi
     pendingResolution: pending.length > 0,
     pendingRules: [...new Set(pending)],
     subject: req.onBehalfOf ?? req.requester,
+    recording: sessionRecording({ policyMode: policy.spec.recording, approvalsRequired: approval.required ?? 0, recordInput: policy.spec.recordInput }),
   };
 }
 

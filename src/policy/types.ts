@@ -5,7 +5,7 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { ReasonName } from '../api/conditions.js';
 import type { Condition, ContainerUser, Person } from '../api/types.js';
-import { GROUP, VERSION } from '../api/types.js';
+import { GROUP, VERSION, type RecordingMode, type SessionRecording } from '../api/types.js';
 
 export { GROUP, VERSION };
 
@@ -142,6 +142,10 @@ export interface ExecPolicySpec {
   interactive?: boolean;
   /** Allowed argv of non-interactive sessions, matched exactly; absent or empty allows any. */
   commands?: string[][];
+  /** Whether attaches are recorded (src/recording/mode.ts decides the default). */
+  recording?: RecordingMode;
+  /** Also record input ("i" events); default false. */
+  recordInput?: boolean;
   approval?: ApprovalRules;
   delegation?: DelegationRules;
 }
@@ -240,6 +244,8 @@ export interface Allowed {
   pendingRules: string[];
   /** Whom the session is for: onBehalfOf when set, else the requester. */
   subject: Person;
+  /** How its attaches are recorded (src/recording/mode.ts). */
+  recording: SessionRecording;
 }
 
 /** No policy allows the session. */

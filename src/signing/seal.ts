@@ -14,7 +14,7 @@ import { withoutEmptyStrings } from '../api/wire.js';
 import { signJson, verifyJson } from './hmac.js';
 
 /** The status fields the operator acts on after writing them, in the order docs list them. */
-export const SEALED_FIELDS = ['phase', 'node', 'container', 'containerID', 'runtime', 'backend', 'user', 'helperPod', 'startedAt', 'expiresAt', 'extendableUntil', 'attach'] as const;
+export const SEALED_FIELDS = ['phase', 'node', 'container', 'containerID', 'runtime', 'backend', 'user', 'helperPod', 'startedAt', 'expiresAt', 'extendableUntil', 'attach', 'recording'] as const;
 
 /** Phases reached only through sealed writes: a session in one of them needs a seal. */
 const SEALED_PHASES: readonly Phase[] = ['Starting', 'Ready', 'Running'];

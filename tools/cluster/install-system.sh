@@ -8,7 +8,8 @@ set -euo pipefail
 # gcc, pkg-config and libseccomp-dev: runc is built with cgo and seccomp.
 # prometheus: for promtool, which checks the /metrics exposition and the alert rules
 # (test/unit/prometheus.test.ts); the Prometheus server it also installs is not used.
-PACKAGES=(busybox-static gcc libc6-dev pkg-config libseccomp-dev iproute2 openssl util-linux tmux socat conntrack iptables ca-certificates prometheus)
+# asciinema: plays the recordings the operator writes (src/recording/cast.test.ts, test/e2e/recording.test.ts).
+PACKAGES=(busybox-static gcc libc6-dev pkg-config libseccomp-dev iproute2 openssl util-linux tmux socat conntrack iptables ca-certificates prometheus asciinema)
 # bash-completion, zsh and fish: the tests run the plugin's completion scripts in each shell.
 PACKAGES+=(bash-completion zsh fish)
 

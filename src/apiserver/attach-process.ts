@@ -1,0 +1,64 @@
+/**
+ * What an attach may run and when: the session must be live, and the process
+ * is the session's command, else the requested one, else the user's shell.
+ * Pure checks on the session as read, shared by the attach bridge's prepare
+ * and its re-reads.
+ */
+import { commandTooLarge } from '../api/command-limits.js';
+import { isTerminalPhase, type ContainerUser, type ExecSession } from '../api/types.js';
+import { hasExpired } from '../lifetime/lifetime.js';
+import { ApiError } from './types.js';
+
+function flag(q: URLSearchParams, name: string): boolean | undefined {
+  const v = q.get(name);
+  if (v === null) return undefined;
+  if (['true', '1', ''].includes(v)) return true;
+  if (['false', '0'].includes(v)) return false;
+  throw new ApiError(400, 'BadRequest', `query parameter ${name} must be true or false, got "${v}"`);
+}
+
+function sameArgv(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Why a session cannot be attached to now, as the API error to answer with. */
+export function notAttachable(s: ExecSession, now: Date): ApiError | undefined {
+  const where = `session ${s.metadata.namespace}/${s.metadata.name}`;
+  const st = s.status ?? {};
+  const revocation = (st as { revocation?: { username?: string; at?: string; reason?: string } }).revocation;
+  if (revocation?.at) return new ApiError(410, 'Revoked', `${where} was revoked by ${revocation.username ?? 'an administrator'} at ${revocation.at}${revocation.reason ? ` (${revocation.reason})` : ''}; create a new session`);
+  if (st.phase === 'Expired' || hasExpired(st, now)) {
+    return new ApiError(410, 'Expired', `${where} expired at ${st.expiresAt ?? st.endedAt ?? 'its end'}; create a new session to continue`);
+  }
+  if (isTerminalPhase(st.phase)) return new ApiError(410, 'Ended', `${where} has ended (${st.phase}${st.message ? `: ${st.message}` : ''}); create a new session`);
+  if (st.phase === 'Running') {
+    return new ApiError(409, 'NotInteractive', `${where} runs its command once as a job (tty: false with a command); its output goes to status.result. Create a session without a command to attach`);
+  }
+  if (st.phase !== 'Ready') {
+    const name = s.metadata.name ?? '';
+    return new ApiError(409, 'NotReady', `${where} is not ready (phase ${st.phase ?? 'Pending'}${st.message ? `: ${st.message}` : ''}); wait for it with: kubectl execsession wait ${name} -n ${s.metadata.namespace}`);
+  }
+  return undefined;
+}
+
+/** What an attach runs: the session's command, else the requested one, else the user's shell. */
+export function processOf(s: ExecSession, key: string, query: URLSearchParams): { command: string[]; tty: boolean; stdin: boolean; user: ContainerUser } {
+  const requested = query.getAll('command');
+  const tooLarge = commandTooLarge(requested, 'command');
+  if (tooLarge) throw new ApiError(400, 'CommandTooLarge', tooLarge);
+  const fixed = s.spec.command ?? [];
+  if (fixed.length > 0 && requested.length > 0 && !sameArgv(fixed, requested)) {
+    throw new ApiError(400, 'CommandFixed', `execsession ${key} runs ${JSON.stringify(fixed)} only (spec.command); attach without a command`);
+  }
+  const user = userOf(s);
+  const command = fixed.length > 0 ? fixed : requested.length > 0 ? requested : [user.shell || '/bin/sh'];
+  return { command, tty: flag(query, 'tty') ?? s.spec.tty ?? true, stdin: flag(query, 'stdin') ?? true, user };
+}
+
+/** The resolved user as status records it, in the shape the backends take. */
+function userOf(s: ExecSession): ContainerUser {
+  const u = s.status?.user;
+  if (!u) throw new ApiError(500, 'InternalError', 'the session is Ready but its resolved user is missing from status');
+  return { uid: u.uid, gid: u.gid, groups: u.groups ?? [u.gid], name: u.name, home: u.home ?? '/', shell: u.shell, root: u.root ?? u.uid === 0, rootGroup: u.rootGroup ?? false };
+}
+
