@@ -312,3 +312,36 @@ export function status(): string {
   if (ds.length === 0) return 'no local cluster is running';
   return ds.map((d) => `${d.name.padEnd(24)} pid ${String(d.pid).padEnd(8)} ${d.alive ? 'running' : 'DEAD'}`).join('\n');
 }
+
+/** A daemon of the running cluster, by its recorded pid (checked against its binary). */
+function runningDaemon(name: string): Daemon {
+  const d = recordedDaemons().find((r) => r.name === name && r.alive);
+  if (!d) throw new Error(`${name} of the local cluster is not running`);
+  return d;
+}
+
+/** Freezes a daemon with SIGSTOP: it holds its sockets but answers nothing, as a stalled process. */
+export function pauseDaemon(name: string): number {
+  const d = runningDaemon(name);
+  process.kill(d.pid, 'SIGSTOP');
+  return d.pid;
+}
+
+/** Lets a daemon frozen by pauseDaemon run again (SIGCONT). */
+export function resumeDaemon(name: string): void {
+  process.kill(runningDaemon(name).pid, 'SIGCONT');
+}
+
+/**
+ * Kills etcd with SIGKILL, as a crash, and starts it again on the same data
+ * directory; resolves once etcd is healthy and kube-apiserver ready again.
+ */
+export async function restartEtcd(): Promise<{ oldPid: number; newPid: number }> {
+  const old = runningDaemon('etcd');
+  process.kill(old.pid, 'SIGKILL');
+  while (isOurs(old)) await new Promise((r) => setTimeout(r, 20));
+  const etcd = await start(components.etcd());
+  await waitFor('etcd health', async () => ((await fetch(`http://127.0.0.1:${PORTS.etcdClient}/health`)).ok ? true : undefined), { timeoutMs: 30_000, daemon: etcd });
+  await waitFor('kube-apiserver /readyz', async () => ((await adminGet('/readyz')).status === 200 ? true : undefined), { timeoutMs: 60_000 });
+  return { oldPid: old.pid, newPid: etcd.pid };
+}

@@ -161,6 +161,16 @@ export class OperatorProcess implements SuiteOperator {
     await this.signal('SIGKILL');
   }
 
+  /** SIGSTOP: the process holds its ports but answers nothing (a hung replica). */
+  pause(): void {
+    if (this.child?.pid !== undefined && this.child.exitCode === null) process.kill(this.child.pid, 'SIGSTOP');
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    if (this.child?.pid !== undefined && this.child.exitCode === null) process.kill(this.child.pid, 'SIGCONT');
+  }
+
   /** SIGTERM, as a rolling update. */
   async stop(): Promise<void> {
     await this.signal('SIGTERM');
