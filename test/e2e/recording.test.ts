@@ -106,7 +106,8 @@ describe('recordings', () => {
     await createSession(ns.name, 'rec', { podName: 'target', user: 'alice', ttl: '15m' }, alice);
     const { session } = await waitForPhase(ns.name, 'rec', ['Ready']);
     assert.deepEqual(session.status?.recording, { mode: 'Required' });
-    const r = await inTerminal(alice, `kubectl execsession -n ${ns.name} attach rec; echo "rc=$?"`, /\$ $/m, 'echo typed-$((6*7)); echo to-stderr >&2; exit 5\n');
+    // The prompt: BusyBox ash may follow it with a cursor position request (ESC [6n).
+    const r = await inTerminal(alice, `kubectl execsession -n ${ns.name} attach rec; echo "rc=$?"`, /\$ (\x1b\[6n)?$/m, 'echo typed-$((6*7)); echo to-stderr >&2; exit 5\n');
     assert.match(r.output, /typed-42/, r.output);
     assert.match(r.output, /rc=5/, r.output);
 
