@@ -107,6 +107,7 @@ describe('recordings', () => {
     const { session } = await waitForPhase(ns.name, 'rec', ['Ready']);
     assert.deepEqual(session.status?.recording, { mode: 'Required' });
     // The prompt: BusyBox ash may follow it with a cursor position request (ESC [6n).
+    // eslint-disable-next-line no-control-regex -- matching the terminal's control sequence is the point
     const r = await inTerminal(alice, `kubectl execsession -n ${ns.name} attach rec; echo "rc=$?"`, /\$ (\x1b\[6n)?$/m, 'echo typed-$((6*7)); echo to-stderr >&2; exit 5\n');
     assert.match(r.output, /typed-42/, r.output);
     assert.match(r.output, /rc=5/, r.output);
