@@ -7,6 +7,7 @@
  */
 import { request as httpRequest, type IncomingHttpHeaders, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Cluster, KubeConfig } from '@kubernetes/client-node';
 import { CliError, apiErrorFrom } from './errors.js';
@@ -213,44 +214,18 @@ export class KubeApi implements Api {
   }
 
   async watch(path: string, accept: string, onEvent: (type: string, object: unknown) => void): Promise<void> {
-    const url = new URL(this.server + path);
-    const opts = await this.httpsOptions();
-    opts.method = 'GET';
-    opts.headers = { ...opts.headers, Accept: accept };
-    this.debug(`GET ${url.href}`);
-    const requestFn = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    await new Promise<void>((resolve, reject) => {
-      const req = requestFn(url, opts, (res) => {
-        const code = res.statusCode ?? 0;
-        let buffered = '';
-        if (code < 200 || code > 299) {
-          res.on('data', (c: Buffer) => void (buffered += c.toString('utf8')));
-          res.on('end', () => reject(apiErrorFrom(code, buffered, `GET ${url.pathname}`)));
-          return;
-        }
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buffered += chunk;
-          let nl: number;
-          while ((nl = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, nl).trim();
-            buffered = buffered.slice(nl + 1);
-            if (!line) continue;
-            const event = JSON.parse(line) as { type: string; object: { message?: string; code?: number; reason?: string } };
-            if (event.type === 'ERROR') {
-              req.destroy();
-              reject(apiErrorFrom(event.object.code ?? 500, JSON.stringify(event.object), `watch ${url.pathname}`));
-              return;
-            }
-            onEvent(event.type, event.object);
-          }
-        });
-        res.on('end', resolve);
-        res.on('error', reject);
-      });
-      req.on('error', (e) => reject(new CliError(`cannot reach the API server at ${url.origin}: ${e.message}; check the kubeconfig's server (--context, --kubeconfig) and the network`)));
-      req.end();
-    });
+    const res = await this.stream(path, accept);
+    // One JSON event per line, as kube-apiserver streams a watch.
+    for await (const raw of createInterface({ input: res, crlfDelay: Infinity })) {
+      const line = raw.trim();
+      if (!line) continue;
+      const event = JSON.parse(line) as { type: string; object: { code?: number } };
+      if (event.type === 'ERROR') {
+        res.destroy();
+        throw apiErrorFrom(event.object.code ?? 500, JSON.stringify(event.object), `watch ${path.split('?')[0]}`);
+      }
+      onEvent(event.type, event.object);
+    }
   }
 }
 
