@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { sample } from '../../test/support/metrics.js';
 import { OperatorMetrics } from '../metrics/metrics.js';
@@ -11,6 +10,7 @@ import type { Kube } from '../k8s/kube.js';
 import { sealOf } from '../signing/seal.js';
 import { Attacher, DEFAULT_ATTACH_CONFIG, type AttachPlan } from './attach.js';
 import { ApiError } from './types.js';
+import { FrameSocket } from '../../test/support/frame-socket.js';
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const alice = { username: 'alice', groups: ['developers'], extra: {} };
@@ -114,29 +114,6 @@ describe('the attach limit (finding 7)', () => {
     assert.equal(attacher.count('shop/dbg'), 0);
   });
 });
-
-/** Enough of a ws WebSocket for the relay: frames sent are kept, frames received are emitted. */
-class FrameSocket extends EventEmitter {
-  readonly OPEN = 1;
-  readyState = 1;
-  bufferedAmount = 0;
-  isPaused = false;
-  protocol = 'v5.channel.k8s.io';
-  readonly sent: Buffer[] = [];
-  send(data: Buffer, _opts?: object, cb?: () => void): void {
-    this.sent.push(data);
-    cb?.();
-  }
-  pause(): void {}
-  resume(): void {}
-  ping(): void {}
-  terminate(): void {
-    this.readyState = 3;
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-}
 
 describe('attach metrics', () => {
   it('counts a started attach and the bytes it relays each way (payload, without the channel byte)', async () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { signApproval } from '../approval/approvals.js';
 import { sealOf } from '../signing/seal.js';
 import { Attacher, DEFAULT_ATTACH_CONFIG } from './attach.js';
 import { ApiError } from './types.js';
+import { FrameSocket } from '../../test/support/frame-socket.js';
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const alice = { username: 'alice', groups: ['developers'], extra: {} };
@@ -40,24 +40,6 @@ function session(recording: SessionRecording | undefined): ExecSession {
     },
   };
   return { ...s, status: { ...s.status, seal: sealOf(KEY, s, s.status ?? {}) } };
-}
-
-class FrameSocket extends EventEmitter {
-  readonly OPEN = 1;
-  readyState = 1;
-  bufferedAmount = 0;
-  isPaused = false;
-  protocol = 'v5.channel.k8s.io';
-  readonly sent: Buffer[] = [];
-  send(data: Buffer, _opts?: object, cb?: () => void): void {
-    this.sent.push(data);
-    cb?.();
-  }
-  pause(): void { this.isPaused = true; }
-  resume(): void { this.isPaused = false; }
-  ping(): void {}
-  terminate(): void { this.readyState = 3; }
-  close(): void { this.readyState = 3; }
 }
 
 const dirs: string[] = [];
