@@ -7,7 +7,8 @@
 import { Reason, kubeTime, type ReasonName } from '../api/conditions.js';
 import { isTerminalPhase, type CommandResult, type ExecSession, type Phase } from '../api/types.js';
 import type { Clock, SessionHelpers, SessionMetrics } from './collaborators.js';
-import { helperPodName } from '../exec/helper-pod.js';
+import { helperPodName, selfExpiredAt } from '../exec/helper-pod.js';
+import { accessEndedAt } from '../lifetime/lifetime.js';
 import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import type { Kube } from '../k8s/kube.js';
 import { sessionConditions, type Authorization } from './conditions.js';
@@ -32,27 +33,36 @@ export class Ending {
 
   /** Moves the session to a terminal phase, then cleans up after it. */
   async end(s: ExecSession, phase: Phase, reason: ReasonName, message: string, extra: { result?: CommandResult; authorization?: Authorization } = {}): Promise<Outcome> {
-    const now = this.now();
+    const at = phase === 'Expired' ? await this.expiredAt(s) : this.now();
     const gen = s.metadata.generation ?? 0;
     const { authorization, ...fields } = extra;
-    const conditions = sessionConditions(s.status?.conditions, { phase, from: s.status?.phase, reason, message, authorization }, gen, now);
+    const conditions = sessionConditions(s.status?.conditions, { phase, from: s.status?.phase, reason, message, authorization }, gen, at);
     const updated = await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', {
-      phase, message, conditions, observedGeneration: gen, endedAt: s.status?.endedAt ?? kubeTime(now), ...fields,
+      phase, message, conditions, observedGeneration: gen, endedAt: s.status?.endedAt ?? kubeTime(at), ...fields,
     });
     // A refusal's Event names its cause (UserNotFound, Unsigned, ...); other endings name the phase.
     const refused = phase === 'Failed' || phase === 'Denied';
     await this.kube.recordEvent(updated, { type: refused ? 'Warning' : 'Normal', reason: refused ? reason : phase, message })
       .catch((e: unknown) => this.log.warn({ err: apiMessage(e) }, 'could not record event'));
     this.log.info({ session: `${s.metadata.namespace}/${s.metadata.name}`, phase, reason }, message);
-    this.observe(s, phase, reason, now);
+    this.observe(s, phase, reason, at);
     return this.afterEnd(updated);
   }
 
+  /**
+   * When an expired session's access ended: when its helper ended it by itself
+   * (the operator may have been down then), else now (ADR 31).
+   */
+  private async expiredAt(s: ExecSession): Promise<Date> {
+    const pod = await this.kube.getPod(this.cfg.namespace, helperPodName(s.metadata.uid ?? ''));
+    return accessEndedAt(s.status, selfExpiredAt(pod), this.now());
+  }
+
   /** Denials by reason; for an expiry, how late after expiresAt it was ended. */
-  private observe(s: ExecSession, phase: Phase, reason: ReasonName, now: Date): void {
+  private observe(s: ExecSession, phase: Phase, reason: ReasonName, endedAt: Date): void {
     if (phase === 'Denied') this.seams.metrics?.denied('controller', reason);
     const expiresAt = Date.parse(s.status?.expiresAt ?? '');
-    if (phase === 'Expired' && reason === Reason.TtlElapsed && Number.isFinite(expiresAt)) this.seams.metrics?.sessionExpired((now.getTime() - expiresAt) / 1000);
+    if (phase === 'Expired' && reason === Reason.TtlElapsed && Number.isFinite(expiresAt)) this.seams.metrics?.sessionExpired((endedAt.getTime() - expiresAt) / 1000);
   }
 
   /** Kills what the session left and deletes its helper; deletes the session after retention. */

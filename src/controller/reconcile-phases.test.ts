@@ -137,8 +137,8 @@ describe('reconcile: a new session starts', () => {
     assert.deepEqual([st?.startedAt, st?.expiresAt, st?.extendableUntil], ['2026-11-22T10:00:02Z', '2026-11-22T10:05:02Z', '2026-11-22T10:10:02Z']);
     assert.equal(sealProblem(KEY, t.session), undefined);
     assert.equal(helperExpiry(t.helper), String(Date.parse('2026-11-22T10:05:02Z') / 1000), 'the helper ends the session at the recorded expiry');
-    // The kubelet deadline covers the furthest extension (10:10:02) plus the helper's graces (5s + 30s).
-    assert.equal(t.helper?.spec?.activeDeadlineSeconds, 601 + 35);
+    // The kubelet deadline covers the furthest extension (10:10:02) plus its backstop grace (10s).
+    assert.equal(t.helper?.spec?.activeDeadlineSeconds, 601 + 10);
   });
 
   it("takes the session's own ttl over the policy's default", async () => {
@@ -226,6 +226,23 @@ describe('reconcile: a live session ends', () => {
     assert.deepEqual(t.writes(), [`delete execsessions ${SESSION}`]);
   });
 
+  it('expired while no operator ran: ended when its helper ended it (the kubelet\'s record), else when the operator saw it', async () => {
+    for (const helperRecord of [true, false]) {
+      const t = new Scenario();
+      await t.ready();
+      const expiresAt = t.session.status?.expiresAt ?? '';
+      const message = `expired ${Date.parse(expiresAt) / 1000}\nkilled 1\n`;
+      // The kubelet's report once the helper ended the session and exited at expiresAt; or the helper deleted, with no record.
+      if (t.helper && helperRecord) t.helper.status = { phase: 'Succeeded', containerStatuses: [{ name: 'helper', image: 'h', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, message, finishedAt: new Date(expiresAt) } } }] };
+      else t.c.pods.delete(HELPER);
+      t.now = new Date(Date.parse(expiresAt) + 7_000);
+      await t.reconcile();
+      assert.equal(t.session.status?.phase, 'Expired');
+      const want = helperRecord ? expiresAt : t.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+      assert.deepEqual([t.session.status?.endedAt, t.session.status?.conditions?.find((x) => x.type === 'Expired')?.lastTransitionTime], [want, want]);
+    }
+  });
+
   it('ends a revoked session Terminated (Revoked) at once', async () => {
     const t = new Scenario();
     await t.ready();
@@ -307,7 +324,7 @@ describe('reconcile: a start that runs again', () => {
     assert.deepEqual(t.writes(), [CREATE_HELPER, 'create events Normal Starting'], 'nothing in status changed');
     assert.deepEqual([t.session.status?.startedAt, t.session.status?.expiresAt, t.session.status?.extendableUntil], [first.startedAt, first.expiresAt, first.extendableUntil]);
     assert.equal(helperExpiry(t.helper), firstExpiry);
-    assert.equal(t.helper?.spec?.activeDeadlineSeconds, 600 - 120 + 35, 'its kubelet deadline still ends at the recorded limit');
+    assert.equal(t.helper?.spec?.activeDeadlineSeconds, 600 - 120 + 10, 'its kubelet deadline still ends at the recorded limit');
   });
 
   it('does not move the expiry when the policy changed since the start', async () => {

@@ -352,7 +352,7 @@ export class Reconciler {
   /** A non-interactive job: wait for it, then record its result. */
   private async whileJobRuns(s: ExecSession): Promise<Outcome> {
     const ref = this.helperRef(s);
-    if (!(await this.helperRunning(ref))) return this.ending.end(s, 'Failed', Reason.HelperGone, 'the helper pod is gone while the command ran');
+    if (!(await this.helperRunning(ref))) return this.expiredOr(s) ?? this.ending.end(s, 'Failed', Reason.HelperGone, 'the helper pod is gone while the command ran');
     const seconds = Math.max(1, Math.min(5, Math.floor(remainingMs(s.status, this.now()) / 1000)));
     const r = await this.helpers.waitJob(ref, 'command', seconds, this.cfg.outputLimit);
     if (!r) return { requeueAfterMs: 0 };
@@ -365,7 +365,7 @@ export class Reconciler {
   /** A live interactive session: it ends at expiry, or when its helper or target is gone. */
   private async whileLive(s: ExecSession): Promise<Outcome> {
     if (!(await this.helperRunning(this.helperRef(s)))) {
-      return this.ending.end(s, 'Failed', Reason.HelperGone, 'the helper pod is gone (deleted or evicted); create a new session');
+      return this.expiredOr(s) ?? this.ending.end(s, 'Failed', Reason.HelperGone, 'the helper pod is gone (deleted or evicted); create a new session');
     }
     const pod = await this.kube.getPod(s.metadata.namespace ?? '', s.spec.podName);
     const current = pod?.status?.containerStatuses?.find((c) => c.name === s.status?.container)?.containerID?.split('://')[1];
@@ -373,6 +373,15 @@ export class Reconciler {
       return this.ending.end(s, 'Terminated', Reason.TargetGone, `the target container was ${pod ? 'restarted' : 'deleted'}; the session's processes went with it`);
     }
     return { requeueAfterMs: Math.min(remainingMs(s.status, this.now()), LIVE_RECHECK_MS) };
+  }
+
+  /**
+   * A helper found gone just as the session expired ended it at its expiry (ADR 31):
+   * that is an expiry, not a failure. undefined while the session's time is not up.
+   */
+  private expiredOr(s: ExecSession): Promise<Outcome> | undefined {
+    const up = timeUp(s.spec, s.status, this.now());
+    return up ? this.ending.end(s, 'Expired', Reason[up.reason], up.message) : undefined;
   }
 
   private async helperRunning(ref: { namespace: string; name: string }): Promise<boolean> {

@@ -1,10 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ANNOTATION_SESSION_NAME, ANNOTATION_SESSION_NAMESPACE, LABEL_COMPONENT, LABEL_SESSION_UID, SELF_EXPIRY_GRACE_SECONDS,
+  ANNOTATION_SESSION_NAME, ANNOTATION_SESSION_NAMESPACE, LABEL_COMPONENT, LABEL_SESSION_UID, DEADLINE_GRACE_SECONDS, selfExpiredAt,
   type HelperPodInput, escapeForPodSpec, helperPod, helperPodName,
 } from './helper-pod.js';
 import { HELPER_SCRIPT, helperArgv } from './helper-script.js';
+import type { V1Pod } from '@kubernetes/client-node';
 
 /**
  * Kubernetes' expansion of a container's command and args
@@ -161,10 +162,10 @@ describe('helperPod manifest', () => {
     it(name, () => assert.deepEqual(got, want));
   }
 
-  it('runs the escaped helper serve command until expiry plus grace', () => {
+  it('runs the escaped helper serve command until expiry, with no grace', () => {
     const expiresEpoch = String(Math.ceil(input().expiresAt.getTime() / 1000));
-    assert.deepEqual(container?.command, escapeForPodSpec(helperArgv('serve', expiresEpoch, String(SELF_EXPIRY_GRACE_SECONDS))));
-    assert.deepEqual(container?.command?.map((a) => k8sExpand(a, NO_ENV)), helperArgv('serve', expiresEpoch, '5'));
+    assert.deepEqual(container?.command, escapeForPodSpec(helperArgv('serve', expiresEpoch)));
+    assert.deepEqual(container?.command?.map((a) => k8sExpand(a, NO_ENV)), helperArgv('serve', expiresEpoch));
     assert.equal(container?.args, undefined);
   });
 
@@ -193,9 +194,10 @@ describe('helperPod deadline and expiry', () => {
       const deadline = p.spec?.activeDeadlineSeconds ?? 0;
       assert.ok(Number.isInteger(deadline) && deadline > 0);
       assert.ok(deadline >= Math.ceil(ms / 1000), `deadline ${deadline}s before the session's remaining ${ms}ms`);
-      assert.ok(NOW.getTime() + deadline * 1000 >= expiresAt.getTime() + SELF_EXPIRY_GRACE_SECONDS * 1000,
+      assert.ok(NOW.getTime() + deadline * 1000 >= expiresAt.getTime() + DEADLINE_GRACE_SECONDS * 1000,
         'the kubelet does not kill the helper before it ends the session by itself');
-      const epoch = Number(p.spec?.containers[0]?.command?.at(-2));
+      assert.ok(deadline <= Math.max(1, Math.ceil(ms / 1000)) + DEADLINE_GRACE_SECONDS, 'the kubelet\'s backstop is no later than needed');
+      const epoch = Number(p.spec?.containers[0]?.command?.at(-1));
       assert.equal(epoch, Math.ceil(expiresAt.getTime() / 1000));
       assert.ok(epoch * 1000 >= expiresAt.getTime(), 'the helper never ends a session early');
     });
@@ -203,7 +205,7 @@ describe('helperPod deadline and expiry', () => {
 
   it('expiry with milliseconds rounds the epoch up', () => {
     const p = helperPod(input({ expiresAt: new Date('2024-05-01T10:15:00.001Z') }));
-    assert.equal(p.spec?.containers[0]?.command?.at(-2), String(Date.parse('2024-05-01T10:15:01Z') / 1000));
+    assert.equal(p.spec?.containers[0]?.command?.at(-1), String(Date.parse('2024-05-01T10:15:01Z') / 1000));
   });
 });
 
@@ -227,4 +229,22 @@ describe('helperPod labels are valid label values', () => {
       assert.equal(p.metadata?.annotations?.[ANNOTATION_SESSION_NAME], sessionName, 'the full name is kept');
     });
   }
+});
+
+describe('selfExpiredAt: the kubelet\'s record of the helper ending a session at its expiry', () => {
+  const finishedAt = new Date('2026-12-06T09:00:00Z');
+  const pod = (terminated: Record<string, unknown> | undefined, name = 'helper'): V1Pod => ({
+    status: { containerStatuses: [{ name, state: terminated ? { terminated } : { running: {} } } as never] },
+  });
+  const cases: [string, V1Pod | undefined, Date | undefined][] = [
+    ['ended at expiry', pod({ exitCode: 0, message: 'expired 1796547600\nkilled 2\n', finishedAt }), finishedAt],
+    ['no pod', undefined, undefined],
+    ['still running', pod(undefined), undefined],
+    ['killed by SIGTERM (deleted): no message', pod({ exitCode: 0, message: '', finishedAt }), undefined],
+    ['failed', pod({ exitCode: 137, message: 'expired 1796547600\n', finishedAt }), undefined],
+    ['another container', pod({ exitCode: 0, message: 'expired 1796547600\n', finishedAt }, 'other'), undefined],
+    ['a message that only contains the word', pod({ exitCode: 0, message: 'not expired 1\n', finishedAt }), undefined],
+    ['no finishedAt', pod({ exitCode: 0, message: 'expired 1796547600\n' }), undefined],
+  ];
+  for (const [name, p, want] of cases) it(name, () => assert.deepEqual(selfExpiredAt(p), want));
 });

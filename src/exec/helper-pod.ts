@@ -4,7 +4,8 @@
  * container (setns, cgroup writes, the runtime's state directory); everything
  * else is the least there is: no service-account token, no service links, no
  * host network, a deadline bound to the session, and a program that ends the
- * session's processes when the pod is deleted or the session outlives its expiry.
+ * session's processes when the pod is deleted or the session expires, whether
+ * or not an operator runs then (ADR 31).
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { helperArgv } from './helper-script.js';
@@ -15,10 +16,16 @@ export const ANNOTATION_SESSION_NAME = 'execsession.dev/session-name';
 export const ANNOTATION_SESSION_NAMESPACE = 'execsession.dev/session-namespace';
 export const LABEL_COMPONENT = 'app.kubernetes.io/component';
 
-/** Seconds after expiry at which the helper ends the session by itself (the operator normally does it first). */
-export const SELF_EXPIRY_GRACE_SECONDS = 5;
-/** Further seconds after which the kubelet kills the helper (activeDeadlineSeconds). */
-const DEADLINE_GRACE_SECONDS = 30;
+/**
+ * Seconds after the last possible expiry at which the kubelet kills the helper
+ * (activeDeadlineSeconds): a backstop only, as the helper ends the session and
+ * exits at expiry by itself. Extend's limit for sessions without
+ * status.extendableUntil is read back from it less these 10 s (src/apiserver/lifetime.ts).
+ */
+export const DEADLINE_GRACE_SECONDS = 10;
+
+/** The helper's termination message when it ended the session at its expiry: `expired EPOCH`. */
+export const SELF_EXPIRED_MESSAGE = /^expired (\d+)\n/;
 
 /** What a helper pod is made from. */
 export interface HelperPodInput {
@@ -67,7 +74,7 @@ export function helperPod(i: HelperPodInput): V1Pod {
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       restartPolicy: 'Never',
-      activeDeadlineSeconds: remaining + SELF_EXPIRY_GRACE_SECONDS + DEADLINE_GRACE_SECONDS,
+      activeDeadlineSeconds: remaining + DEADLINE_GRACE_SECONDS,
       terminationGracePeriodSeconds: 10,
       // The target may run on any node, whatever its taints.
       tolerations: [{ operator: 'Exists' }],
@@ -75,7 +82,7 @@ export function helperPod(i: HelperPodInput): V1Pod {
         name: 'helper',
         image: i.image,
         imagePullPolicy: i.imagePullPolicy,
-        command: escapeForPodSpec(helperArgv('serve', String(expiresEpoch), String(SELF_EXPIRY_GRACE_SECONDS))),
+        command: escapeForPodSpec(helperArgv('serve', String(expiresEpoch))),
         securityContext: { privileged: true },
         resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
         volumeMounts: [{ name: 'host', mountPath: '/host' }],
@@ -84,4 +91,17 @@ export function helperPod(i: HelperPodInput): V1Pod {
       volumes: [{ name: 'host', hostPath: { path: '/', type: 'Directory' } }],
     },
   };
+}
+
+/**
+ * When the helper ended the session at its expiry by itself, as the kubelet
+ * recorded it (the helper container's terminated.finishedAt, with its exit code 0
+ * and the `expired` termination message); undefined for any other end. Pod status
+ * in the operator's namespace is written by the kubelet, never by a session's user.
+ */
+export function selfExpiredAt(pod: V1Pod | undefined): Date | undefined {
+  const t = pod?.status?.containerStatuses?.find((c) => c.name === 'helper')?.state?.terminated;
+  if (!t || t.exitCode !== 0 || !SELF_EXPIRED_MESSAGE.test(t.message ?? '') || !t.finishedAt) return undefined;
+  const at = new Date(t.finishedAt);
+  return Number.isFinite(at.getTime()) ? at : undefined;
 }

@@ -1,8 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { HELPER_SCRIPT, helperArgv } from './helper-script.js';
 import { parseSections, text } from './sections.js';
@@ -75,7 +76,8 @@ describe('HELPER_SCRIPT parses (sh -n)', () => {
 
 /** Runs the script with its state and host directories moved under `root` (as a test may: not root, no /host). */
 function runMoved(root: string, args: string[]): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  const script = HELPER_SCRIPT.replace('\nS=/tmp/execsession\n', `\nS=${join(root, 'state')}\n`).replace('\nH=/host\n', `\nH=${join(root, 'host')}\n`);
+  const script = HELPER_SCRIPT.replace('\nS=/tmp/execsession\n', `\nS=${join(root, 'state')}\n`).replace('\nH=/host\n', `\nH=${join(root, 'host')}\n`)
+    .replace('\nTL=/dev/termination-log\n', `\nTL=${join(root, 'termination-log')}\n`);
   assert.notEqual(script, HELPER_SCRIPT);
   return new Promise((resolve) => {
     const child = spawn('/bin/sh', ['-c', script, 'execsession-helper', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -121,5 +123,36 @@ describe('HELPER_SCRIPT run side by side (finding 7)', () => {
       assert.equal(text(s, 'error'), `no process of container ${ids[i]} found on this node`);
     });
     assert.deepEqual(readdirSync(join(root, 'state')), []);
+  });
+});
+
+describe('HELPER_SCRIPT serve: ends the session at its expiry by itself (ADR 31)', () => {
+  let root: string;
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'execsession-helper-serve-'));
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('exits at the expiry, not before and not a second later, leaving "expired EPOCH" as its termination message', async () => {
+    const epoch = Math.ceil(Date.now() / 1000) + 2;
+    const r = await runMoved(root, ['serve', String(epoch)]);
+    const ended = Date.now();
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(ended >= epoch * 1000, `ended ${epoch * 1000 - ended} ms before its expiry`);
+    assert.ok(ended - epoch * 1000 < 1000, `ended ${ended - epoch * 1000} ms after its expiry`);
+    assert.equal(readFileSync(join(root, 'termination-log'), 'utf8'), `expired ${epoch}\nkilled 0\n`);
+  });
+
+  it('a deadline moved while it waits (an extend) moves its end', async () => {
+    const epoch = Math.ceil(Date.now() / 1000) + 1;
+    const serving = runMoved(root, ['serve', String(epoch)]);
+    // Moved once serve has written its own deadline, as an extend comes after the start.
+    while (!existsSync(join(root, 'state', 'deadline')) || readFileSync(join(root, 'state', 'deadline'), 'utf8').trim() !== String(epoch)) await sleep(20);
+    const moved = await runMoved(root, ['deadline', String(epoch + 2)]);
+    assert.equal(moved.code, 0, moved.stderr);
+    const r = await serving;
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Date.now() >= (epoch + 2) * 1000, 'not before the moved expiry');
+    assert.match(readFileSync(join(root, 'termination-log'), 'utf8'), new RegExp(`^expired ${epoch + 2}\n`));
   });
 });

@@ -6,8 +6,9 @@
  * ExecSession spec is ever interpreted by a shell.
  *
  * Sub-commands (all paths on the node are under /host, the node's root):
- *   serve EXPIRES_EPOCH GRACE   the pod's main process: a safety net that kills the
- *                               session's processes at expiry + GRACE, or on SIGTERM
+ *   serve EXPIRES_EPOCH         the pod's main process: kills the session's processes
+ *                               at expiry (then exits, writing "expired EPOCH" as its
+ *                               termination message) or on SIGTERM
  *   inspect CID CONFIG RUNC_ROOT [SUBCGROUP]
  *                               prints sections: the container's OCI config, its
  *                               init pid, /etc/passwd, /etc/group, namespaces, cgroups;
@@ -19,7 +20,7 @@
  *   wait JOB SECONDS            waits up to SECONDS for the job; prints its result sections
  *   attach BACKEND SPEC ARGS... runs one process in the foreground of this exec (an
  *                               attach: its stdio and terminal are the client's)
- *   deadline EXPIRES_EPOCH      moves serve's safety net (after an extend)
+ *   deadline EXPIRES_EPOCH      moves serve's expiry (after an extend)
  *   procs                       prints the pids in the session's cgroups
  *   cleanup                     kills every process in the session's cgroups and removes them
  */
@@ -27,6 +28,8 @@ export const HELPER_SCRIPT = String.raw`
 set -u
 S=/tmp/execsession
 H=/host
+# The kubelet reads the container's termination message from here.
+TL=/dev/termination-log
 # chroot finds the node's runc with this PATH: /usr/local/sbin is where containerd's
 # install guide puts runc, /usr/local/bin where builds from source land.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -63,14 +66,18 @@ emit_text() {
 serve() {
   echo $$ > "$S/serve.pid"
   echo "$1" > "$S/deadline"
-  grace=$2
   trap 'cleanup >/dev/null 2>&1; exit 0' TERM INT
-  while [ "$(date +%s)" -lt "$(( $(cat "$S/deadline") + grace ))" ]; do
-    sleep 1 &
+  # Whole seconds while the deadline is far, tenths of one near it: the session ends at
+  # its expiry, not up to a second later (deadline may move it while this waits).
+  while n=$(date +%s) && d=$(cat "$S/deadline") && [ "$n" -lt "$d" ]; do
+    if [ $((d - n)) -gt 2 ]; then sleep 1 & else sleep 0.1 & fi
     wait $!
   done
-  # The operator did not end the session in time: end it here.
-  cleanup > /dev/termination-log 2>&1
+  # Expired: end the session here, whether or not the operator runs, and exit, so that the
+  # kubelet records when (the container's finishedAt), which the operator reports as the end.
+  # cleanup runs in a subshell: when something survives, it exits, and this tries again.
+  until (cleanup) > "$S/expired" 2>&1; do sleep 0.1; done
+  { echo "expired $d"; cat "$S/expired"; } > "$TL"
   exit 0
 }
 

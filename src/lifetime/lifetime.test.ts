@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideLifetime, extendLimit, extended, FALLBACK_TTL, hasExpired, lifetimeStatus, notAfterMs, notAfterProblem, recordedLifetime, remainingMs, sessionTtlMs, timeUp, untilNotAfterMs } from './lifetime.js';
+import { accessEndedAt, decideLifetime, extendLimit, extended, FALLBACK_TTL, hasExpired, lifetimeStatus, notAfterMs, notAfterProblem, recordedLifetime, remainingMs, sessionTtlMs, timeUp, untilNotAfterMs } from './lifetime.js';
 
 const MIN = 60_000;
 
@@ -162,4 +162,19 @@ describe('spec.notAfter: the absolute end a session carries from its creation (A
     assert.equal(untilNotAfterMs({ notAfter: '2026-11-22T10:00:30Z' }, now), 30_000);
     assert.equal(untilNotAfterMs({}, now), Number.POSITIVE_INFINITY);
   });
+});
+
+describe('accessEndedAt: when an expired session\'s access ended', () => {
+  const status = { expiresAt: '2026-12-06T09:00:00Z' };
+  const at = (iso: string): Date => new Date(iso);
+  const now = at('2026-12-06T09:00:07Z');
+  const cases: [string, Date | undefined, Date, typeof status | undefined][] = [
+    ['the helper ended it at expiry while no operator ran: its time', at('2026-12-06T09:00:00Z'), at('2026-12-06T09:00:00Z'), status],
+    ['a second before (the kubelet\'s whole seconds): its time', at('2026-12-06T08:59:59Z'), at('2026-12-06T08:59:59Z'), status],
+    ['earlier than that: not the expiry, the operator\'s own time', at('2026-12-06T08:59:58Z'), now, status],
+    ['in the future: the operator\'s own time', at('2026-12-06T09:00:08Z'), now, status],
+    ['no evidence: the operator\'s own time', undefined, now, status],
+    ['no recorded expiry: the operator\'s own time', at('2026-12-06T09:00:00Z'), now, undefined],
+  ];
+  for (const [name, helperEnd, want, st] of cases) it(name, () => assert.deepEqual(accessEndedAt(st, helperEnd, now), want));
 });

@@ -182,3 +182,16 @@ export function extended(l: Lifetime, byMs: number): { expiresAt: Date; lifetime
   const expiresAt = new Date(l.expiresAt.getTime() + byMs);
   return { expiresAt, lifetimeMs: expiresAt.getTime() - l.startedAt.getTime(), currentMs: l.expiresAt.getTime() - l.startedAt.getTime() };
 }
+
+/**
+ * When an expired session's access ended, for status.endedAt: when its helper
+ * ended it (`helperEnd`, the kubelet's record), if that lies between its expiry
+ * (less a second: the kubelet's times are whole seconds) and now; else now, the
+ * operator's own observation. Never from a field a user can write (ADR 31).
+ */
+export function accessEndedAt(status: Pick<ExecSessionStatus, 'expiresAt'> | undefined, helperEnd: Date | undefined, now: Date): Date {
+  const expires = expiresAtMs(status);
+  if (!helperEnd || expires === undefined) return now;
+  const at = helperEnd.getTime();
+  return at >= expires - 1000 && at <= now.getTime() ? helperEnd : now;
+}
