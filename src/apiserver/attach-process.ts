@@ -9,12 +9,48 @@ import { isTerminalPhase, type ContainerUser, type ExecSession } from '../api/ty
 import { hasExpired } from '../lifetime/lifetime.js';
 import { ApiError } from './types.js';
 
+/** The query parameters an attach takes: pods/exec's, so that client-go's exec clients work unchanged (docs/api.md). */
+export const ATTACH_PARAMETERS = ['command', 'tty', 'stdin', 'stdout', 'stderr', 'container'] as const;
+
+/** A query value in a message: quoted and escaped (no control character goes out raw), and cut short. */
+function shown(v: string): string {
+  const q = JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}...` : v);
+  return q.replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The one value of a single-valued parameter; twice is refused rather than one of them picked. */
+function single(q: URLSearchParams, name: string): string | undefined {
+  const all = q.getAll(name);
+  if (all.length > 1) throw new ApiError(400, 'BadRequest', `query parameter ${name} was given ${all.length} times; give it once`);
+  return all[0];
+}
+
 function flag(q: URLSearchParams, name: string): boolean | undefined {
-  const v = q.get(name);
-  if (v === null) return undefined;
+  const v = single(q, name);
+  if (v === undefined) return undefined;
   if (['true', '1', ''].includes(v)) return true;
   if (['false', '0'].includes(v)) return false;
-  throw new ApiError(400, 'BadRequest', `query parameter ${name} must be true or false, got "${v}"`);
+  throw new ApiError(400, 'BadRequest', `query parameter ${name} must be true or false, got ${shown(v)}`);
+}
+
+/**
+ * Refuses what an attach does not take, naming the parameter: an unknown one, a
+ * repeated single-valued one, a malformed flag, another container than the
+ * session's. stdout and stderr are checked and then have no effect: the attach
+ * streams what the process writes (with a TTY, all of it on stdout).
+ */
+function checkQuery(s: ExecSession, key: string, q: URLSearchParams): void {
+  for (const name of new Set(q.keys())) {
+    if (!(ATTACH_PARAMETERS as readonly string[]).includes(name)) {
+      throw new ApiError(400, 'BadRequest', `unknown query parameter ${shown(name)}; attach takes ${ATTACH_PARAMETERS.join(', ')}`);
+    }
+  }
+  flag(q, 'stdout');
+  flag(q, 'stderr');
+  const container = single(q, 'container');
+  if (container !== undefined && container !== s.status?.container) {
+    throw new ApiError(400, 'BadRequest', `query parameter container is ${shown(container)}, but execsession ${key} is in container ${shown(s.status?.container ?? '')}; leave it out`);
+  }
 }
 
 function sameArgv(a: string[], b: string[]): boolean {
@@ -43,9 +79,14 @@ export function notAttachable(s: ExecSession, now: Date): ApiError | undefined {
 
 /** What an attach runs: the session's command, else the requested one, else the user's shell. */
 export function processOf(s: ExecSession, key: string, query: URLSearchParams): { command: string[]; tty: boolean; stdin: boolean; user: ContainerUser } {
+  checkQuery(s, key, query);
   const requested = query.getAll('command');
   const tooLarge = commandTooLarge(requested, 'command');
   if (tooLarge) throw new ApiError(400, 'CommandTooLarge', tooLarge);
+  // No process can be started with these: refused here, naming them, rather than failing in the runtime.
+  if (requested.length > 0 && requested[0] === '') throw new ApiError(400, 'BadRequest', 'query parameter command: its first value, the program, is empty');
+  const nul = requested.findIndex((a) => a.includes('\0'));
+  if (nul >= 0) throw new ApiError(400, 'BadRequest', `query parameter command: value ${nul + 1} contains a NUL byte, which no argument can carry`);
   const fixed = s.spec.command ?? [];
   if (fixed.length > 0 && requested.length > 0 && !sameArgv(fixed, requested)) {
     throw new ApiError(400, 'CommandFixed', `execsession ${key} runs ${JSON.stringify(fixed)} only (spec.command); attach without a command`);
