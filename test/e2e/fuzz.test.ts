@@ -6,8 +6,10 @@
  * both admission webhooks judge them and nothing is stored. Each must be accepted
  * (a session then carries the webhook's stamp) or refused with a message naming
  * one of its hostile fields; none may fail with a 5xx or hang. A few accepted
- * sessions are created for real and deleted, and approve, deny, extend and revoke
- * get hostile bodies against a live session. Afterwards the operator's process is
+ * sessions are created for real and deleted, approve, deny, extend and revoke
+ * get hostile bodies against a live session, and attach gets hostile query
+ * parameters (docs/api.md: accepted and ended, or refused naming the parameter; no
+ * process of them left in the container). Afterwards the operator's process is
  * alive and answers, and no helper pod of these sessions is left.
  */
 import assert from 'node:assert/strict';
@@ -17,12 +19,18 @@ import { ADMIN_KUBECONFIG, eventually, kubeConfig, kubectlOk, requireCluster, te
 import { API_GROUP_VERSION, OPERATOR_NAMESPACE, OperatorProcess, installCrds, waitForApi } from '../../tools/support/operator.js';
 import { runTargetPod } from '../../tools/support/pods.js';
 import { PolicyReason, Reason } from '../../src/api/conditions.js';
-import { Rng, actionCase, fuzzSeed, policyCase, sessionCase, validSession, type FuzzCase } from '../support/fuzz.js';
-import { createSession, getSession, waitForPhase } from '../support/sessions.js';
+import { Rng, actionCase, attachQueryCase, fuzzSeed, policyCase, sessionCase, validSession, type AttachQueryCase, type FuzzCase } from '../support/fuzz.js';
+import { AttachRefused, attach } from '../support/attach.js';
+import { ATTACH_PARAMETERS } from '../../src/apiserver/attach-process.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { containerProcesses, createSession, getSession, waitForPhase } from '../support/sessions.js';
 
 const SESSION_CASES = 440;
 const POLICY_CASES = 60;
 const ACTION_CASES = 40;
+const ATTACH_CASES = 40;
+/** How long an accepted attach may take to end by itself (its programs end at once; a shell is told to exit). */
+const ATTACH_END_MS = 15_000;
 /** Accepted session cases also created for real (and deleted). */
 const REAL_SESSIONS = 8;
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -182,6 +190,58 @@ describe('fuzz: hostile input through the real API server', () => {
     assert.deepEqual(problems.slice(before, before + 15), [], `seed ${seed}: action bodies neither accepted nor refused naming a field`);
   });
 
+  /** What an attach with this query came to: accepted and ended, refused naming a parameter, or a problem (as text). */
+  async function tryAttach(c: AttachQueryCase, name: string): Promise<'accepted' | 'refused' | string> {
+    try {
+      const a = await attach(ADMIN_KUBECONFIG, ns.name, name, { params: c.params });
+      if (c.refused.length > 0) {
+        a.ws.terminate();
+        return `accepted, but docs/api.md refuses ${c.refused.join(', ')}`;
+      }
+      if (c.interactive) a.send('exit\n');
+      const ended = await Promise.race([a.done.then(() => true), sleep(ATTACH_END_MS).then(() => false)]);
+      if (!ended) a.ws.terminate();
+      return ended ? 'accepted' : `accepted, and still open after ${ATTACH_END_MS} ms`;
+    } catch (e) {
+      if (!(e instanceof AttachRefused)) return `no answer: ${(e as Error).message}`;
+      let message = e.body;
+      try {
+        message = (JSON.parse(e.body) as { message?: string }).message ?? e.body;
+      } catch {
+        // kube-apiserver's own plain-text answer
+      }
+      const named = c.refused.some((p) => (p === 'unknown' ? /^unknown query parameter /.test(message)
+        : p === 'command' ? /^(query parameter command\b|command: )/.test(message)
+          : new RegExp(`^query parameter ${p}\\b`).test(message)));
+      return e.code === 400 && named ? 'refused' : `${e.code}: ${message.slice(0, 300)}`;
+    }
+  }
+
+  it(`answers ${ATTACH_CASES} hostile attach queries through kube-apiserver: accepted and ended, or refused naming the parameter; no process left`, async () => {
+    await createSession(ns.name, 'fuzz-attach', { podName: 'target', user: 'alice', ttl: '30m', reason: 'fuzz' });
+    const { session } = await waitForPhase(ns.name, 'fuzz-attach', ['Ready']);
+    uids.add(session.metadata.uid ?? '');
+    const baseline = await containerProcesses(ns.name, 'target');
+    const before = problems.length;
+    const tally = { accepted: 0, refused: 0 };
+    for (let i = 0; i < ATTACH_CASES; i++) {
+      const c = attachQueryCase(r, session.status?.container ?? '');
+      const got = await tryAttach(c, 'fuzz-attach');
+      if (got === 'accepted' || got === 'refused') tally[got]++;
+      else problems.push(`attach ${c.label} -> ${got} :: ${JSON.stringify(c.params).slice(0, 300)}`);
+    }
+    process.stdout.write(`# fuzz seed ${seed}: attach queries ${JSON.stringify(tally)} (parameters ${ATTACH_PARAMETERS.join(', ')})\n`);
+    assert.deepEqual(problems.slice(before, before + 15), [], `seed ${seed}: attach queries neither accepted as documented nor refused naming the parameter`);
+    // Every process an attach started ended with it: the container runs what it ran before.
+    const pid = (l: string): string => l.split(/\s+/)[0] ?? '';
+    const known = new Set(baseline.map(pid));
+    await eventually('no process of the attaches left in the target container', async () => {
+      const left = (await containerProcesses(ns.name, 'target')).filter((l) => !known.has(pid(l)) && !/\bps -o pid,user,args$/.test(l));
+      return left.length === 0 ? true : (() => { throw new Error(left.join(' | ')); })();
+    }, 20_000, 500);
+    await kubectlOk(['-n', ns.name, 'delete', 'execsession', 'fuzz-attach', '--timeout=60s']);
+  });
+
   it('leaves the operator alive and answering, and no helper pod of these sessions', async () => {
     assert.ok(operator.pid !== undefined, 'the operator runs');
     assert.doesNotThrow(() => process.kill(operator.pid ?? 0, 0), `the operator's process is alive:\n${operator.log()}`);
@@ -193,6 +253,6 @@ describe('fuzz: hostile input through the real API server', () => {
       const out = await kubectlOk(['-n', OPERATOR_NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/component=execsession-helper', '-o', 'jsonpath={range .items[*]}{.metadata.labels.execsession\\.dev/session-uid}{"\\n"}{end}']);
       return !out.split('\n').some((uid) => uids.has(uid));
     }, 60_000, 500);
-    process.stdout.write(`# fuzz seed ${seed}: ${SESSION_CASES + POLICY_CASES + ACTION_CASES} cases: ${JSON.stringify(counts)}\n`);
+    process.stdout.write(`# fuzz seed ${seed}: ${SESSION_CASES + POLICY_CASES + ACTION_CASES + ATTACH_CASES} cases: ${JSON.stringify(counts)} and ${ATTACH_CASES} attach queries\n`);
   });
 });

@@ -39,6 +39,8 @@ export interface AttachOptions {
   protocols?: string[];
   /** Further query parameters, sent as given (e.g. a malformed value). */
   query?: Record<string, string>;
+  /** Query parameters in this order, repeats kept (after the ones above). */
+  params?: Array<[string, string]>;
 }
 
 /** Starts the attach WebSocket handshake as the kubeconfig's user, without waiting for it. */
@@ -50,6 +52,7 @@ export async function openAttachSocket(kubeconfig: string, namespace: string, na
   if (o.stdin !== undefined) q.set('stdin', String(o.stdin));
   for (const c of o.command ?? []) q.append('command', c);
   for (const [k, v] of Object.entries(o.query ?? {})) q.append(k, v);
+  for (const [k, v] of o.params ?? []) q.append(k, v);
   const server = (kc.getCurrentCluster()?.server ?? '').replace(/^http/, 'ws');
   const url = `${server}/apis/${API_GROUP_VERSION}/namespaces/${namespace}/execsessions/${name}/attach?${q.toString()}`;
   const opts: WebSocket.ClientOptions = {};

@@ -217,3 +217,70 @@ export function actionCase(r: Rng, action: NonNullable<FuzzCase['action']>): Fuz
   if (r.chance(0.2)) body[r.pick(['username', 'user', 'groups', 'decision', 'signature', 'at'])] = hostileValue(r);
   return { kind: 'action', action, label: `${action} ${fields.join(', ')}`, fields, body };
 }
+
+/** An attach query: its parameters in order (repeats allowed), and the ones the operator must refuse (docs/api.md). */
+export interface AttachQueryCase {
+  label: string;
+  params: Array<[string, string]>;
+  /** Parameters the documented rules refuse; empty: the attach must be accepted. */
+  refused: string[];
+  /** Whether the process reads stdin (a shell, or none given): the test then types `exit`. */
+  interactive: boolean;
+}
+
+const FLAG_VALUES = ['true', 'false', '1', '0', ''];
+const BAD_FLAGS = ['yes', 'TRUE', 'no', '2', ' true', 'true ', 't', 'null', '\u202etrue', '１', 'y'.repeat(5000)];
+/** Programs that end by themselves, so an accepted attach ends (or one that does not exist: the runtime says so). */
+const PROGRAMS = ['echo', '/bin/echo', 'true', 'id', 'printf', 'env', 'no-such-program', '$(id)', 'é'];
+
+/** One part of an attach query: parameters to add, the ones of them the rules refuse, a label; or a command. */
+interface QueryPart {
+  params?: Array<[string, string]>;
+  refused?: string[];
+  command?: string[];
+  label: string;
+}
+
+/** The parts an attach query is made of, each with what docs/api.md's rules say of it. */
+const QUERY_PARTS: Array<(r: Rng, container: string) => QueryPart> = [
+  (r) => {
+    const command = r.pick([
+      () => [r.pick(PROGRAMS), hostileString(r), hostileString(r)],
+      () => [r.pick(PROGRAMS)],
+      () => ['', 'x'],
+      () => ['echo', 'a\x00b'],
+      () => Array.from({ length: 257 }, () => 'a'),
+      () => ['echo', 'x'.repeat(70_000)],
+    ])();
+    const bad = command[0] === '' || command.some((a) => a.includes('\x00')) || command.length > 256 || command.some((a) => a.length > 60_000);
+    return { command, refused: bad ? ['command'] : [], label: `command x${command.length}` };
+  },
+  (r) => {
+    const name = r.pick(['tty', 'stdin', 'stdout', 'stderr']);
+    const bad = r.chance(0.4);
+    return { params: [[name, bad ? r.pick(BAD_FLAGS) : r.pick(FLAG_VALUES)]], refused: bad ? [name] : [], label: `${name}${bad ? ' bad' : ''}` };
+  },
+  (r, container) => {
+    const name = r.pick(['tty', 'stdin', 'stdout', 'stderr', 'container']);
+    const value = (): string => (name === 'container' ? container : r.pick(FLAG_VALUES));
+    return { params: [[name, value()], [name, value()]], refused: [name], label: `${name} twice` };
+  },
+  (r, container) => {
+    const other = r.chance(0.3);
+    return { params: [['container', other ? r.pick([hostileString(r) || 'x', `${container}x`, container.toUpperCase()]) : container]], refused: other ? ['container'] : [], label: `container${other ? ' other' : ''}` };
+  },
+  (r) => ({ params: [[r.pick(['user', 'Command', 'TTY', 'command[]', 'follow', 'attach', '', hostileString(r)]), hostileString(r)]], refused: ['unknown'], label: 'unknown' }),
+  () => ({ label: 'valid' }),
+];
+
+/** One hostile attach query for a session in container `container`, judged by docs/api.md's rules. */
+export function attachQueryCase(r: Rng, container: string): AttachQueryCase {
+  const parts = Array.from({ length: 1 + r.int(3) }, () => r.pick(QUERY_PARTS)(r, container));
+  const command = parts.findLast((p) => p.command)?.command ?? [];
+  const commandRefused = parts.findLast((p) => p.command)?.refused ?? [];
+  const params: Array<[string, string]> = [...parts.flatMap((p) => p.params ?? []), ...command.map((a): [string, string] => ['command', a])];
+  const refused = new Set([...parts.filter((p) => !p.command).flatMap((p) => p.refused ?? []), ...commandRefused]);
+  const stdin = params.filter(([n]) => n === 'stdin').map(([, v]) => v);
+  const interactive = command.length === 0 && !(stdin.length === 1 && ['false', '0'].includes(stdin[0] ?? ''));
+  return { label: parts.map((p) => p.label).join(', '), params, refused: [...refused], interactive };
+}
