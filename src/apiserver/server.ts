@@ -78,6 +78,14 @@ export interface ApiServerDeps {
   metrics?: MetricsEndpoint;
 }
 
+/**
+ * The largest request head taken (Node's default is 16 KiB): an attach's query
+ * carries its command, up to 64 KiB (src/api/command-limits.ts), percent-encoded
+ * up to three times as long, so that its limit, not the server's, answers
+ * (400 CommandTooLarge naming the parameter, not a bare 431).
+ */
+const MAX_REQUEST_HEAD_BYTES = 256 * 1024;
+
 export class ApiServer {
   private server: Server | undefined;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20, handleProtocols: (offered) => chooseProtocol(offered) ?? false });
@@ -91,7 +99,7 @@ export class ApiServer {
   async listen(host: string, port: number, certs: ServingCerts): Promise<number> {
     const log = this.deps.log;
     // Every request and upgrade is guarded: whatever one of them throws is answered, never ends the process.
-    const server = createServer(this.tlsOptions(certs), guardRequests((req, res) => this.handle(req, res), log));
+    const server = createServer({ ...this.tlsOptions(certs), maxHeaderSize: MAX_REQUEST_HEAD_BYTES }, guardRequests((req, res) => this.handle(req, res), log));
     server.on('upgrade', guardUpgrades((req, socket, head) => this.upgrade(req, socket, head), log));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
