@@ -275,7 +275,9 @@ const QUERY_PARTS: Array<(r: Rng, container: string) => QueryPart> = [
 
 /** One hostile attach query for a session in container `container`, judged by docs/api.md's rules. */
 export function attachQueryCase(r: Rng, container: string): AttachQueryCase {
-  const parts = Array.from({ length: 1 + r.int(3) }, () => r.pick(QUERY_PARTS)(r, container));
+  // Commands and single flags twice as often as the rest: about a third of the queries are then accepted.
+  const weighted = [...QUERY_PARTS, QUERY_PARTS[0], QUERY_PARTS[1], QUERY_PARTS[3]].filter((p) => p !== undefined);
+  const parts = Array.from({ length: 1 + r.int(2) }, () => r.pick(weighted)(r, container));
   const command = parts.findLast((p) => p.command)?.command ?? [];
   const commandRefused = parts.findLast((p) => p.command)?.refused ?? [];
   const params: Array<[string, string]> = [...parts.flatMap((p) => p.params ?? []), ...command.map((a): [string, string] => ['command', a])];
