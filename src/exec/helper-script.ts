@@ -76,8 +76,10 @@ serve() {
   # Expired: end the session here, whether or not the operator runs, and exit, so that the
   # kubelet records when (the container's finishedAt), which the operator reports as the end.
   # cleanup runs in a subshell: when something survives, it exits, and this tries again.
+  up=$(cut -d' ' -f1 /proc/uptime)
   until (cleanup) > "$S/expired" 2>&1; do sleep 0.1; done
-  { echo "expired $d"; cat "$S/expired"; } > "$TL"
+  # With the node's uptime before and after the clean-up: how long ending the session took.
+  { echo "expired $d"; cat "$S/expired"; echo "uptime $up $(cut -d' ' -f1 /proc/uptime)"; } > "$TL"
   exit 0
 }
 
