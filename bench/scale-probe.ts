@@ -44,7 +44,9 @@ export function quantile(values: number[], q: number): number {
 }
 
 /** p50, p95, p99 and max of some milliseconds. */
-export function summary(ms: number[]): { p50: number; p95: number; p99: number; max: number; n: number } {
+export function summary(all: number[]): { p50: number; p95: number; p99: number; max: number; n: number } {
+  // What never happened (a session not Ready in time) is left out; n says how many did.
+  const ms = all.filter(Number.isFinite);
   return { p50: quantile(ms, 0.5), p95: quantile(ms, 0.95), p99: quantile(ms, 0.99), max: quantile(ms, 1), n: ms.length };
 }
 

@@ -163,14 +163,14 @@ async function batch(c: Ctx): Promise<void> {
   progress(`batch: ${N} sessions at once`);
   const ns = names('batch', N);
   const written = await createSessions(c, ns, LIVE);
-  await c.watch.waitAll(ns, ['Ready'], 'batch', 600_000);
+  await c.watch.waitAll(ns, ['Ready'], 'batch', 600_000).catch((e: Error) => progress(e.message));
   const s = summary(ns.map((n) => (c.watch.at(n, 'Ready') ?? Number.NaN) - (written.get(n) ?? Number.NaN)));
   const pid = c.operator.pid ?? 0;
   const rss = rssMiB(pid);
   const cpu = await cpuOver(pid, LIVE_IDLE_S, `${N} live`);
   progress(`batch: delete all ${N}`);
   const gone = await deleteAllSessions(c);
-  out(`\n${N} at once, create → Ready: ExecSession p50 ${fmt(s.p50)} p95 ${fmt(s.p95)} max ${fmt(s.max)}; plain pods p50 ${fmt(plain.p50)} p95 ${fmt(plain.p95)} max ${fmt(plain.max)}: p95 ${ratio(s.p95, plain.p95)}`);
+  out(`\n${N} at once, create → Ready (${s.n} of ${N} Ready): ExecSession p50 ${fmt(s.p50)} p95 ${fmt(s.p95)} max ${fmt(s.max)}; plain pods p50 ${fmt(plain.p50)} p95 ${fmt(plain.p95)} max ${fmt(plain.max)}: p95 ${ratio(s.p95, plain.p95)}`);
   out(`${N} live: operator RSS ${rss.toFixed(0)} MiB; CPU ${cpu.toFixed(2)} % of a core over ${LIVE_IDLE_S} s with nothing changing`);
   out(`delete all ${N} live: last helper pod gone after ${fmt(gone.helpersMs)} (sessions gone ${fmt(gone.sessionsMs)}); ${N} plain pods deleted: ${fmt(plainGone)}: ${ratio(gone.helpersMs, plainGone)}`);
 }
@@ -233,7 +233,7 @@ async function kill(c: Ctx): Promise<void> {
   progress(`kill: ${N} live sessions, then delete all with a SIGKILL 1 s in`);
   const ns = names('killdel', N);
   await createSessions(c, ns, LIVE);
-  await c.watch.waitAll(ns, ['Ready'], 'kill', 600_000);
+  await c.watch.waitAll(ns, ['Ready'], 'kill', 600_000).catch((e: Error) => progress(e.message));
   const gone = await deleteAllSessions(c, async () => {
     await sleep(1000);
     await c.operator.kill9();
