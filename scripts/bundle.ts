@@ -5,6 +5,7 @@
  * Dockerfile's build stage needs only package*.json, src/ and this file.
  *
  *   npm run bundle [-- OUT [CLI-OUT]]   (default dist/bundle/main.mjs, dist/bundle/kubectl-execsession.mjs)
+ *   tsx scripts/bundle.ts --operator [OUT]   the operator alone (npm start)
  */
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,7 +69,14 @@ async function bundle(entry: string, out: string, o: { shebang?: boolean; target
   });
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--operator') {
+  // npm start: the operator alone, run by node as compiled JavaScript (no compiler in the running process).
+  const out = process.argv[3] ?? join(ROOT, 'dist/bundle/main.mjs');
+  bundleOperator(out).catch((e: unknown) => {
+    process.stderr.write(`bundle: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   const out = process.argv[2] ?? join(ROOT, 'dist/bundle/main.mjs');
   const cli = process.argv[3] ?? join(ROOT, 'dist/bundle/kubectl-execsession.mjs');
   Promise.all([bundleOperator(out), bundleCli(cli)]).then(

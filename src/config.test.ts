@@ -27,7 +27,7 @@ const DEFAULTS: Comparable = {
     startTimeoutMs: 120_000,
     outputLimit: 16384,
   },
-  concurrency: 4,
+  concurrency: 16,
   leaderElect: true,
   leaderIdentity: hostname(),
   leaseName: 'execsession-operator',

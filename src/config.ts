@@ -42,7 +42,7 @@ const FLAGS = {
   'recording-retention': { default: '0', help: 'recordings of sessions older than this are deleted from the store, checked hourly, e.g. 2160h (90 days); 0: kept until someone deletes them' },
   'start-timeout': { default: '2m', help: 'how long a helper pod may take to start before the session fails' },
   'output-limit': { default: '16384', help: 'bytes of stdout and of stderr kept in status.result of non-interactive runs' },
-  concurrency: { default: '4', help: 'sessions reconciled at once' },
+  concurrency: { default: '16', help: 'sessions reconciled at once (each mostly waits on the API server, so a 2-core replica runs many)' },
   'leader-elect': { default: 'true', help: 'elect a leader on a Lease so that only one replica acts' },
   'leader-identity': { default: '', help: 'this replica\'s identity in the Lease (default: $POD_NAME, else the host name)' },
   'lease-name': { default: 'execsession-operator', help: 'name of the leader Lease' },

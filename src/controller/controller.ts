@@ -18,6 +18,8 @@ import { PhaseTally } from './phase-tally.js';
 import { PolicyStatusWriter, kubePolicyStatusClient } from './policy-status.js';
 import { WorkQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
+import { watchRbac } from './rbac-watch.js';
+import { Redecider } from './redecide.js';
 import type { Logger } from '../log/logger.js';
 import type { ControllerConfig } from './types.js';
 
@@ -50,6 +52,7 @@ export class Controller {
   private sweepTimer: NodeJS.Timeout | undefined;
   private policyStatus: PolicyStatusWriter | undefined;
   private elector: LeaderElector | undefined;
+  private redecider: Redecider | undefined;
   private readonly reconciler: Reconciler;
   private readonly helpers: HelperClient;
   private readonly phases = new PhaseTally();
@@ -81,6 +84,9 @@ export class Controller {
       onError: (key, err, retry) => log.warn({ session: key, err: apiMessage(err), class: classifyApiError(err), retryInMs: retry }, 'reconcile failed; will retry'),
     });
     this.queue = queue;
+    // Waiting sessions are decided again when a policy or RBAC changes, not on a timer (ADR 35).
+    const redecider = new Redecider((key) => queue.add(key));
+    this.redecider = redecider;
     const custom = kc.makeApiClient(CustomObjectsApi);
     const core = kc.makeApiClient(CoreV1Api);
     const sessions = new Watcher(kc, {
@@ -88,9 +94,13 @@ export class Controller {
       list: async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as never,
       onObject: (type, obj) => {
         this.phases.observe(type, obj);
+        redecider.session(type, obj);
         queue.add(`${obj.metadata?.namespace}/${obj.metadata?.name}`);
       },
-      onList: (objs) => this.phases.relisted(objs),
+      onList: (objs) => {
+        this.phases.relisted(objs);
+        redecider.sessionsListed(objs);
+      },
     }, log);
     const helpers = new Watcher(kc, {
       path: `/api/v1/namespaces/${this.d.config.namespace}/pods`,
@@ -104,8 +114,14 @@ export class Controller {
     this.watchers = [sessions, helpers];
     await Promise.all(this.watchers.map((w) => w.start()));
     metrics.countPhasesWith(() => this.phases.counts());
-    this.policyStatus = new PolicyStatusWriter({ client: kubePolicyStatusClient(kc), log, queue: { metrics: metrics.queue('execpolicy-status') } });
+    let policiesListed = false;
+    this.policyStatus = new PolicyStatusWriter({
+      client: kubePolicyStatusClient(kc), log, queue: { metrics: metrics.queue('execpolicy-status') },
+      onPolicy: (type, p) => redecider.policy(type, p.kind, p, !policiesListed),
+    });
     await this.policyStatus.start(kc);
+    policiesListed = true;
+    this.watchers.push(...(await watchRbac(kc, redecider, log)));
     await this.sweep();
     this.sweepTimer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
     log.info({ namespace: this.d.config.namespace }, 'controller started');
@@ -118,6 +134,7 @@ export class Controller {
     await this.policyStatus?.stop();
     for (const w of this.watchers) w.stop();
     this.watchers = [];
+    this.redecider?.stop();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.queue?.stop();
   }

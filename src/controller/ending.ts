@@ -1,7 +1,7 @@
 /**
  * How sessions end: the terminal status is written first (so a crash right after
- * still leaves the truth in status), then every process the session started is
- * killed and the helper pod deleted. Ended sessions are deleted after the
+ * still leaves the truth in status), then, in the session's next reconcile, every
+ * process the session started is killed and the helper pod deleted. Ended sessions are deleted after the
  * retention period; a deleted session is cleaned up before its finalizer goes.
  */
 import { Reason, kubeTime, type ReasonName } from '../api/conditions.js';
@@ -46,7 +46,9 @@ export class Ending {
       .catch((e: unknown) => this.log.warn({ err: apiMessage(e) }, 'could not record event'));
     this.log.info({ session: `${s.metadata.namespace}/${s.metadata.name}`, phase, reason }, message);
     this.observe(s, phase, reason, at);
-    return this.afterEnd(updated);
+    // Clean-up in a reconcile of its own, queued behind the other sessions due now: when many end
+    // at once (a shared expiresAt), every status says so first, and the slow part comes after.
+    return { requeueAfterMs: 0 };
   }
 
   /**

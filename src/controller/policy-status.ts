@@ -54,6 +54,8 @@ export interface PolicyStatusDeps {
   log: Logger;
   now?: () => Date;
   queue?: Pick<QueueOptions, 'baseBackoffMs' | 'maxBackoffMs' | 'metrics'>;
+  /** Told of every policy listed or watched (the controller decides waiting sessions again: ADR 35). */
+  onPolicy?: (type: string, p: AnyExecPolicy) => void;
 }
 
 /**
@@ -94,6 +96,7 @@ export class PolicyStatusWriter {
   /** A policy as listed or watched: its key is queued (a deleted one is forgotten). */
   observe(type: string, p: AnyExecPolicy): void {
     const key = `${p.kind}/${p.metadata.namespace ?? ''}/${p.metadata.name ?? ''}`;
+    this.d.onPolicy?.(type, p);
     if (type === 'DELETED') {
       this.latest.delete(key);
       return;

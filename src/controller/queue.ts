@@ -26,6 +26,9 @@ export interface QueueOptions {
   metrics?: QueueMetrics;
 }
 
+/** The longest delay setTimeout takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class WorkQueue {
   private readonly ready: string[] = [];
   private readonly queued = new Set<string>();
@@ -63,6 +66,8 @@ export class WorkQueue {
       this.add(key);
       return;
     }
+    // setTimeout fires at once for anything above 2^31-1 ms (~24.8 days): wait that long, and look again then.
+    delayMs = Math.min(delayMs, MAX_TIMER_MS);
     const at = this.now() + delayMs;
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;

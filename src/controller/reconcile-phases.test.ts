@@ -163,7 +163,8 @@ describe('reconcile: a new session starts', () => {
     assert.equal(t.session.status?.phase, 'Denied');
     assert.match(t.session.status?.message ?? '', /at most 10m \(ttl\.max\), and this one asks for 20m/);
     assert.equal(t.session.status?.expiresAt, undefined);
-    assert.deepEqual(out, { requeueAfterMs: RETENTION_MS });
+    assert.deepEqual(out, { requeueAfterMs: 0 });
+    assert.deepEqual(await t.reconcile(), { requeueAfterMs: RETENTION_MS }, 'nothing to clean up; kept for the retention');
   });
 });
 
@@ -200,10 +201,12 @@ describe('reconcile: Starting to Ready', () => {
     await t.reconcile();
     t.writes();
     t.advance(121_000);
-    await t.reconcile();
+    assert.deepEqual(await t.reconcile(), { requeueAfterMs: 0 }, 'the clean-up is queued behind');
     assert.equal(t.session.status?.phase, 'Failed');
     assert.equal(t.reason(), 'HelperUnschedulable');
-    assert.deepEqual(t.writes(), [PATCH, 'create events Warning HelperUnschedulable', DELETE_HELPER]);
+    assert.deepEqual(t.writes(), [PATCH, 'create events Warning HelperUnschedulable']);
+    await t.reconcile();
+    assert.deepEqual(t.writes(), [DELETE_HELPER]);
   });
 });
 
@@ -215,10 +218,13 @@ describe('reconcile: a live session ends', () => {
     assert.deepEqual(await t.reconcile(), { requeueAfterMs: 10_000 });
     assert.deepEqual(t.writes(), []);
     t.advance(10_000);
-    const out = await t.reconcile();
-    assert.deepEqual(t.writes(), [PATCH, 'create events Normal Expired', DELETE_HELPER]);
+    // Status first, in one reconcile; the helper in the next (ADR 36).
+    assert.deepEqual(await t.reconcile(), { requeueAfterMs: 0 });
+    assert.deepEqual(t.writes(), [PATCH, 'create events Normal Expired']);
     assert.equal(t.session.status?.phase, 'Expired');
     assert.equal(t.reason(), 'TtlElapsed');
+    const out = await t.reconcile();
+    assert.deepEqual(t.writes(), [DELETE_HELPER]);
     assert.deepEqual(t.helpers.calls.slice(-1), ['retire execsession-u1']);
     assert.deepEqual(out, { requeueAfterMs: RETENTION_MS });
     t.advance(RETENTION_MS);
@@ -249,6 +255,7 @@ describe('reconcile: a live session ends', () => {
     await t.kube.patchSessionStatus(NS, 'dbg', { revocation: { username: 'admin', at: '2026-11-22T10:01:00Z', reason: 'INC-9' } });
     t.writes();
     await t.reconcile();
+    await t.reconcile();
     assert.deepEqual(t.writes(), [PATCH, 'create events Normal Terminated', DELETE_HELPER]);
     assert.equal(t.session.status?.phase, 'Terminated');
     assert.equal(t.reason(), 'Revoked');
@@ -270,6 +277,7 @@ describe('reconcile: a live session ends', () => {
     const t = new Scenario();
     await t.ready();
     t.c.pods.set(`${NS}/web`, targetPod('def456def456'));
+    await t.reconcile();
     await t.reconcile();
     assert.deepEqual(t.writes(), [PATCH, 'create events Normal Terminated', DELETE_HELPER]);
     assert.equal(t.reason(), 'TargetGone');
@@ -294,6 +302,7 @@ describe('reconcile: a one-shot command and a deleted session', () => {
     assert.deepEqual(await t.reconcile(), { requeueAfterMs: 0 });
     assert.deepEqual(t.writes(), []);
     t.helpers.jobResult = { exitCode: 0, stdout: 'uid=1000(alice)\n', stderr: '', truncated: false };
+    await t.reconcile();
     await t.reconcile();
     assert.deepEqual(t.helpers.calls, ['inspect execsession-u1', 'startJob execsession-u1 command', 'waitJob execsession-u1 command', 'waitJob execsession-u1 command', 'retire execsession-u1']);
     assert.equal(t.session.status?.phase, 'Succeeded');
@@ -401,7 +410,8 @@ describe('reconcile: the approval gate', () => {
     assert.equal(t.session.status?.phase, 'WaitingForApproval');
     assert.equal(t.session.status?.expiresAt, undefined);
     assert.equal(t.helper, undefined);
-    assert.deepEqual(out, { requeueAfterMs: 30_000 });
+    // Looked at again at the approval deadline (30m, less the second the clock is past creation), not on a timer (ADR 35).
+    assert.deepEqual(out, { requeueAfterMs: 30 * MIN - 1000 });
     t.advance(30_000);
     await t.reconcile();
     assert.deepEqual(t.writes(), [], 'waiting again writes nothing');

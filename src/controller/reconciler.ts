@@ -269,7 +269,8 @@ export class Reconciler {
     await this.report(s, { phase: 'WaitingForApproval', message: gate.message },
       { reason: Reason.WaitingForApproval, message: gate.message, authorization: { kind: 'waiting', message: gate.message } });
     if (was !== 'WaitingForApproval') await this.event(s, 'Normal', 'WaitingForApproval', gate.message);
-    return { requeueAfterMs: Math.min(gate.afterMs, LIVE_RECHECK_MS) };
+    // Looked at again at the approval deadline, or sooner when an approval, the policy or RBAC changes (ADR 35).
+    return { requeueAfterMs: gate.afterMs };
   }
 
   private where(s: ExecSession): string {

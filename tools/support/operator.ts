@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { bundleOperator } from '../../scripts/bundle.js';
 import { hostServiceManifests } from '../cluster/apiservice.js';
 import { HOST_IP, IMAGES, REPO_ROOT } from '../cluster/config.js';
 import { ADMIN_KUBECONFIG, eventually, kubectl, kubectlOk } from './cluster.js';
@@ -14,7 +15,9 @@ export const OPERATOR_NAMESPACE = 'execsession-system';
 /** Installs the CRDs and the operator's namespace (idempotent). */
 export async function installCrds(): Promise<void> {
   await kubectlOk(['apply', '-k', join(REPO_ROOT, 'crds')]);
-  await kubectlOk(['wait', '--for=condition=Established', 'crd/execsessions.execsession.dev', '--timeout=30s']);
+  // Right after create the CRD may have no conditions yet, which kubectl wait takes for an error: ask again.
+  await eventually('the ExecSession CRD to be Established', async () =>
+    (await kubectl(['wait', '--for=condition=Established', 'crd/execsessions.execsession.dev', '--timeout=30s'])).code === 0, 60_000, 500);
   if ((await kubectl(['get', 'namespace', OPERATOR_NAMESPACE])).code !== 0) await kubectlOk(['create', 'namespace', OPERATOR_NAMESPACE]);
   await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(ADMIN_POLICY) });
 }
@@ -90,11 +93,24 @@ export class OperatorProcess implements SuiteOperator {
   private child: ChildProcess | undefined;
   private output = '';
 
-  constructor(private readonly args: string[] = [], private readonly kubeconfig = ADMIN_KUBECONFIG) {}
+  private bundle: string | undefined;
+
+  /** `bundled`: run the operator as the image does, bundled into one JavaScript file (built once, at the first start). */
+  constructor(private readonly args: string[] = [], private readonly kubeconfig = ADMIN_KUBECONFIG, private readonly opts: { bundled?: boolean } = {}) {}
+
+  /** What node runs: the bundle, or src/main.ts through tsx. */
+  private async entry(): Promise<string[]> {
+    if (!this.opts.bundled) return ['--import', 'tsx', join(REPO_ROOT, 'src/main.ts')];
+    if (!this.bundle) {
+      this.bundle = join(REPO_ROOT, 'dist/bundle/operator-under-test.mjs');
+      await bundleOperator(this.bundle);
+    }
+    return [this.bundle];
+  }
 
   /** Starts the operator and (unless told not to) waits until its controller runs. */
   async start(opts: { waitForController?: boolean } = {}): Promise<void> {
-    const args = ['--import', 'tsx', join(REPO_ROOT, 'src/main.ts'),
+    const args = [...(await this.entry()),
       '--helper-image', IMAGES.helper, '--helper-pull-policy', 'Never', '--leader-identity', 'e2e-operator', '--lease-duration', '5s',
       // kube-apiserver reaches the host at the veth's host side; port 0 lets parallel operators coexist.
       '--webhook-listen', `${HOST_IP}:0`, '--api-listen', `${HOST_IP}:0`,
