@@ -90,7 +90,8 @@ export class OperatorProcess implements SuiteOperator {
   private child: ChildProcess | undefined;
   private output = '';
 
-  constructor(private readonly args: string[] = [], private readonly kubeconfig = ADMIN_KUBECONFIG) {}
+  /** `env`: added to this process's environment (e.g. a recording store's credentials, as a Secret would give them). */
+  constructor(private readonly args: string[] = [], private readonly kubeconfig = ADMIN_KUBECONFIG, private readonly env: NodeJS.ProcessEnv = {}) {}
 
   /** Starts the operator and (unless told not to) waits until its controller runs. */
   async start(opts: { waitForController?: boolean } = {}): Promise<void> {
@@ -99,7 +100,7 @@ export class OperatorProcess implements SuiteOperator {
       // kube-apiserver reaches the host at the veth's host side; port 0 lets parallel operators coexist.
       '--webhook-listen', `${HOST_IP}:0`, '--api-listen', `${HOST_IP}:0`,
       ...this.args];
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: this.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...this.env, KUBECONFIG: this.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.output = '';
     const collect = (b: Buffer): void => {
