@@ -7,11 +7,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { API_VERSION, GROUP, KIND, PLURAL } from '../../src/api/types.js';
 import { GUARDED_RESOURCES, PART_OF } from '../../src/admission/uninstall-guard.js';
 
@@ -412,62 +411,6 @@ describe('config/local', () => {
     const key = (m: Manifest): string => `${m.kind}/${m.metadata?.namespace ?? ''}/${m.metadata?.name ?? ''}`;
     assert.deepEqual(local.map(key).sort(), rendered.map(key).sort());
     for (const m of local.filter((x) => x.kind !== 'Deployment')) assert.deepEqual(m, rendered.find((d) => key(d) === key(m)), key(m));
-  });
-});
-
-/** `kubectl kustomize` of an overlay of config/default with one of config/recording's Components, as a user would write it. */
-function withComponent(component: string): Manifest[] {
-  const dir = mkdtempSync(join(tmpdir(), 'execsession-overlay-'));
-  try {
-    writeFileSync(join(dir, 'kustomization.yaml'), stringify({
-      apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization',
-      resources: [relative(dir, join(REPO_ROOT, 'config/default'))], components: [relative(dir, join(REPO_ROOT, 'config/recording', component))],
-    }));
-    const r = spawnSync('kubectl', ['kustomize', '--load-restrictor=LoadRestrictionsNone', dir], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `kubectl kustomize with config/recording/${component} failed:\n${r.stderr}`);
-    return parseManifests(r.stdout, `config/recording/${component}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-describe('config/recording (optional stores)', () => {
-  type Full = PodSpec & { volumes?: Array<{ name: string; persistentVolumeClaim?: { claimName: string } }> };
-  type FullContainer = Container & { envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string; optional?: boolean } }>; volumeMounts?: Array<{ name: string; mountPath: string }> };
-
-  it('s3: the store\'s settings from a ConfigMap, credentials from a Secret the operator never reads; nothing else changes', () => {
-    const out = withComponent('s3');
-    const spec = one<DeploymentManifest>('Deployment', 'execsession-operator', out).spec.template.spec;
-    const c = spec.containers[0] as FullContainer;
-    assert.deepEqual(c.envFrom, [{ configMapRef: { name: 'execsession-recordings-s3' } }, { secretRef: { name: 'execsession-recordings-s3', optional: true } }]);
-    const settings = one<Manifest & { data: Record<string, string> }>('ConfigMap', 'execsession-recordings-s3', out);
-    assert.equal(settings.metadata?.namespace, NAMESPACE);
-    assert.equal(settings.data.EXECSESSION_RECORDING_STORE, 's3');
-    // Every key is a flag the operator reads (src/config.ts), and none is a credential.
-    const config = readFileSync(join(REPO_ROOT, 'src/config.ts'), 'utf8');
-    for (const k of Object.keys(settings.data)) assert.ok(config.includes(`'${k.replace(/^EXECSESSION_/, '').toLowerCase().replace(/_/g, '-')}'`), `${k} is not a flag`);
-    assert.ok(!Object.keys(settings.data).some((k) => /KEY|SECRET|TOKEN/.test(k)));
-    assert.deepEqual(ofKind('Secret', out), [], 'the credentials are created by the user, never shipped');
-    assert.equal(out.length, rendered.length + 1);
-  });
-
-  it('file: a ReadWriteMany claim mounted at --recording-dir, writable by the operator\'s group', () => {
-    const out = withComponent('file');
-    const spec = one<DeploymentManifest>('Deployment', 'execsession-operator', out).spec.template.spec as Full;
-    const c = spec.containers[0] as FullContainer;
-    const env = (name: string): string | undefined => c.env?.find((e) => e.name === name)?.value;
-    assert.equal(env('EXECSESSION_RECORDING_STORE'), 'file');
-    assert.equal(env('EXECSESSION_RECORDING_DIR'), '/var/lib/execsession/recordings');
-    assert.deepEqual(c.volumeMounts, [{ name: 'recordings', mountPath: '/var/lib/execsession/recordings' }]);
-    assert.deepEqual(spec.volumes, [{ name: 'recordings', persistentVolumeClaim: { claimName: 'execsession-recordings' } }]);
-    assert.equal((spec.securityContext as SecurityContext & { fsGroup?: number }).fsGroup, 65532);
-    assert.equal(c.securityContext?.readOnlyRootFilesystem, true, 'the root file system stays read-only');
-    const claim = one<Manifest & { spec: { accessModes: string[] } }>('PersistentVolumeClaim', 'execsession-recordings', out);
-    assert.deepEqual(claim.spec.accessModes, ['ReadWriteMany']);
-  });
-
-  it('is not in config/default: no recording store unless an overlay adds one', () => {
-    assert.ok(!(pod.containers[0]?.env ?? []).some((e) => e.name.startsWith('EXECSESSION_RECORDING')));
   });
 });
 
