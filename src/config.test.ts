@@ -15,7 +15,7 @@ const DEFAULTS: Comparable = {
   api: {
     listenHost: '0.0.0.0', listenPort: 8443, service: { namespace: 'execsession-system', name: 'execsession-api' }, publicServer: '', metrics: true,
     attach: { limitPerSession: 4, idleTimeoutMs: 1_800_000, pingIntervalMs: 30_000, pollMs: 2_000 },
-    recording: { store: 'none', dir: '/var/lib/execsession/recordings', retentionMs: 0 },
+    recording: { store: 'none', dir: '/var/lib/execsession/recordings', s3: { bucket: '', prefix: '', endpoint: '', region: 'us-east-1', forcePathStyle: false }, retentionMs: 0 },
   },
   controller: {
     namespace: 'execsession-system',
@@ -58,11 +58,20 @@ describe('aggregated API flags', () => {
   });
 
   it('records to a directory with --recording-store=file, and refuses other stores and relative paths', () => {
-    assert.deepEqual(loadConfig(['--recording-store=file', '--recording-dir=/r', '--recording-retention=90h'], {}).api.recording, { store: 'file', dir: '/r', retentionMs: 90 * 3_600_000 });
+    assert.deepEqual(loadConfig(['--recording-store=file', '--recording-dir=/r', '--recording-retention=90h'], {}).api.recording, { store: 'file', dir: '/r', s3: { bucket: '', prefix: '', endpoint: '', region: 'us-east-1', forcePathStyle: false }, retentionMs: 90 * 3_600_000 });
     assert.equal(loadConfig([], { EXECSESSION_RECORDING_STORE: 'file' }).api.recording.store, 'file');
-    assert.throws(() => loadConfig(['--recording-store=s3'], {}), /--recording-store must be file or none, got "s3"/);
+    assert.throws(() => loadConfig(['--recording-store=gcs'], {}), /--recording-store must be file, s3 or none, got "gcs"/);
     assert.throws(() => loadConfig(['--recording-store=file', '--recording-dir=rec'], {}), /--recording-dir must be an absolute path/);
     assert.throws(() => loadConfig(['--recording-retention=forever'], {}), /recording-retention/);
+  });
+
+  it('records to a bucket with --recording-store=s3, and refuses a missing bucket and credentials in the endpoint', () => {
+    const env = { EXECSESSION_RECORDING_STORE: 's3', EXECSESSION_RECORDING_S3_BUCKET: 'audit', EXECSESSION_RECORDING_S3_ENDPOINT: 'http://127.0.0.1:8333/', EXECSESSION_RECORDING_S3_PATH_STYLE: 'true' };
+    assert.deepEqual(loadConfig(['--recording-s3-prefix=/execsession'], env).api.recording.s3, { bucket: 'audit', prefix: 'execsession/', endpoint: 'http://127.0.0.1:8333', region: 'us-east-1', forcePathStyle: true });
+    assert.throws(() => loadConfig(['--recording-store=s3'], {}), /--recording-s3-bucket must name a bucket .*got ""/);
+    assert.throws(() => loadConfig(['--recording-s3-endpoint=http://key:secret@s3.local'], env), /without a path or credentials/);
+    assert.throws(() => loadConfig(['--recording-s3-path-style=yes'], env), /--recording-s3-path-style must be true or false/);
+    assert.throws(() => loadConfig(['--recording-s3-prefix=a/../b'], env), /must not contain "\.\."/);
   });
 
   it('refuses a public server with a path, and a bad listen address', () => {

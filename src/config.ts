@@ -12,6 +12,7 @@ import type { WebhookConfig } from './admission/webhook.js';
 import type { ApiConfig } from './apiserver/aggregated.js';
 import { DEFAULT_ATTACH_CONFIG } from './apiserver/attach.js';
 import type { ControllerConfig } from './controller/types.js';
+import type { S3StoreConfig } from './recording/s3-store.js';
 
 /** Every flag: its default and what it does (printed by --help). */
 const FLAGS = {
@@ -37,8 +38,13 @@ const FLAGS = {
   'attach-limit': { default: '4', help: 'attaches to one session at the same time (per operator replica)' },
   'attach-idle-timeout': { default: '30m', help: 'an attach with no input or output for this long is closed' },
   retention: { default: '1h', help: 'how long ended sessions are kept before they are deleted (their recordings stay: --recording-retention)' },
-  'recording-store': { default: 'none', help: 'where attaches are recorded (asciicast v2, docs/audit.md "Recordings"): file (--recording-dir) or none; with none, sessions whose policy makes recording Required cannot be attached to' },
+  'recording-store': { default: 'none', help: 'where attaches are recorded (asciicast v2, docs/audit.md "Recordings"): file (--recording-dir), s3 (--recording-s3-*) or none; with none, sessions whose policy makes recording Required cannot be attached to' },
   'recording-dir': { default: '/var/lib/execsession/recordings', help: 'directory of the file recording store: NAMESPACE/NAME/UID/attach-N.cast and index.jsonl (a volume; shared when several replicas run)' },
+  'recording-s3-bucket': { default: '', help: 's3 recording store: the bucket (it must exist); credentials come from the AWS SDK\'s default chain, e.g. AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from a Secret, never from a flag' },
+  'recording-s3-prefix': { default: '', help: 's3 recording store: key prefix, e.g. execsession/ (objects are PREFIX/NAMESPACE/NAME/UID/attach-N.cast)' },
+  'recording-s3-endpoint': { default: '', help: 's3 recording store: endpoint URL of an S3-compatible server, e.g. https://minio.storage:9000 (default: AWS S3 of --recording-s3-region)' },
+  'recording-s3-region': { default: 'us-east-1', help: 's3 recording store: the region requests are signed for' },
+  'recording-s3-path-style': { default: 'false', help: 's3 recording store: true puts the bucket in the path (http://HOST/BUCKET/KEY), as most S3-compatible servers want' },
   'recording-retention': { default: '0', help: 'recordings of sessions older than this are deleted from the store, checked hourly, e.g. 2160h (90 days); 0: kept until someone deletes them' },
   'start-timeout': { default: '2m', help: 'how long a helper pod may take to start before the session fails' },
   'output-limit': { default: '16384', help: 'bytes of stdout and of stderr kept in status.result of non-interactive runs' },
@@ -154,11 +160,26 @@ function apiConfig(namespace: string, get: (f: Flag) => string): ApiConfig {
 
 function recordingConfig(get: (f: Flag) => string): ApiConfig['recording'] {
   const store = get('recording-store');
-  if (store !== 'file' && store !== 'none') throw new ConfigError(`--recording-store must be file or none, got "${store}"`);
+  if (store !== 'file' && store !== 's3' && store !== 'none') throw new ConfigError(`--recording-store must be file, s3 or none, got "${store}"`);
   const dir = get('recording-dir');
   if (store === 'file' && !dir.startsWith('/')) throw new ConfigError(`--recording-dir must be an absolute path, got "${dir}"`);
   const retention = get('recording-retention');
-  return { store, dir, retentionMs: retention === '0' ? 0 : duration('recording-retention', retention) };
+  return { store, dir, s3: s3Config(store === 's3', get), retentionMs: retention === '0' ? 0 : duration('recording-retention', retention) };
+}
+
+/** The s3 store's bucket and endpoint; checked only when it is the store. */
+function s3Config(used: boolean, get: (f: Flag) => string): S3StoreConfig {
+  const [bucket, endpoint, region] = [get('recording-s3-bucket'), get('recording-s3-endpoint').replace(/\/+$/, ''), get('recording-s3-region')];
+  let prefix = get('recording-s3-prefix').replace(/^\/+/, '');
+  if (prefix && !prefix.endsWith('/')) prefix += '/';
+  if (used) {
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError(`--recording-s3-bucket must name a bucket (3-63 lower-case letters, digits, dots and dashes), got "${bucket}"`);
+    // userinfo in the URL would be a credential in a flag, which the log and ps show.
+    if (endpoint && !/^https?:\/\/[^/@\s]+$/.test(endpoint)) throw new ConfigError('--recording-s3-endpoint must be http(s)://HOST[:PORT], without a path or credentials (they come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)');
+    if (!/^[a-z0-9-]+$/.test(region)) throw new ConfigError(`--recording-s3-region must be a region name such as us-east-1, got "${region}"`);
+    if (prefix.includes('..')) throw new ConfigError(`--recording-s3-prefix must not contain "..", got "${prefix}"`);
+  }
+  return { bucket, prefix, endpoint, region, forcePathStyle: bool('recording-s3-path-style', get('recording-s3-path-style')) };
 }
 
 /** Reads flags and environment into the configuration. */

@@ -15,13 +15,18 @@ import { KubeClient } from './k8s/kube.js';
 import { OperatorShell } from './k8s/operator-shell.js';
 import { StartupError, preflight, startupProblem } from './k8s/startup.js';
 import { OperatorMetrics } from './metrics/metrics.js';
+import { logContext } from './log/context.js';
 
 /** The operator's namespace, once the configuration is read: start-up errors name it. */
 let operatorNamespace = 'execsession-system';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.argv.slice(2), process.env);
-  const log = pino({ level: config.logLevel, base: { component: 'execsession-operator' } });
+  // Level as a word, ISO time, and the reconcile's or request's fields (src/log/context.ts) on every line.
+  const log = pino({
+    level: config.logLevel, base: { component: 'execsession-operator' },
+    timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) }, mixin: logContext,
+  });
   const kc = new KubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();

@@ -20,6 +20,8 @@ import { ApiServer } from './server.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
 import { FileRecordingStore } from '../recording/file-store.js';
+import { S3RecordingStore, type S3StoreConfig } from '../recording/s3-store.js';
+import type { RecordingStore } from '../recording/store.js';
 
 const RECHECK_MS = 10 * 60 * 1000;
 
@@ -34,12 +36,13 @@ export interface ApiConfig {
   /** Serve GET /metrics to scrapers that TokenReview and SubjectAccessReview let in (ADR 22). */
   metrics: boolean;
   /** Where attaches are recorded (docs/audit.md, "Recordings"); retentionMs 0 keeps them. */
-  recording: { store: 'file' | 'none'; dir: string; retentionMs: number };
+  recording: { store: 'file' | 's3' | 'none'; dir: string; s3: S3StoreConfig; retentionMs: number };
 }
 
 /** The recording store the flags name; undefined for none. */
-export function recordingStore(cfg: ApiConfig['recording']): FileRecordingStore | undefined {
-  return cfg.store === 'file' ? new FileRecordingStore(cfg.dir) : undefined;
+export function recordingStore(cfg: ApiConfig['recording']): RecordingStore | undefined {
+  if (cfg.store === 'file') return new FileRecordingStore(cfg.dir);
+  return cfg.store === 's3' ? new S3RecordingStore(cfg.s3) : undefined;
 }
 
 /** The DNS name kube-apiserver verifies the serving certificate against. */
@@ -104,7 +107,7 @@ export class AggregatedApi {
   }
 
   /** Deletes recordings past --recording-retention, now and hourly. */
-  private prune(store: FileRecordingStore | undefined): void {
+  private prune(store: RecordingStore | undefined): void {
     const { retentionMs } = this.cfg.recording;
     if (!store || retentionMs <= 0) return;
     const run = (): void => void store.prune(Date.now() - retentionMs).then(

@@ -29,6 +29,7 @@ import { METRICS_PATH, type MetricsEndpoint } from './metrics-endpoint.js';
 import { ApiError, type Action, type ActionContext } from './types.js';
 import { serveRecording } from './recording.js';
 import type { RecordingStore } from '../recording/store.js';
+import { auditIdOf, withLogContext } from '../log/context.js';
 
 const MAX_BODY = 64 << 10;
 
@@ -86,6 +87,12 @@ export interface ApiServerDeps {
  */
 const MAX_REQUEST_HEAD_BYTES = 256 * 1024;
 
+/** A request's log fields: kube-apiserver's Audit-Id where it forwarded one, and the session named in the path. */
+function requestLogFields(req: IncomingMessage): Record<string, string | undefined> {
+  const target = parseSubresourcePath(pathOf(req.url));
+  return { auditID: auditIdOf(req.headers['audit-id']), namespace: target?.namespace, name: target?.name };
+}
+
 export class ApiServer {
   private server: Server | undefined;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20, handleProtocols: (offered) => chooseProtocol(offered) ?? false });
@@ -99,8 +106,10 @@ export class ApiServer {
   async listen(host: string, port: number, certs: ServingCerts): Promise<number> {
     const log = this.deps.log;
     // Every request and upgrade is guarded: whatever one of them throws is answered, never ends the process.
-    const server = createServer({ ...this.tlsOptions(certs), maxHeaderSize: MAX_REQUEST_HEAD_BYTES }, guardRequests((req, res) => this.handle(req, res), log));
-    server.on('upgrade', guardUpgrades((req, socket, head) => this.upgrade(req, socket, head), log));
+    // Each request's log lines carry kube-apiserver's Audit-Id and the session it is about.
+    const server = createServer({ ...this.tlsOptions(certs), maxHeaderSize: MAX_REQUEST_HEAD_BYTES },
+      guardRequests((req, res) => withLogContext(requestLogFields(req), () => this.handle(req, res)), log));
+    server.on('upgrade', guardUpgrades((req, socket, head) => withLogContext(requestLogFields(req), () => this.upgrade(req, socket, head)), log));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -3,6 +3,7 @@
  * pods, turns every event into a key on the work queue, reconciles keys, and
  * sweeps helper pods whose session is gone.
  */
+import { randomUUID } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../api/types.js';
 import { Authorizer } from '../authz/authorizer.js';
@@ -21,6 +22,7 @@ import { Reconciler } from './reconciler.js';
 import { watchRbac } from './rbac-watch.js';
 import { Redecider } from './redecide.js';
 import type { Logger } from '../log/logger.js';
+import { withLogContext } from '../log/context.js';
 import type { ControllerConfig } from './types.js';
 
 const HELPER_SELECTOR = `${LABEL_COMPONENT}=execsession-helper`;
@@ -79,7 +81,12 @@ export class Controller {
 
   private async startWork(): Promise<void> {
     const { kc, log, metrics } = this.d;
-    const queue = new WorkQueue(measured(CONTROLLER_NAME, (key) => this.reconciler.reconcile(key), metrics), {
+    // Each reconcile's log lines carry its ID and its session's namespace and name (as controller-runtime's do).
+    const reconcile = (key: string): ReturnType<Reconciler['reconcile']> => {
+      const [namespace, name] = key.split('/');
+      return withLogContext({ reconcileID: randomUUID(), namespace, name }, () => this.reconciler.reconcile(key));
+    };
+    const queue = new WorkQueue(measured(CONTROLLER_NAME, reconcile, metrics), {
       concurrency: this.d.concurrency, metrics: metrics.queue(CONTROLLER_NAME),
       onError: (key, err, retry) => log.warn({ session: key, err: apiMessage(err), class: classifyApiError(err), retryInMs: retry }, 'reconcile failed; will retry'),
     });

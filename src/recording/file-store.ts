@@ -9,17 +9,10 @@ import { constants, createReadStream, createWriteStream, type WriteStream } from
 import { access, appendFile, mkdir, open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { RecordingStoreError, type RecordingEntry, type RecordingKey, type RecordingStore, type RecordingWriter } from './store.js';
+import { RecordingStoreError, SAFE_UID, attachOf, castName, checkKey, type RecordingEntry, type RecordingKey, type RecordingStore, type RecordingWriter } from './store.js';
 
-const FILE = /^attach-(\d+)\.cast$/;
-/** Names as Kubernetes spells them: nothing here can climb out of the directory. */
+/** A namespace's or name's folder. */
 const SAFE = /^[a-z0-9][a-z0-9.-]{0,252}$/;
-const SAFE_UID = /^[a-zA-Z0-9-]{1,64}$/;
-
-function checkKey(key: RecordingKey, withUid: boolean): void {
-  if (!SAFE.test(key.namespace) || !SAFE.test(key.name) || key.namespace.includes('..') || key.name.includes('..')) throw new Error(`not a namespace/name: ${key.namespace}/${key.name}`);
-  if (withUid && !SAFE_UID.test(key.uid)) throw new Error(`not a uid: ${key.uid}`);
-}
 
 function errnoOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -87,10 +80,10 @@ export class FileRecordingStore implements RecordingStore {
       // The next free number, taken with an exclusive create: two replicas on a shared volume never share one.
       for (let n = (await this.numbers(folder)).at(-1) ?? 0; ; ) {
         n += 1;
-        const path = join(folder, `attach-${n}.cast`);
+        const path = join(folder, castName(n));
         const handle = await open(path, 'wx').catch((e: NodeJS.ErrnoException) => (e.code === 'EEXIST' ? undefined : Promise.reject(e)));
         if (!handle) continue;
-        const line = JSON.stringify({ ...key, attach: n, file: join(key.namespace, key.name, key.uid, `attach-${n}.cast`), createdAt: new Date().toISOString() });
+        const line = JSON.stringify({ ...key, attach: n, file: join(key.namespace, key.name, key.uid, castName(n)), createdAt: new Date().toISOString() });
         await appendFile(join(this.dir, 'index.jsonl'), `${line}\n`);
         return new FileWriter(n, path, createWriteStream(path, { fd: handle, autoClose: true, highWaterMark: 64 << 10 }), this.description);
       }
@@ -101,7 +94,7 @@ export class FileRecordingStore implements RecordingStore {
 
   private async numbers(folder: string): Promise<number[]> {
     const names = await readdir(folder).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
-    return names.map((f) => FILE.exec(f)?.[1]).filter((x): x is string => x !== undefined).map(Number).sort((a, b) => a - b);
+    return names.map(attachOf).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
   }
 
   /** The uid a listing means: the one given, else the newest folder under namespace/name. */
@@ -119,7 +112,7 @@ export class FileRecordingStore implements RecordingStore {
     if (!uid || !SAFE_UID.test(uid)) return [];
     const folder = join(this.dir, key.namespace, key.name, uid);
     return Promise.all((await this.numbers(folder)).map(async (attach) => {
-      const st = await stat(join(folder, `attach-${attach}.cast`));
+      const st = await stat(join(folder, castName(attach)));
       return { namespace: key.namespace, name: key.name, uid, attach, size: st.size, createdAt: st.birthtime.toISOString() };
     }));
   }
@@ -152,7 +145,7 @@ export class FileRecordingStore implements RecordingStore {
     checkKey(key, false);
     const uid = await this.uidOf(key);
     if (!uid || !SAFE_UID.test(uid) || !Number.isInteger(attach) || attach < 0) return undefined;
-    const path = join(this.dir, key.namespace, key.name, uid, `attach-${attach}.cast`);
+    const path = join(this.dir, key.namespace, key.name, uid, castName(attach));
     const exists = await stat(path).then(() => true, () => false);
     return exists ? createReadStream(path) : undefined;
   }

@@ -1,10 +1,9 @@
 /**
  * Where recordings go: one small interface that a directory (file-store.ts)
- * implements now and an S3 bucket can later (create = start a multipart
- * upload, write = buffer up to a part and upload it, close = complete, abort =
- * abort the upload). Recordings are keyed by the session's uid, so they
- * outlive the ExecSession and a re-created session of the same name never
- * mixes with an old one.
+ * and an S3 bucket (s3-store.ts: write buffers up to a part and uploads it,
+ * close completes the upload) implement. Recordings are keyed by the
+ * session's uid, so they outlive the ExecSession and a re-created session of
+ * the same name never mixes with an old one.
  */
 import type { Readable } from 'node:stream';
 
@@ -36,7 +35,7 @@ export interface RecordingWriter {
   abort(reason: Error): Promise<void>;
 }
 
-/** A recording store: the `file` store now, `s3` later. */
+/** A recording store: `file` or `s3`. */
 export interface RecordingStore {
   /** How the store is named in messages and metrics, e.g. `file:/var/lib/execsession/recordings`. */
   readonly description: string;
@@ -48,6 +47,32 @@ export interface RecordingStore {
   list(key: RecordingKey): Promise<RecordingEntry[]>;
   /** One recording's bytes, streamed; undefined when there is none. */
   open(key: RecordingKey, attach: number): Promise<Readable | undefined>;
+  /** Why the store cannot be written now, or undefined when it can (checked at start, for the log). */
+  problem(): Promise<string | undefined>;
+  /** Deletes the sessions' recordings nothing was added to since `beforeMs`; resolves with how many sessions (uids) went. */
+  prune(beforeMs: number): Promise<number>;
+}
+
+/** Names as Kubernetes spells them: nothing here can climb out of a directory or a key prefix. */
+const SAFE = /^[a-z0-9][a-z0-9.-]{0,252}$/;
+/** A uid as Kubernetes makes them. */
+export const SAFE_UID = /^[a-zA-Z0-9-]{1,64}$/;
+
+/** Throws unless the key's parts are a Kubernetes namespace, name and (withUid) uid. */
+export function checkKey(key: RecordingKey, withUid: boolean): void {
+  if (!SAFE.test(key.namespace) || !SAFE.test(key.name) || key.namespace.includes('..') || key.name.includes('..')) throw new Error(`not a namespace/name: ${key.namespace}/${key.name}`);
+  if (withUid && !SAFE_UID.test(key.uid)) throw new Error(`not a uid: ${key.uid}`);
+}
+
+/** A recording's file name in its session's folder (or under its key prefix). */
+export function castName(attach: number): string {
+  return `attach-${attach}.cast`;
+}
+
+/** The attach number of a file name, or undefined when it is not a recording. */
+export function attachOf(file: string): number | undefined {
+  const m = /^attach-(\d+)\.cast$/.exec(file);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** A store that cannot be written, with the reason (an attach under `Required` is refused with it). */

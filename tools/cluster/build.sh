@@ -9,7 +9,9 @@
 #   /opt/cni/bin     bridge, host-local, loopback, portmap
 # A finished build is never redone. Versions (environment):
 #   KUBE_VERSION (1.37.2), CONTAINERD_VERSION (2.3.7), RUNC_VERSION (1.4.4),
-#   ETCD_VERSION (3.6.16), CNI_VERSION (1.9.0), HELM_VERSION (3.21.4: helm.sh/helm/v3, for the chart tests)
+#   ETCD_VERSION (3.6.16), CNI_VERSION (1.9.0), HELM_VERSION (3.21.4: helm.sh/helm/v3, for the chart tests),
+#   SEAWEEDFS_VERSION (a pseudo-version of github.com/seaweedfs/seaweedfs: the S3 server the
+#   recording store's tests run; installed as /usr/local/bin/weed)
 # See docs/local-cluster.md and docs/adr/0013-kubernetes-from-go-modules.md.
 set -euo pipefail
 
@@ -19,6 +21,7 @@ RUNC_VERSION="${RUNC_VERSION:-1.4.4}"
 ETCD_VERSION="${ETCD_VERSION:-3.6.16}"
 CNI_VERSION="${CNI_VERSION:-1.9.0}"
 HELM_VERSION="${HELM_VERSION:-3.21.4}"
+SEAWEEDFS_VERSION="${SEAWEEDFS_VERSION:-v0.0.0-20261109003541-7506e5f91cd6}"
 KUBE_VERSION="${KUBE_VERSION#v}"
 
 CACHE_DIR="${EXECSESSION_CACHE_DIR:-/var/cache/execsession}"
@@ -138,6 +141,27 @@ build_helm() {
   touch "$out/.complete"
 }
 
+# ---------------------------------------------------------------- SeaweedFS (a wrapper module: its go.mod has a replace)
+# Only its `weed` command, for the S3 server the s3 recording store is tested against (ADR 38).
+build_seaweedfs() {
+  local out="$CACHE_DIR/bin/seaweedfs-$SEAWEEDFS_VERSION" w="$CACHE_DIR/build/seaweedfs-$SEAWEEDFS_VERSION" m=github.com/seaweedfs/seaweedfs
+  done_dir "$out" && return 0
+  rm -rf "$out" "$w"; mkdir -p "$out" "$w"
+  local gomod; gomod=$(download_mod "$m@$SEAWEEDFS_VERSION")
+  # A dependency's replaces are ignored: the wrapper repeats upstream's (not commented ones).
+  {
+    printf 'module execsession.local/seaweedfs-build\n\ngo %s\n\nrequire %s %s\n\n' "$(sed -n 's/^go //p' "$gomod")" "$m" "$SEAWEEDFS_VERSION"
+    grep -E '^replace ' "$gomod" || true
+  } > "$w/go.mod"
+  (cd "$w" && run_step "seaweedfs $SEAWEEDFS_VERSION: resolving modules" "$out/get.log" \
+    go get -tool "$m/weed@$SEAWEEDFS_VERSION")
+  (cd "$w" && run_step "seaweedfs $SEAWEEDFS_VERSION: compiling weed" "$out/build.log" env CGO_ENABLED=0 \
+    go build -trimpath -ldflags "-s -w" -o "$out/weed" "$m/weed")
+  [ -x "$out/weed" ] || die "seaweedfs build produced $(ls "$out")"
+  touch "$out/.complete"
+  rm -rf "$w"
+}
+
 build_etcd() {
   local out="$CACHE_DIR/bin/etcd-$ETCD_VERSION" w="$CACHE_DIR/build/etcd-$ETCD_VERSION"
   done_dir "$out" && return 0
@@ -220,8 +244,9 @@ case "$what" in
   all|etcd) build_etcd ;;&
   all|kubernetes) build_kubernetes ;;&
   all|helm) build_helm ;;&
-  all|runc|containerd|cni|etcd|kubernetes|helm) ;;
-  *) die "usage: build.sh [all|runc|containerd|cni|etcd|kubernetes|helm]" ;;
+  all|seaweedfs) build_seaweedfs ;;&
+  all|runc|containerd|cni|etcd|kubernetes|helm|seaweedfs) ;;
+  *) die "usage: build.sh [all|runc|containerd|cni|etcd|kubernetes|helm|seaweedfs]" ;;
 esac
 
 if [ "$what" = all ]; then
@@ -229,7 +254,7 @@ if [ "$what" = all ]; then
     "$CACHE_DIR"/bin/containerd-"$CONTAINERD_VERSION"/{containerd,ctr,containerd-shim-runc-v2} \
     "$CACHE_DIR"/bin/etcd-"$ETCD_VERSION"/{etcd,etcdctl} \
     "${KUBE_CMDS[@]/#/$CACHE_DIR/bin/kubernetes-$KUBE_VERSION/}" \
-    "$CACHE_DIR/bin/helm-$HELM_VERSION/helm"
+    "$CACHE_DIR/bin/helm-$HELM_VERSION/helm" "$CACHE_DIR/bin/seaweedfs-$SEAWEEDFS_VERSION/weed"
   install_into "$CNI_BIN" "$CACHE_DIR"/bin/cni-"$CNI_VERSION"/{bridge,host-local,loopback,portmap}
   # What the harness reads to check that the installed binaries are the ones selected.
   printf 'KUBE_VERSION=%s\nCONTAINERD_VERSION=%s\nRUNC_VERSION=%s\nETCD_VERSION=%s\nCNI_VERSION=%s\nHELM_VERSION=%s\n' \

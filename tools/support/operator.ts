@@ -95,8 +95,11 @@ export class OperatorProcess implements SuiteOperator {
 
   private bundle: string | undefined;
 
-  /** `bundled`: run the operator as the image does, bundled into one JavaScript file (built once, at the first start). */
-  constructor(private readonly args: string[] = [], private readonly kubeconfig = ADMIN_KUBECONFIG, private readonly opts: { bundled?: boolean } = {}) {}
+  /**
+   * `bundled`: run the operator as the image does, bundled into one JavaScript file (built once, at the first start).
+   * `env`: added to this process's environment (e.g. a recording store's credentials, as a Secret would give them).
+   */
+  constructor(private readonly args: string[] = [], private readonly kubeconfig = ADMIN_KUBECONFIG, private readonly opts: { bundled?: boolean; env?: NodeJS.ProcessEnv } = {}) {}
 
   /** What node runs: the bundle, or src/main.ts through tsx. */
   private async entry(): Promise<string[]> {
@@ -115,7 +118,7 @@ export class OperatorProcess implements SuiteOperator {
       // kube-apiserver reaches the host at the veth's host side; port 0 lets parallel operators coexist.
       '--webhook-listen', `${HOST_IP}:0`, '--api-listen', `${HOST_IP}:0`,
       ...this.args];
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, KUBECONFIG: this.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...this.opts.env, KUBECONFIG: this.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.output = '';
     const collect = (b: Buffer): void => {
