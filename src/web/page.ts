@@ -75,6 +75,7 @@ export function terminalPage(f: PageFacts): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>${e(f.name)} (${e(f.user)}) · execsession</title>
 <link rel="stylesheet" href="terminal/terminal.css">
 <script type="module" src="terminal/terminal.js"></script>

@@ -7,12 +7,16 @@
  * removes the element.
  */
 
-/** Makes `doc.createElement('style')` return elements whose text is applied through adoptedStyleSheets. */
+/**
+ * Makes `doc.createElement('style')` return a stand-in whose text is applied through
+ * adoptedStyleSheets: an inert <template>, since even an empty <style> in the page is
+ * reported as a CSP violation.
+ */
 export function adoptStyleElements(doc: Document): void {
   const create = doc.createElement.bind(doc);
   doc.createElement = ((tag: string, options?: ElementCreationOptions) => {
-    const el = create(tag, options);
-    if (tag.toLowerCase() !== 'style') return el;
+    if (tag.toLowerCase() !== 'style') return create(tag, options);
+    const el = create('template');
     const sheet = new CSSStyleSheet();
     doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
     let text = '';
