@@ -11,12 +11,17 @@ import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { buildTerminalAssets } from '../src/web/build.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Bundles src/main.ts into out. */
+/**
+ * Bundles src/main.ts into out, with the browser terminal's assets (src/web/build.ts)
+ * built into it: the image serves them without a file beside the bundle (src/web/assets.ts).
+ */
 export async function bundleOperator(out: string): Promise<void> {
-  await bundle(join(ROOT, 'src/main.ts'), out);
+  const assets = await buildTerminalAssets();
+  await bundle(join(ROOT, 'src/main.ts'), out, { define: { __EXECSESSION_TERMINAL_ASSETS__: JSON.stringify(JSON.stringify(assets)) } });
 }
 
 /**
@@ -48,7 +53,7 @@ const clientNodeWithoutSideEffects: Plugin = {
   },
 };
 
-async function bundle(entry: string, out: string, o: { shebang?: boolean; target?: string } = {}): Promise<void> {
+async function bundle(entry: string, out: string, o: { shebang?: boolean; target?: string; define?: Record<string, string> } = {}): Promise<void> {
   const requireShim = "import { createRequire as __execsessionRequire } from 'node:module'; const require = __execsessionRequire(import.meta.url);";
   await build({
     entryPoints: [entry],
@@ -66,6 +71,7 @@ async function bundle(entry: string, out: string, o: { shebang?: boolean; target
     // The CommonJS dependencies call require(); an ES module has none of its own.
     banner: { js: o.shebang ? `#!/usr/bin/env node\n${requireShim}` : requireShim },
     plugins: o.shebang ? [clientNodeWithoutSideEffects] : [],
+    define: o.define ?? {},
   });
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SUBRESOURCE_BASE, SUBRESOURCES, parseSubresourcePath, subresourcePath } from './subresources.js';
+import { SUBRESOURCE_BASE, SUBRESOURCES, parseSubresourcePath, parseTerminalAssetPath, subresourcePath } from './subresources.js';
 
 describe('subresource paths', () => {
   it('spells the attach path the way docs/api.md does', () => {
@@ -24,4 +24,13 @@ describe('subresource paths', () => {
   for (const [name, path] of refused) {
     it(`refuses ${name}`, () => assert.equal(parseSubresourcePath(path), undefined));
   }
+
+  it('finds the terminal page\'s assets below its path, and nothing else there', () => {
+    const page = subresourcePath('shop', 'dbg', 'terminal');
+    assert.deepEqual(parseTerminalAssetPath(`${page}/terminal.js`), { namespace: 'shop', name: 'dbg', subresource: 'terminal', asset: 'terminal.js' });
+    assert.equal(parseTerminalAssetPath(`${page}/other.js`), undefined);
+    assert.equal(parseTerminalAssetPath(`${subresourcePath('shop', 'dbg', 'attach')}/terminal.js`), undefined);
+    assert.equal(parseTerminalAssetPath(`${page}/../terminal.js`), undefined);
+    assert.equal(parseTerminalAssetPath(page), undefined);
+  });
 });

@@ -24,6 +24,8 @@ export const SUBRESOURCES = [
   { name: 'extend', verbs: ['create'] },
   // Reading recordings is its own grant, apart from attach (docs/audit.md, "Recordings").
   { name: 'recording', verbs: ['get'] },
+  // The browser terminal (docs/browser.md): a page and its assets, read with GET; the page opens attach.
+  { name: 'terminal', verbs: ['get'] },
 ] as const;
 
 /** One of the {@link SUBRESOURCES}' names. */
@@ -49,4 +51,18 @@ export function parseSubresourcePath(path: string): SubresourceTarget | undefine
   const m = PATH.exec(path);
   if (!m) return undefined;
   return { namespace: m[1] ?? '', name: m[2] ?? '', subresource: m[3] ?? '' };
+}
+
+/** The files the terminal page loads, below its own path (`.../NAME/terminal/FILE`). */
+export const TERMINAL_ASSETS = ['terminal.js', 'terminal.css'] as const;
+
+/** One of the {@link TERMINAL_ASSETS}. */
+export type TerminalAsset = (typeof TERMINAL_ASSETS)[number];
+
+/** A path below a session's terminal page: the session and the asset named, when it is one of ours. */
+export function parseTerminalAssetPath(path: string): (SubresourceTarget & { asset: TerminalAsset }) | undefined {
+  const slash = path.lastIndexOf('/');
+  const target = parseSubresourcePath(path.slice(0, slash));
+  const asset = TERMINAL_ASSETS.find((a) => a === path.slice(slash + 1));
+  return target?.subresource === 'terminal' && asset ? { ...target, asset } : undefined;
 }

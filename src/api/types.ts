@@ -188,6 +188,11 @@ export interface AttachInfo {
   url: string;
   /** Ready-to-paste command line that attaches. */
   command?: string;
+  /**
+   * Path of the browser terminal page on the API server (docs/browser.md): open it with
+   * `kubectl execsession web NAME`, or through `kubectl proxy`.
+   */
+  terminalPath?: string;
 }
 
 /** Outcome of a non-interactive command. */

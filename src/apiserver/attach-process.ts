@@ -5,7 +5,8 @@
  * and its re-reads.
  */
 import { commandTooLarge } from '../api/command-limits.js';
-import { isTerminalPhase, type ContainerUser, type ExecSession } from '../api/types.js';
+import { sessionSubject } from '../api/subject.js';
+import { isTerminalPhase, type ContainerUser, type ExecSession, type Person } from '../api/types.js';
 import { hasExpired } from '../lifetime/lifetime.js';
 import { ApiError } from './types.js';
 
@@ -55,6 +56,14 @@ function checkQuery(s: ExecSession, key: string, q: URLSearchParams): void {
 
 function sameArgv(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Why `caller` may not attach to `s`: only the session's subject may (its page neither). */
+export function notSubject(s: ExecSession, caller: Person): ApiError | undefined {
+  const { namespace, name } = s.metadata;
+  const subject = sessionSubject(s.spec).username;
+  if (subject && subject === caller.username) return undefined;
+  return new ApiError(403, 'NotSubject', `only ${subject || 'the session\'s subject'} may attach to execsession ${namespace}/${name}; ${caller.username} can create a session of their own: kubectl execsession create ${s.spec.podName} -u ${s.spec.user} -n ${namespace}`);
 }
 
 /** Why a session cannot be attached to now, as the API error to answer with. */

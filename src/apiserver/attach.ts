@@ -8,7 +8,6 @@
  * session's expiry or revocation with a last message, whichever replica serves it.
  */
 import type WebSocket from 'ws';
-import { sessionSubject } from '../api/subject.js';
 import type { ExecSession, Person } from '../api/types.js';
 import type { Logger } from '../log/logger.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
@@ -19,7 +18,7 @@ import { apiMessage, type Kube } from '../k8s/kube.js';
 import { sealProblem } from '../signing/seal.js';
 import { Channel, exitCodeOf, exitStatus, failureStatus, frame, parseResize, parseStatus, PROTOCOL_V5, type ExecStatus } from '../api/channels.js';
 import { ApiError } from './types.js';
-import { notAttachable, processOf } from './attach-process.js';
+import { notAttachable, notSubject, processOf } from './attach-process.js';
 
 export { notAttachable };
 import { openRecording, RelayRecording, type AttachRecording, type RecordingDeps } from './recording.js';
@@ -343,16 +342,22 @@ export class Attacher {
     this.metrics?.recordingFailed(kind);
   }
 
-  /** Checks the caller and the session and works out what to run; throws ApiError. */
-  async prepare(caller: Person, namespace: string, name: string, query: URLSearchParams): Promise<AttachPlan> {
+  /**
+   * The session, read now, when `caller` may attach to it: it exists, the caller is its
+   * subject, it is live and its status verifies. Else throws the ApiError to answer with.
+   * The attach and the browser terminal's page (terminal.ts) are both decided here.
+   */
+  async attachable(caller: Person, namespace: string, name: string): Promise<ExecSession> {
     const s = await this.kube.getSession(namespace, name);
     if (!s) throw new ApiError(404, 'NotFound', `execsession ${namespace}/${name} not found; list yours with: kubectl execsession list -n ${namespace}`);
-    const subject = sessionSubject(s.spec);
-    if (!subject.username || subject.username !== caller.username) {
-      throw new ApiError(403, 'NotSubject', `only ${subject.username || 'the session\'s subject'} may attach to execsession ${namespace}/${name}; ${caller.username} can create a session of their own: kubectl execsession create ${s.spec.podName} -u ${s.spec.user} -n ${namespace}`);
-    }
-    const problem = notAttachable(s, this.now()) ?? this.tampered(s);
+    const problem = notSubject(s, caller) ?? notAttachable(s, this.now()) ?? this.tampered(s);
     if (problem) throw problem;
+    return s;
+  }
+
+  /** Checks the caller and the session and works out what to run; throws ApiError. */
+  async prepare(caller: Person, namespace: string, name: string, query: URLSearchParams): Promise<AttachPlan> {
+    const s = await this.attachable(caller, namespace, name);
     const key = `${namespace}/${name}`;
     // Checked and taken in one synchronous step, before the inspection's await:
     // attaches prepared side by side all count against the limit.

@@ -17,7 +17,7 @@ import { pathOf, splitTarget } from '../http/request-target.js';
 import { guardRequests, guardServer, guardUpgrades, refuseUpgrade, sendJson, statusBody } from '../http/respond.js';
 import type { ServingCerts } from '../certs/certs.js';
 import {
-  SUBRESOURCES, SUBRESOURCE_BASE, SUBRESOURCE_GROUP, SUBRESOURCE_GROUP_VERSION, SUBRESOURCE_VERSION, parseSubresourcePath, type SubresourceTarget,
+  SUBRESOURCES, SUBRESOURCE_BASE, SUBRESOURCE_GROUP, SUBRESOURCE_GROUP_VERSION, SUBRESOURCE_VERSION, parseSubresourcePath, parseTerminalAssetPath, type SubresourceTarget,
 } from '../api/subresources.js';
 import { KIND, PLURAL, type Person } from '../api/types.js';
 import { PRODUCT_VERSION, VERSION_HEADER } from '../api/version.js';
@@ -28,6 +28,7 @@ import { callerFrom, frontProxyProblem } from './front-proxy.js';
 import { METRICS_PATH, type MetricsEndpoint } from './metrics-endpoint.js';
 import { ApiError, type Action, type ActionContext } from './types.js';
 import { serveRecording } from './recording.js';
+import { serveTerminalAsset, serveTerminalPage } from './terminal.js';
 import type { RecordingStore } from '../recording/store.js';
 import { auditIdOf, withLogContext } from '../log/context.js';
 
@@ -179,7 +180,8 @@ export class ApiServer {
     const target = parseSubresourcePath(path);
     const sub = target?.subresource;
     try {
-      if (target && sub === 'recording') return await this.recording(req, res, target, caller);
+      const read = this.read(req, res, target, path, caller);
+      if (read) return await read;
       const action = this.route(target, req.method ?? '', path);
       const ctx: ActionContext = { kube: this.deps.attacher.kube, caller, namespace: target?.namespace ?? '', name: target?.name ?? '', body: await readBody(req), stampKey: this.deps.stampKey(), now: new Date() };
       const session = await action(ctx);
@@ -189,6 +191,14 @@ export class ApiServer {
     } catch (e) {
       this.fail(res, e, sub, path);
     }
+  }
+
+  /** The answer to a request that reads (a recording, the terminal page or its assets); undefined for the others. */
+  private read(req: IncomingMessage, res: ServerResponse, target: SubresourceTarget | undefined, path: string, caller: Person): Promise<void> | undefined {
+    if (target?.subresource === 'recording') return this.recording(req, res, target, caller);
+    if (target?.subresource === 'terminal') return serveTerminalPage(req, res, target, caller, this.deps.attacher);
+    const asset = target ? undefined : parseTerminalAssetPath(path);
+    return asset ? serveTerminalAsset(req, res, asset.asset) : undefined;
   }
 
   /** Answers a failed request with its Status; a response already streaming (a recording) is cut off. */

@@ -9,13 +9,14 @@ import { expiresAtMs } from '../lifetime/lifetime.js';
 import { attach } from './attach.js';
 import type { Api, GlobalOptions } from './client.js';
 import { durationFlag, print, printErr, type CliContext } from './context.js';
-import { ApiError, CliError } from './errors.js';
+import { ApiError, CliError, UsageError } from './errors.js';
 import { relativeTime } from './format.js';
 import { endedMessage, runOutcome } from './outcome.js';
 import { interruptedMessage, interruptible } from './interrupt.js';
 import { Progress } from './progress.js';
 import { buildSession, createMode, resolveNotAfter, type CreateArgs, type CreateMode } from './session-object.js';
 import { createSession } from './sessions.js';
+import { serveWeb } from './cmd-web.js';
 import { waitForSession, type WaitLimitOf } from './wait.js';
 
 /** `create`'s own flags. */
@@ -36,6 +37,9 @@ export interface CreateFlags {
   dryRun?: string;
   /** With --dry-run: yaml or json prints the object. */
   output?: string;
+  /** --web: once Ready, serve its terminal to a browser (cmd-web.ts); --no-open sets open false. */
+  web?: boolean;
+  open?: boolean;
 }
 
 /** How long to wait for Ready by default. */
@@ -47,6 +51,7 @@ export async function runCreate(ctx: CliContext, globals: GlobalOptions, pod: st
   const notAfter = flags.notAfter === undefined ? undefined : resolveNotAfter(flags.notAfter, ctx.now());
   const args: CreateArgs = { ...flags, pod, command, namespace: api.namespace, ...(notAfter ? { notAfter } : {}) };
   const mode = createMode(args, ctx.io.stdin.isTTY === true);
+  checkWeb(flags, mode);
   if (flags.dryRun && flags.dryRun !== 'none') return dryRun(ctx, api, args, mode, flags);
   // A one-off command's stderr is the command's: admission warnings join it only on a terminal (or with -v).
   const created = await createNamed(api, args, mode, mode.kind === 'run' && !ctx.io.stderr.isTTY);
@@ -60,11 +65,19 @@ export async function runCreate(ctx: CliContext, globals: GlobalOptions, pod: st
     return attach(api, { namespace: api.namespace, name, command: [], tty: mode.tty, stdin: true }, ctx.io);
   }
   print(ctx, `execsession.execsession.dev/${name} created`);
-  const ready = flags.wait ? await waitReady(ctx, api, name, flags.timeout, false) : undefined;
+  const ready = flags.wait || flags.web ? await waitReady(ctx, api, name, flags.timeout, false) : undefined;
+  if (flags.web) return serveWeb(ctx, api, name, flags);
   // The operator decides the expiry when the session starts (spec.ttl, else the policy's ttl.default).
   if (ready && readyUntil(ready)) print(ctx, readyUntil(ready));
   print(ctx, `attach with: kubectl execsession attach ${name} -n ${api.namespace}`);
   return 0;
+}
+
+/** --web serves the login shell to a browser: no command, no attach here, nothing to serve in a dry run. */
+function checkWeb(flags: CreateFlags, mode: CreateMode): void {
+  if (flags.web && (mode.kind !== 'create' || (flags.dryRun && flags.dryRun !== 'none'))) {
+    throw new UsageError('--web opens the session\'s login shell in a browser: give it no command, -i, -t, --attach or --dry-run');
+  }
 }
 
 /**

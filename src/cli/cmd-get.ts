@@ -9,6 +9,7 @@ import { printErr, type CliContext } from './context.js';
 import { ApiError, CliError, UsageError } from './errors.js';
 import { parseOutput, printObjects, printTable, sortBy, TABLE_ACCEPT, type Output, type Table, type TableOptions, type TableRow } from './printers.js';
 import { sessionPath } from './sessions.js';
+import { subresourcePath } from '../api/subresources.js';
 
 /** `list`/`get` flags. */
 export interface GetFlags {
@@ -70,6 +71,26 @@ function printRead(got: Read, output: Output, tableOpts: TableOptions, single: b
   return printObjects(got.sessions, single, o);
 }
 
+/**
+ * Under the table of one Ready session (on stderr, so stdout stays the table): how to
+ * open its terminal, in this terminal, or in a browser (docs/browser.md); '' otherwise.
+ */
+export function howToOpen(table: Table, row: TableRow | undefined, namespace: string, name: string): string {
+  const phaseAt = table.columnDefinitions.findIndex((c) => c.name === 'Phase');
+  if (phaseAt < 0 || row?.cells[phaseAt] !== 'Ready') return '';
+  const n = `${name} -n ${namespace}`;
+  return [
+    `attach: kubectl execsession attach ${n}`,
+    `in a browser: kubectl execsession web ${n}`,
+    `  or with kubectl proxy running: http://127.0.0.1:8001${subresourcePath(namespace, name, 'terminal')}`,
+  ].join('\n');
+}
+
+function printHint(ctx: CliContext, got: Read, namespace: string, names: string[]): void {
+  const hint = names.length === 1 && 'table' in got ? howToOpen(got.table, got.rows[0], namespace, names[0]!) : '';
+  if (hint) printErr(ctx, hint);
+}
+
 /** Runs `list`, or `get` with names; resolves with the exit code (with -w: when the server ends the watch). */
 export async function runGet(ctx: CliContext, globals: GlobalOptions, names: string[], flags: GetFlags): Promise<number> {
   const output = parseOutput(flags.output);
@@ -86,7 +107,10 @@ export async function runGet(ctx: CliContext, globals: GlobalOptions, names: str
     return 0;
   }
   ctx.io.stdout.write(printRead(got, output, tableOpts, names.length === 1, flags.watch === true));
-  if (!flags.watch) return 0;
+  if (!flags.watch) {
+    printHint(ctx, got, api.namespace, names);
+    return 0;
+  }
 
   // -w: the changes from what was printed on, as kubectl get -w prints them (a row, or the object, per change).
   const params = {

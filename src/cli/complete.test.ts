@@ -16,7 +16,7 @@ const items = async (...args: string[]): Promise<string[]> => (await complete(pr
 
 describe('completion (cobra __complete protocol)', () => {
   it('completes verbs, then only those with the typed prefix', async () => {
-    assert.deepEqual(await items(''), ['create', 'wait', 'attach', 'list', 'get', 'approve', 'deny', 'revoke', 'extend', 'replay', 'version', 'completion']);
+    assert.deepEqual(await items(''), ['create', 'wait', 'attach', 'web', 'list', 'get', 'approve', 'deny', 'revoke', 'extend', 'replay', 'version', 'completion']);
     assert.deepEqual(await items('a'), ['attach', 'approve']);
   });
 

@@ -162,6 +162,9 @@ describe('kubectl execsession', () => {
     assert.match(list.accepts[0] ?? '', /^application\/json;as=Table;v=v1;g=meta\.k8s\.io,/);
     const wide = await cli(['get', 'b', '-o', 'wide'], serve);
     assert.equal(wide.out, 'NAME   POD      USER    PHASE   AGE   NODE\nb      target   alice   Ready   2m    n1\n');
+    // A Ready session's table is followed, on stderr, by how to open its terminal.
+    assert.match(wide.err, /^attach: kubectl execsession attach b -n team\nin a browser: kubectl execsession web b -n team\n {2}or with kubectl proxy running: http:\/\/127\.0\.0\.1:8001\/apis\/subresources\.execsession\.dev\/v1alpha1\/namespaces\/team\/execsessions\/b\/terminal\n$/);
+    assert.equal((await cli(['get', 'a'], serve)).err, '', 'a Pending session: nothing to open yet');
     assert.equal(wide.calls[0]![1], '/apis/execsession.dev/v1alpha1/namespaces/team/execsessions/b');
     const all = await cli(['list', '-A', '--no-headers'], serve);
     assert.equal(all.out, 'team   b   target   alice   Ready     2m\nteam   a   target   alice   Pending   2m\n');

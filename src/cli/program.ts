@@ -11,6 +11,7 @@ import { runGet, type GetFlags } from './cmd-get.js';
 import { runAttach, runWait, type AttachFlags, type WaitFlags } from './cmd-session.js';
 import { runVersion, type VersionFlags } from './cmd-version.js';
 import { runReplay, type ReplayFlags } from './cmd-replay.js';
+import { runWeb, type WebFlags } from './cmd-web.js';
 import { durationFlag, type CliContext } from './context.js';
 import { requireDashDash } from './argv.js';
 import type { Action } from './outcome.js';
@@ -72,6 +73,8 @@ export function buildProgram(ctx: CliContext, argv: string[], exit: ExitBox): Co
     .option('-t, --tty', 'use a terminal (default with --attach: when stdin is one)')
     .addOption(new Option('--no-tty', 'no terminal').hideHelp())
     .option('--attach', 'attach once the session is Ready')
+    .option('--web', 'once Ready, open its terminal in a browser (as kubectl execsession web)')
+    .option('--no-open', 'with --web: print the URL only')
     .option('--wait', 'wait until the session is Ready')
     .addOption(new Option('--dry-run <strategy>', 'server: the webhook decides, nothing is created; client: print the object, send nothing').choices(['none', 'server', 'client']))
     .addOption(new Option('-o, --output <format>', 'with --dry-run: print the object').choices(['yaml', 'json']))
@@ -102,6 +105,14 @@ export function buildProgram(ctx: CliContext, argv: string[], exit: ExitBox): Co
       requireDashDash(argv, command);
       return run(runAttach(ctx, globals(cmd), name, command, flags));
     });
+
+  sub(program, 'web')
+    .description('open a Ready session\'s terminal in a browser, through a proxy on 127.0.0.1 with your kubeconfig\'s credentials')
+    .argument('<name>', 'the ExecSession')
+    .option('--no-open', 'print the URL only; open no browser')
+    .option('--timeout <duration>', 'how long to wait for Ready', '5m')
+    .addHelpText('after', '\nThe URL holds a token for this run; the proxy serves only this session\'s terminal and stops when the session ends.\n\nExample:\n  kubectl execsession web debug-web')
+    .action((name: string, flags: WebFlags, cmd: Command) => run(runWeb(ctx, globals(cmd), name, flags)));
 
   sub(program, 'list')
     .description('list ExecSessions of the namespace (-n), or of all (-A)')

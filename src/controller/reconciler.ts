@@ -47,6 +47,7 @@ export function attachInfo(server: string, s: ExecSession): NonNullable<ExecSess
   return {
     url: `${server}${subresourcePath(ns, name, 'attach')}`,
     command: `kubectl execsession attach ${name} -n ${ns}`,
+    terminalPath: subresourcePath(ns, name, 'terminal'),
   };
 }
 

@@ -12,6 +12,8 @@ set -euo pipefail
 PACKAGES=(busybox-static gcc libc6-dev pkg-config libseccomp-dev iproute2 openssl util-linux tmux socat conntrack iptables ca-certificates prometheus asciinema)
 # bash-completion, zsh and fish: the tests run the plugin's completion scripts in each shell.
 PACKAGES+=(bash-completion zsh fish)
+# The browser terminal's e2e suite (test/e2e/browser.test.ts) drives Debian's Chromium with playwright-core: no browser download.
+PACKAGES+=(chromium fonts-dejavu-core)
 
 if [ "$(id -u)" != 0 ]; then
   echo "install-system: must run as root (it calls apt-get and later starts a kubelet)." >&2
