@@ -234,11 +234,12 @@ describe('fuzz: hostile input through the real API server', () => {
       }
       process.stdout.write(`# fuzz seed ${seed}: attach queries ${JSON.stringify(tally)} (parameters ${ATTACH_PARAMETERS.join(', ')})\n`);
       assert.deepEqual(problems.slice(before, before + 15), [], `seed ${seed}: attach queries neither accepted as documented nor refused naming the parameter`);
-      // Every process an attach started ended with it: the container runs what it ran before.
+      // Every process an attach started ended with it: none runs as the session's user (alice, uid 1000;
+      // the container's own processes run as bob, uid 1001, and come and go).
       const pid = (l: string): string => l.split(/\s+/)[0] ?? '';
       const known = new Set(baseline.map(pid));
       await eventually('no process of the attaches left in the target container', async () => {
-        const left = (await containerProcesses(ns.name, 'target')).filter((l) => !known.has(pid(l)) && !/\bps -o pid,user,args$/.test(l));
+        const left = (await containerProcesses(ns.name, 'target')).filter((l) => !known.has(pid(l)) && /^\d+\s+(alice|1000)\s/.test(l));
         return left.length === 0 ? true : (() => { throw new Error(left.join(' | ')); })();
       }, 20_000, 500);
     } finally {
