@@ -20,7 +20,7 @@ import { ApiServer } from './server.js';
 import { MetricsEndpoint } from './metrics-endpoint.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
 import { FileRecordingStore } from '../recording/file-store.js';
-import { S3RecordingStore, type S3StoreConfig } from '../recording/s3-store.js';
+import type { S3StoreConfig } from '../recording/s3-store.js';
 import type { RecordingStore } from '../recording/store.js';
 
 const RECHECK_MS = 10 * 60 * 1000;
@@ -39,10 +39,12 @@ export interface ApiConfig {
   recording: { store: 'file' | 's3' | 'none'; dir: string; s3: S3StoreConfig; retentionMs: number };
 }
 
-/** The recording store the flags name; undefined for none. */
-export function recordingStore(cfg: ApiConfig['recording']): RecordingStore | undefined {
+/** The recording store the flags name; undefined for none. The AWS SDK is loaded only for s3 (it is large). */
+export async function recordingStore(cfg: ApiConfig['recording']): Promise<RecordingStore | undefined> {
   if (cfg.store === 'file') return new FileRecordingStore(cfg.dir);
-  return cfg.store === 's3' ? new S3RecordingStore(cfg.s3) : undefined;
+  if (cfg.store !== 's3') return undefined;
+  const { S3RecordingStore } = await import('../recording/s3-store.js');
+  return new S3RecordingStore(cfg.s3);
 }
 
 /** The DNS name kube-apiserver verifies the serving certificate against. */
@@ -76,7 +78,7 @@ export class AggregatedApi {
   async start(certs: ServingCerts, stampKey: () => Buffer): Promise<number> {
     const requestHeader = await loadRequestHeaderConfig(this.kube);
     const helpers = new HelperClient(this.kube, this.runtimePaths);
-    const recordings = recordingStore(this.cfg.recording);
+    const recordings = await recordingStore(this.cfg.recording);
     // Not fatal: sessions under BestEffort and Off still attach; Required ones are refused, naming the store.
     const problem = await recordings?.problem();
     if (problem) this.log.error({ store: recordings?.description }, `${problem}; attaches to sessions whose policy makes recording Required are refused until it can`);

@@ -63,7 +63,12 @@ function status(e: unknown): number | undefined {
 
 /** One attach's object, written in parts. */
 class S3Writer implements RecordingWriter {
-  private chunks: Buffer[] = [];
+  /**
+   * The part being filled, reused from part to part: no garbage per write, so
+   * memory stays one part whatever is recorded. It starts small and doubles up
+   * to a part, so the many short attaches cost little.
+   */
+  private part = Buffer.allocUnsafe(0);
   private buffered = 0;
   private written = 0;
   private uploadId: string | undefined;
@@ -75,12 +80,24 @@ class S3Writer implements RecordingWriter {
 
   async write(chunk: string): Promise<void> {
     if (this.failure) throw this.failure;
-    const b = Buffer.from(chunk);
-    this.chunks.push(b);
-    this.buffered += b.length;
-    this.written += b.length;
-    // The caller waits for the part to be uploaded: the relay's backpressure (ADR 30).
-    if (this.buffered >= PART_SIZE) await this.guard('uploading a part of', () => this.uploadPart());
+    const size = Buffer.byteLength(chunk);
+    this.grow(Math.min(PART_SIZE, this.buffered + size));
+    this.written += size;
+    if (this.buffered + size <= PART_SIZE) {
+      this.buffered += this.part.write(chunk, this.buffered);
+    } else {
+      // Rare (once a part): the line crosses the part's end, bytes go on in the next part.
+      const bytes = Buffer.from(chunk);
+      for (let at = 0; at < bytes.length;) {
+        this.grow(PART_SIZE);
+        const n = bytes.copy(this.part, this.buffered, at, Math.min(bytes.length, at + PART_SIZE - this.buffered));
+        this.buffered += n;
+        at += n;
+        // The caller waits for the part to be uploaded: the relay's backpressure (ADR 30).
+        if (this.buffered === PART_SIZE) await this.guard('uploading a part of', () => this.uploadPart());
+      }
+    }
+    if (this.buffered === PART_SIZE) await this.guard('uploading a part of', () => this.uploadPart());
   }
 
   async close(): Promise<void> {
@@ -115,9 +132,17 @@ class S3Writer implements RecordingWriter {
     });
   }
 
+  /** Makes room for `needed` bytes in the part (at most a part's size). */
+  private grow(needed: number): void {
+    if (needed <= this.part.length) return;
+    const bigger = Buffer.allocUnsafe(Math.min(PART_SIZE, Math.max(needed, 2 * this.part.length, 64 << 10)));
+    this.part.copy(bigger, 0, 0, this.buffered);
+    this.part = bigger;
+  }
+
+  /** The bytes buffered, as a view of the part (valid until the next write: each write waits for the upload). */
   private take(): Buffer {
-    const body = Buffer.concat(this.chunks);
-    this.chunks = [];
+    const body = this.part.subarray(0, this.buffered);
     this.buffered = 0;
     return body;
   }

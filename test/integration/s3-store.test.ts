@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { text } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CastRecorder } from '../../src/recording/cast.js';
 import { PART_SIZE, S3RecordingStore, s3ClientConfig, type S3StoreConfig } from '../../src/recording/s3-store.js';
 import { SeaweedS3 } from '../../tools/support/seaweedfs.js';
 
@@ -75,6 +76,33 @@ describe('S3RecordingStore against SeaweedFS', () => {
     const body = await text((await store.open(key, 1))!);
     assert.equal(body.length, lines * line.length);
     assert.equal(body, line.repeat(lines));
+  });
+
+  it('records 200 MiB of output through the recorder with RSS within 50 MiB of its start (printed)', async () => {
+    const key = { namespace: 'ns', name: 'huge', uid: 'uid-huge' };
+    const header = { width: 80, height: 24, timestamp: 0, execsession: { namespace: 'ns', name: 'huge', uid: 'uid-huge', pod: 'p', container: 'c', containerUser: { uid: 0, gid: 0 }, subject: 'alice', approvers: [] } };
+    let failed: Error | undefined;
+    const recorder = new CastRecorder(await store.create(key), header, Date.now(), Date.now, (e) => { failed = e; });
+    const frame = Buffer.alloc(32 << 10, 'y');
+    const total = 200 << 20;
+    global.gc?.();
+    const idle = process.memoryUsage().rss;
+    let peak = 0;
+    const started = Date.now();
+    for (let sent = 0; sent < total; sent += frame.length) {
+      recorder.output(frame);
+      // What the relay does: pause the source while the store is behind.
+      await recorder.drained();
+      peak = Math.max(peak, process.memoryUsage().rss - idle);
+    }
+    recorder.exit(0);
+    await recorder.close();
+    assert.equal(failed, undefined);
+    const [entry] = await store.list(key);
+    process.stdout.write(`# s3 store: 200 MiB of output recorded (${((entry?.size ?? 0) / 2 ** 20).toFixed(1)} MiB stored) in ${((Date.now() - started) / 1000).toFixed(1)} s; RSS peak ${(peak / 2 ** 20).toFixed(1)} MiB above its start\n`);
+    assert.ok((entry?.size ?? 0) > total, 'the whole output is stored');
+    assert.ok(peak < 50 << 20, `RSS grew by ${(peak / 2 ** 20).toFixed(1)} MiB while 200 MiB was recorded`);
+    await store.prune(Date.now() + 60_000);
   });
 
   it('finds the newest uid of a name when none is given (the session was deleted and re-created)', async () => {
