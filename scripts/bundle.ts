@@ -20,8 +20,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * built into it: the image serves them without a file beside the bundle (src/web/assets.ts).
  */
 export async function bundleOperator(out: string): Promise<void> {
-  const assets = await buildTerminalAssets();
-  await bundle(join(ROOT, 'src/main.ts'), out, { define: { __EXECSESSION_TERMINAL_ASSETS__: JSON.stringify(JSON.stringify(assets)) } });
+  await bundle(join(ROOT, 'src/main.ts'), out, { define: await terminalAssetsDefine() });
+}
+
+/** The esbuild define that carries the browser terminal's assets into a bundle (src/web/assets.ts reads it). */
+export async function terminalAssetsDefine(): Promise<Record<string, string>> {
+  return { __EXECSESSION_TERMINAL_ASSETS__: JSON.stringify(JSON.stringify(await buildTerminalAssets())) };
 }
 
 /**

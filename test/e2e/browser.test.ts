@@ -157,7 +157,7 @@ describe('the terminal in a browser (Chromium, playwright-core)', () => {
     };
     const sttyShows = async ([rows, cols]: [string, string]): Promise<void> => {
       await page.keyboard.type('clear; stty size\n');
-      await eventually(`stty size ${rows} ${cols}`, async () => new RegExp(`^${rows} ${cols}$`, 'm').test(await screen(page)), 30_000, 100);
+      await eventually(`stty size ${rows} ${cols}`, async () => new RegExp(`^${rows} ${cols}\\s*$`, 'm').test(await screen(page)), 30_000, 100);
     };
     const first = await size();
     await sttyShows(first);
