@@ -57,7 +57,7 @@ describe('recordings in S3 (SeaweedFS)', () => {
     operator = new OperatorProcess(
       ['--recording-store=s3', `--recording-s3-bucket=${s3.bucket}`, `--recording-s3-endpoint=${s3.endpoint}`, '--recording-s3-path-style=true', '--recording-s3-prefix=execsession'],
       undefined,
-      { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey },
+      { env: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey } },
     );
     await operator.start();
     await waitForApi();
