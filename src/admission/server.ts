@@ -5,6 +5,7 @@
  * Bodies are bounded; nothing a request carries can end the process;
  * certificates and the trusted client CA can be swapped while it runs.
  */
+import { closeServer } from '../http/close.js';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -85,7 +86,7 @@ export class WebhookServer {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    return closeServer(this.server);
   }
 
   /** Why the request is not from kube-apiserver, or undefined when it is. */

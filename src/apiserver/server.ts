@@ -5,6 +5,7 @@
  * and the attach WebSocket. The caller's identity is the one kube-apiserver
  * forwards; kube-apiserver has already checked RBAC on the subresource.
  */
+import { closeServer } from '../http/close.js';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -137,7 +138,7 @@ export class ApiServer {
     const deadline = Date.now() + 1000;
     while (this.wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const c of this.wss.clients) c.terminate();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await closeServer(this.server);
   }
 
   /**
