@@ -136,7 +136,8 @@ describe('the terminal in a browser (Chromium, playwright-core)', () => {
     const headers = res?.headers() ?? {};
     assert.match(headers['content-security-policy'] ?? '', /frame-ancestors 'none'/);
     assert.equal(headers['x-frame-options'], 'DENY');
-    assert.equal(headers['cache-control'], 'no-store');
+    // kube-apiserver puts its own "no-cache, private" before the page's no-store.
+    assert.match(headers['cache-control'] ?? '', /(^|, )no-store$/);
     assert.match(await page.title(), /^shell \(alice \(uid 1000\)\) · execsession$/);
     assert.ok(await page.locator('header h1').isVisible());
     await page.locator('#status', { hasText: 'Connected.' }).waitFor({ timeout: 30_000 });
@@ -159,6 +160,7 @@ describe('the terminal in a browser (Chromium, playwright-core)', () => {
       await page.keyboard.type('clear; stty size\n');
       await eventually(`stty size ${rows} ${cols}`, async () => new RegExp(`^${rows} ${cols}\\s*$`, 'm').test(await screen(page)), 30_000, 100);
     };
+    await page.locator('#status', { hasText: 'Connected.' }).waitFor({ timeout: 30_000 });
     const first = await size();
     await sttyShows(first);
     await page.setViewportSize({ width: 1200, height: 760 });
