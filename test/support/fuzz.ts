@@ -282,6 +282,10 @@ export function attachQueryCase(r: Rng, container: string): AttachQueryCase {
   const commandRefused = parts.findLast((p) => p.command)?.refused ?? [];
   const params: Array<[string, string]> = [...parts.flatMap((p) => p.params ?? []), ...command.map((a): [string, string] => ['command', a])];
   const refused = new Set([...parts.filter((p) => !p.command).flatMap((p) => p.refused ?? []), ...commandRefused]);
+  // Two parts may each give the same single-valued parameter once: the query then repeats it, which the rules refuse.
+  for (const name of new Set(params.map(([n]) => n))) {
+    if (name !== 'command' && params.filter(([n]) => n === name).length > 1) refused.add(name);
+  }
   const stdin = params.filter(([n]) => n === 'stdin').map(([, v]) => v);
   const interactive = command.length === 0 && !(stdin.length === 1 && ['false', '0'].includes(stdin[0] ?? ''));
   return { label: parts.map((p) => p.label).join(', '), params, refused: [...refused], interactive };

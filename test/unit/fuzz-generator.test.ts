@@ -3,7 +3,7 @@
 // field hostile would let the e2e fuzz suite pass without testing it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Rng, actionCase, fuzzSeed, hostileString, policyCase, sessionCase } from '../support/fuzz.js';
+import { Rng, actionCase, attachQueryCase, fuzzSeed, hostileString, policyCase, sessionCase } from '../support/fuzz.js';
 
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 
@@ -46,5 +46,19 @@ describe('fuzz generator', () => {
     assert.throws(() => fuzzSeed({ EXECSESSION_FUZZ_SEED: 'abc' }), /EXECSESSION_FUZZ_SEED must be an integer/);
     const fresh = fuzzSeed({});
     assert.ok(Number.isInteger(fresh) && fresh >= 0 && fresh <= 0xffffffff);
+  });
+
+  it('judges a query that repeats a single-valued attach parameter, from one part or two, as refused naming it', () => {
+    const r = new Rng(4240276309);
+    let repeated = 0;
+    for (let i = 0; i < 2000; i++) {
+      const c = attachQueryCase(r, 'main');
+      for (const name of new Set(c.params.map(([n]) => n))) {
+        if (name === 'command' || c.params.filter(([n]) => n === name).length < 2) continue;
+        repeated++;
+        assert.ok(c.refused.includes(name) || c.refused.includes('unknown'), `${c.label}: ${JSON.stringify(c.params)} refused ${JSON.stringify(c.refused)}`);
+      }
+    }
+    assert.ok(repeated > 0, 'some queries repeat a parameter');
   });
 });
