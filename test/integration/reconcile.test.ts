@@ -100,10 +100,12 @@ describe('the Reconciler over the real API server, without the operator process'
 
   it('ends Expired (TtlElapsed) when the clock reaches expiresAt, deleting the real helper pod', async () => {
     offsetMs = Date.parse((await session('live')).status?.expiresAt ?? '') - Date.now();
-    await reconciler.reconcile(KEY_OF());
+    // Status first; the clean-up is queued behind, in a reconcile of its own (ADR 36), run here as the queue would.
+    assert.deepEqual(await reconciler.reconcile(KEY_OF()), { requeueAfterMs: 0 });
     const s = await session('live');
     assert.equal(s.status?.phase, 'Expired');
     assert.equal(s.status?.conditions?.find((c) => c.type === 'Ready')?.reason, 'TtlElapsed');
+    await reconciler.reconcile(KEY_OF());
     await eventually('the helper pod to be gone or going', async () => {
       const r = await kubectl(['-n', OPERATOR_NAMESPACE, 'get', 'pod', helper, '-o', 'jsonpath={.metadata.deletionTimestamp}']);
       return r.code !== 0 || r.stdout !== '';
