@@ -13,6 +13,7 @@
  * most 32 characters, never "." or "..". So `alice;id`, `$(id)` or
  * `../etc/passwd` are refused as malformed before anything looks them up.
  */
+import { quoted } from './quote.js';
 
 /** Format shown in every error, so the user sees what is expected. */
 export const USER_SPEC_FORMAT = '<name|uid>[:<group|gid>]';
@@ -44,14 +45,9 @@ export class UserSpecError extends Error {
   readonly spec: string;
 
   constructor(spec: string, problem: string) {
-    super(`invalid user spec ${quote(spec)}: ${problem}; expected ${USER_SPEC_FORMAT}`);
+    super(`invalid user spec ${quoted(spec)}: ${problem}; expected ${USER_SPEC_FORMAT}`);
     this.spec = spec;
   }
-}
-
-/** Quotes (and escapes control characters of) a spec, cut short when huge. */
-function quote(spec: string): string {
-  return JSON.stringify(spec.length > 64 ? `${spec.slice(0, 64)}…` : spec);
 }
 
 /**
@@ -64,13 +60,13 @@ export function numericId(part: string): number | undefined {
 
 /** Why `part` is not a portable name, or undefined when it is one. */
 function nameProblem(part: string, what: 'user' | 'group'): string | undefined {
-  if (part === '.' || part === '..') return `the ${what} name ${quote(part)} is a path, not a name`;
+  if (part === '.' || part === '..') return `the ${what} name ${quoted(part)} is a path, not a name`;
   if (part.length > MAX_NAME_LENGTH) return `the ${what} name is ${part.length} characters long, the limit is ${MAX_NAME_LENGTH}`;
   if (NAME_PATTERN.test(part)) return undefined;
-  if (part.startsWith('-')) return `the ${what} name ${quote(part)} starts with '-'`;
+  if (part.startsWith('-')) return `the ${what} name ${quoted(part)} starts with '-'`;
   const chars = [...part];
   const bad = chars.find((c, i) => !/[A-Za-z0-9._-]/.test(c) && !(c === '$' && i === chars.length - 1)) ?? chars[0] ?? '';
-  return `the ${what} name ${quote(part)} contains ${quote(bad)}: names are letters, digits, '.', '_' and '-', with an optional '$' at the end`;
+  return `the ${what} name ${quoted(part)} contains ${quoted(bad)}: names are letters, digits, '.', '_' and '-', with an optional '$' at the end`;
 }
 
 /**

@@ -5,6 +5,7 @@
  * and its re-reads.
  */
 import { commandTooLarge } from '../api/command-limits.js';
+import { quoted } from '../api/quote.js';
 import { sessionSubject } from '../api/subject.js';
 import { isTerminalPhase, type ContainerUser, type ExecSession, type Person } from '../api/types.js';
 import { hasExpired } from '../lifetime/lifetime.js';
@@ -12,12 +13,6 @@ import { ApiError } from './types.js';
 
 /** The query parameters an attach takes: pods/exec's, so that client-go's exec clients work unchanged (docs/api.md). */
 export const ATTACH_PARAMETERS = ['command', 'tty', 'stdin', 'stdout', 'stderr', 'container'] as const;
-
-/** A query value in a message: quoted and escaped (no control character goes out raw), and cut short. */
-function shown(v: string): string {
-  const q = JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}...` : v);
-  return q.replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
 
 /** The one value of a single-valued parameter; twice is refused rather than one of them picked. */
 function single(q: URLSearchParams, name: string): string | undefined {
@@ -31,7 +26,7 @@ function flag(q: URLSearchParams, name: string): boolean | undefined {
   if (v === undefined) return undefined;
   if (['true', '1', ''].includes(v)) return true;
   if (['false', '0'].includes(v)) return false;
-  throw new ApiError(400, 'BadRequest', `query parameter ${name} must be true or false, got ${shown(v)}`);
+  throw new ApiError(400, 'BadRequest', `query parameter ${name} must be true or false, got ${quoted(v)}`);
 }
 
 /**
@@ -43,14 +38,14 @@ function flag(q: URLSearchParams, name: string): boolean | undefined {
 function checkQuery(s: ExecSession, key: string, q: URLSearchParams): void {
   for (const name of new Set(q.keys())) {
     if (!(ATTACH_PARAMETERS as readonly string[]).includes(name)) {
-      throw new ApiError(400, 'BadRequest', `unknown query parameter ${shown(name)}; attach takes ${ATTACH_PARAMETERS.join(', ')}`);
+      throw new ApiError(400, 'BadRequest', `unknown query parameter ${quoted(name)}; attach takes ${ATTACH_PARAMETERS.join(', ')}`);
     }
   }
   flag(q, 'stdout');
   flag(q, 'stderr');
   const container = single(q, 'container');
   if (container !== undefined && container !== s.status?.container) {
-    throw new ApiError(400, 'BadRequest', `query parameter container is ${shown(container)}, but execsession ${key} is in container ${shown(s.status?.container ?? '')}; leave it out`);
+    throw new ApiError(400, 'BadRequest', `query parameter container is ${quoted(container)}, but execsession ${key} is in container ${quoted(s.status?.container ?? '')}; leave it out`);
   }
 }
 
