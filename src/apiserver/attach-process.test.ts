@@ -18,6 +18,8 @@ describe('processOf: attach query parameters, as docs/api.md lists them', () => 
     ['none: the user\'s shell, a TTY, stdin', '', { command: ['/bin/ash'], tty: true, stdin: true }],
     ['a command, repeated, unicode and spaces kept', 'command=echo&command=h%C3%A9+%F0%9F%98%80&command=', { command: ['echo', 'hé 😀', ''], tty: true, stdin: true }],
     ['flags as true/false, 1/0 and empty', 'tty=0&stdin=', { command: ['/bin/ash'], tty: false, stdin: true }],
+    ['no stdin: no terminal unless asked for (as kubectl), so the shell reads end-of-file and ends', 'stdin=0', { command: ['/bin/ash'], tty: false, stdin: false }],
+    ['a terminal without stdin for a command', 'stdin=false&tty=true&command=ls', { command: ['ls'], tty: true, stdin: false }],
     ['kubectl exec\'s own parameters: stdout, stderr, the session\'s container', 'stdout=true&stderr=false&container=app&tty=false&stdin=false', { command: ['/bin/ash'], tty: false, stdin: false }],
   ];
   for (const [name, query, want] of accepted) {
@@ -38,6 +40,7 @@ describe('processOf: attach query parameters, as docs/api.md lists them', () => 
     ['the container twice', 'container=app&container=app', /^query parameter container was given 2 times/],
     ['an empty program', 'command=&command=x', /^query parameter command: its first value, the program, is empty$/],
     ['a NUL byte in an argument', 'command=echo&command=a%00b', /^query parameter command: value 2 contains a NUL byte/],
+    ['a terminal without stdin for the shell, which would wait for input until the idle timeout', 'tty=1&stdin=0', /^query parameter tty: a terminal without stdin would leave \/bin\/ash waiting/],
     ['too many arguments', Array.from({ length: 300 }, () => 'command=a').join('&'), /^command: 300 arguments, the limit is 256/],
   ];
   for (const [name, query, want] of refused) {

@@ -81,9 +81,8 @@ export function notAttachable(s: ExecSession, now: Date): ApiError | undefined {
   return undefined;
 }
 
-/** What an attach runs: the session's command, else the requested one, else the user's shell. */
-export function processOf(s: ExecSession, key: string, query: URLSearchParams): { command: string[]; tty: boolean; stdin: boolean; user: ContainerUser } {
-  checkQuery(s, key, query);
+/** The query's command, refused naming it when no process could be started with it. */
+function requestedCommand(query: URLSearchParams): string[] {
   const requested = query.getAll('command');
   const tooLarge = commandTooLarge(requested, 'command');
   if (tooLarge) throw new ApiError(400, 'CommandTooLarge', tooLarge);
@@ -91,13 +90,27 @@ export function processOf(s: ExecSession, key: string, query: URLSearchParams): 
   if (requested.length > 0 && requested[0] === '') throw new ApiError(400, 'BadRequest', 'query parameter command: its first value, the program, is empty');
   const nul = requested.findIndex((a) => a.includes('\0'));
   if (nul >= 0) throw new ApiError(400, 'BadRequest', `query parameter command: value ${nul + 1} contains a NUL byte, which no argument can carry`);
+  return requested;
+}
+
+/** What an attach runs: the session's command, else the requested one, else the user's shell. */
+export function processOf(s: ExecSession, key: string, query: URLSearchParams): { command: string[]; tty: boolean; stdin: boolean; user: ContainerUser } {
+  checkQuery(s, key, query);
+  const requested = requestedCommand(query);
   const fixed = s.spec.command ?? [];
   if (fixed.length > 0 && requested.length > 0 && !sameArgv(fixed, requested)) {
     throw new ApiError(400, 'CommandFixed', `execsession ${key} runs ${JSON.stringify(fixed)} only (spec.command); attach without a command`);
   }
   const user = userOf(s);
   const command = fixed.length > 0 ? fixed : requested.length > 0 ? requested : [user.shell || '/bin/sh'];
-  return { command, tty: flag(query, 'tty') ?? s.spec.tty ?? true, stdin: flag(query, 'stdin') ?? true, user };
+  const stdin = flag(query, 'stdin') ?? true;
+  const askedTty = flag(query, 'tty');
+  // As kubectl: no terminal without stdin unless asked for. A shell on a terminal nobody can
+  // type into would wait until the idle timeout, so that is refused rather than started.
+  if (askedTty === true && !stdin && fixed.length === 0 && requested.length === 0) {
+    throw new ApiError(400, 'BadRequest', `query parameter tty: a terminal without stdin would leave ${command[0] ?? 'the shell'} waiting for input that cannot come; attach with stdin, without tty, or with a command`);
+  }
+  return { command, tty: askedTty ?? (stdin ? s.spec.tty ?? true : false), stdin, user };
 }
 
 /** The resolved user as status records it, in the shape the backends take. */

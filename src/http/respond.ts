@@ -7,6 +7,7 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { drainOrClose } from './body.js';
 
 /** What the guards log (pino's shape). */
 export interface GuardLog {
@@ -22,14 +23,15 @@ export function statusBody(code: number, reason: string, message: string): objec
 /**
  * Sends a JSON answer, unless one has been sent already. When the request's
  * body was not read to its end (too large, or refused before it was read),
- * the connection is closed after the answer instead of reading the rest.
+ * the rest is read and dropped within a bound, past which the connection is
+ * closed (drainOrClose).
  */
 export function sendJson(res: ServerResponse, code: number, body: unknown): void {
   if (res.headersSent || res.writableEnded) return;
   const json = JSON.stringify(body);
-  const close = res.req?.complete === false ? { Connection: 'close' } : {};
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json), ...close });
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
   res.end(json);
+  if (res.req) drainOrClose(res.req);
 }
 
 /** Answers a refused upgrade request on its raw socket, and closes it. */

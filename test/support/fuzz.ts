@@ -286,7 +286,13 @@ export function attachQueryCase(r: Rng, container: string): AttachQueryCase {
   for (const name of new Set(params.map(([n]) => n))) {
     if (name !== 'command' && params.filter(([n]) => n === name).length > 1) refused.add(name);
   }
-  const stdin = params.filter(([n]) => n === 'stdin').map(([, v]) => v);
-  const interactive = command.length === 0 && !(stdin.length === 1 && ['false', '0'].includes(stdin[0] ?? ''));
+  const only = (name: string): string | undefined => {
+    const values = params.filter(([n]) => n === name).map(([, v]) => v);
+    return values.length === 1 ? values[0] : undefined;
+  };
+  const noStdin = ['false', '0'].includes(only('stdin') ?? '-');
+  // A terminal without stdin for the shell is refused (docs/api.md): it would wait for input that cannot come.
+  if (command.length === 0 && noStdin && ['true', '1', ''].includes(only('tty') ?? '-')) refused.add('tty');
+  const interactive = command.length === 0 && !noStdin;
   return { label: parts.map((p) => p.label).join(', '), params, refused: [...refused], interactive };
 }

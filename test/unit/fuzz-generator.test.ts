@@ -61,4 +61,24 @@ describe('fuzz generator', () => {
     }
     assert.ok(repeated > 0, 'some queries repeat a parameter');
   });
+
+  it('judges the shell without stdin: it must end, and a terminal asked for with it is refused (docs/api.md)', () => {
+    // Seed 4070952722 sent stdin=0 alone; the shell then sat on a terminal until the judge's timeout.
+    const r = new Rng(4070952722);
+    let noStdin = 0;
+    let ttyRefused = 0;
+    for (let i = 0; i < 4000; i++) {
+      const c = attachQueryCase(r, 'main');
+      const one = (n: string): string[] => c.params.filter(([k]) => k === n).map(([, v]) => v);
+      if (one('command').length > 0 || one('stdin').length !== 1 || !['0', 'false'].includes(one('stdin')[0] ?? '')) continue;
+      noStdin++;
+      assert.equal(c.interactive, false, `${c.label}: nobody types into it`);
+      const tty = one('tty');
+      if (tty.length === 1 && ['1', 'true', ''].includes(tty[0] ?? '-')) {
+        ttyRefused++;
+        assert.ok(c.refused.includes('tty'), `${c.label}: ${JSON.stringify(c.params)} refused ${JSON.stringify(c.refused)}`);
+      }
+    }
+    assert.ok(noStdin > 0 && ttyRefused > 0, `cases seen: ${noStdin} without stdin, ${ttyRefused} of them with a terminal`);
+  });
 });
