@@ -4,6 +4,7 @@
  * simulate a crash), its log kept for failure messages.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleOperator } from '../../scripts/bundle.js';
 import { hostServiceManifests } from '../cluster/apiservice.js';
@@ -96,13 +97,19 @@ export class OperatorProcess implements SuiteOperator {
   private bundle: string | undefined;
 
   /**
-   * `bundled`: run the operator as the image does, bundled into one JavaScript file (built once, at the first start).
+   * `bundled`: run the operator as the image does, bundled into one JavaScript file (built once, at the first start);
+   * `false`: through tsx even under `npm test`.
    * `env`: added to this process's environment (e.g. a recording store's credentials, as a Secret would give them).
    */
   constructor(private readonly args: string[] = [], private readonly kubeconfig = ADMIN_KUBECONFIG, private readonly opts: { bundled?: boolean; env?: NodeJS.ProcessEnv } = {}) {}
 
-  /** What node runs: the bundle, or src/main.ts through tsx. */
+  /**
+   * What node runs: the bundle, or src/main.ts through tsx. Under `npm test` the bundle
+   * test/run.ts built once for the run ($EXECSESSION_E2E_BUNDLE), unless `bundled: false`.
+   */
   private async entry(): Promise<string[]> {
+    const prebuilt = process.env.EXECSESSION_E2E_BUNDLE;
+    if (this.opts.bundled !== false && prebuilt && existsSync(prebuilt)) return [prebuilt];
     if (!this.opts.bundled) return ['--import', 'tsx', join(REPO_ROOT, 'src/main.ts')];
     if (!this.bundle) {
       this.bundle = join(REPO_ROOT, 'dist/bundle/operator-under-test.mjs');
