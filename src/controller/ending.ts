@@ -38,7 +38,8 @@ export class Ending {
     const { authorization, ...fields } = extra;
     const conditions = sessionConditions(s.status?.conditions, { phase, from: s.status?.phase, reason, message, authorization }, gen, at);
     const updated = await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', {
-      phase, message, conditions, observedGeneration: gen, endedAt: s.status?.endedAt ?? kubeTime(at), ...fields,
+      // An expiry's end to the millisecond: the 1 s promise is about fractions of a second.
+      phase, message, conditions, observedGeneration: gen, endedAt: s.status?.endedAt ?? (phase === 'Expired' ? at.toISOString() : kubeTime(at)), ...fields,
     });
     // A refusal's Event names its cause (UserNotFound, Unsigned, ...); other endings name the phase.
     const refused = phase === 'Failed' || phase === 'Denied';

@@ -236,8 +236,13 @@ describe('selfExpiredAt: the kubelet\'s record of the helper ending a session at
   const pod = (terminated: Record<string, unknown> | undefined, name = 'helper'): V1Pod => ({
     status: { containerStatuses: [{ name, state: terminated ? { terminated } : { running: {} } } as never] },
   });
+  const at = (ms: number): Date => new Date(finishedAt.getTime() + ms);
   const cases: [string, V1Pod | undefined, Date | undefined][] = [
-    ['ended at expiry', pod({ exitCode: 0, message: 'expired 1796547600\nkilled 2\n', finishedAt }), finishedAt],
+    ['ended at expiry: its deadline, the poll and the clean-up\'s 0.31 s', pod({ exitCode: 0, message: 'expired 1796547600\nkilled 2\nuptime 5000.10 5000.41\n', finishedAt }), at(510)],
+    ['without the helper\'s record: the last millisecond of the kubelet\'s second', pod({ exitCode: 0, message: 'expired 1796547600\nkilled 2\n', finishedAt }), at(999)],
+    ['a record past the kubelet\'s second: that second\'s last millisecond', pod({ exitCode: 0, message: 'expired 1796547600\nuptime 10.00 12.50\n', finishedAt }), at(999)],
+    ['a record before the kubelet\'s second (an older deadline): the second itself', pod({ exitCode: 0, message: 'expired 1796547590\nuptime 10.00 10.20\n', finishedAt }), finishedAt],
+    ['uptime going backwards: not believed', pod({ exitCode: 0, message: 'expired 1796547600\nuptime 10.50 10.20\n', finishedAt }), at(999)],
     ['no pod', undefined, undefined],
     ['still running', pod(undefined), undefined],
     ['killed by SIGTERM (deleted): no message', pod({ exitCode: 0, message: '', finishedAt }), undefined],

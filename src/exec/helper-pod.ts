@@ -93,15 +93,31 @@ export function helperPod(i: HelperPodInput): V1Pod {
   };
 }
 
+/** The longest the helper's loop takes to notice its deadline (tenth-second sleeps, plus `date` and `cat`). */
+export const DEADLINE_POLL_MS = 200;
+
 /**
  * When the helper ended the session at its expiry by itself, as the kubelet
  * recorded it (the helper container's terminated.finishedAt, with its exit code 0
  * and the `expired` termination message); undefined for any other end. Pod status
  * in the operator's namespace is written by the kubelet, never by a session's user.
+ *
+ * finishedAt is whole seconds, cut down: the end lies in [finishedAt, finishedAt + 1 s).
+ * Within that second, the time is the latest the helper's own record allows: its
+ * deadline, plus the poll, plus how long the clean-up took (the node's uptime before
+ * and after, in hundredths). Without that record, the second's last millisecond. So
+ * the time is never earlier than the end, and a status within 1 s of expiresAt means
+ * access ended within 1 s.
  */
 export function selfExpiredAt(pod: V1Pod | undefined): Date | undefined {
   const t = pod?.status?.containerStatuses?.find((c) => c.name === 'helper')?.state?.terminated;
-  if (!t || t.exitCode !== 0 || !SELF_EXPIRED_MESSAGE.test(t.message ?? '') || !t.finishedAt) return undefined;
-  const at = new Date(t.finishedAt);
-  return Number.isFinite(at.getTime()) ? at : undefined;
+  const deadline = SELF_EXPIRED_MESSAGE.exec(t?.message ?? '');
+  if (!t || t.exitCode !== 0 || !deadline || !t.finishedAt) return undefined;
+  const floor = new Date(t.finishedAt).getTime();
+  if (!Number.isFinite(floor)) return undefined;
+  const uptime = /^uptime (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)$/m.exec(t.message ?? '');
+  const cleanupMs = uptime ? Math.round((Number(uptime[2]) - Number(uptime[1])) * 1000) : Number.NaN;
+  const estimate = Number(deadline[1]) * 1000 + DEADLINE_POLL_MS + cleanupMs;
+  const last = floor + 999;
+  return new Date(Number.isFinite(estimate) && cleanupMs >= 0 ? Math.min(last, Math.max(floor, estimate)) : last);
 }

@@ -101,7 +101,7 @@ class HelperWatch {
 
 /**
  * No helper is left: none of these sessions' helpers ran more than 10 s after its
- * session's end (status.endedAt, whole seconds, so up to a second early), whether or
+ * session's end (status.endedAt: an expiry's to the millisecond, never before the end), whether or
  * not an operator ran then; and no helper pod object is left once an operator runs.
  */
 async function helpersGoneWithin10s(ended: ExecSession[], watch: HelperWatch): Promise<void> {
