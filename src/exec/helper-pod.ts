@@ -93,7 +93,7 @@ export function helperPod(i: HelperPodInput): V1Pod {
   };
 }
 
-/** The longest the helper's loop takes to notice its deadline (tenth-second sleeps, plus `date` and `cat`). */
+/** The longest the helper's loop takes to notice its deadline (sleeps of 50 ms, plus `date` and `cat`, under load). */
 export const DEADLINE_POLL_MS = 200;
 
 /**

@@ -67,10 +67,10 @@ serve() {
   echo $$ > "$S/serve.pid"
   echo "$1" > "$S/deadline"
   trap 'cleanup >/dev/null 2>&1; exit 0' TERM INT
-  # Whole seconds while the deadline is far, tenths of one near it: the session ends at
+  # Whole seconds while the deadline is far, twentieths of one near it: the session ends at
   # its expiry, not up to a second later (deadline may move it while this waits).
   while n=$(date +%s) && d=$(cat "$S/deadline") && [ "$n" -lt "$d" ]; do
-    if [ $((d - n)) -gt 2 ]; then sleep 1 & else sleep 0.1 & fi
+    if [ $((d - n)) -gt 2 ]; then sleep 1 & else sleep 0.05 & fi
     wait $!
   done
   # Expired: end the session here, whether or not the operator runs, and exit, so that the
@@ -181,7 +181,8 @@ cleanup() {
     [ -n "$freezer" ] && echo FROZEN > "$freezer/freezer.state" 2>/dev/null
     for p in $pids; do kill -9 "$p" 2>/dev/null && killed=$((killed + 1)); done
     [ -n "$freezer" ] && echo THAWED > "$freezer/freezer.state" 2>/dev/null
-    sleep 0.1
+    # Killed while frozen, they are gone once thawed and reaped: look again soon.
+    sleep 0.02
   done
   left=$(procs)
   [ -z "$left" ] || { echo "still running: $left"; exit 1; }
