@@ -236,17 +236,18 @@ install_into() { # install_into DIR FILES...: copies (not links) so a chroot fro
   done
 }
 
+# core: everything but SeaweedFS, without installing (setup.sh builds SeaweedFS beside it).
 what="${1:-all}"
 case "$what" in
-  all|runc) build_runc ;;&
-  all|containerd) build_containerd ;;&
-  all|cni) build_cni ;;&
-  all|etcd) build_etcd ;;&
-  all|kubernetes) build_kubernetes ;;&
-  all|helm) build_helm ;;&
+  all|core|runc) build_runc ;;&
+  all|core|containerd) build_containerd ;;&
+  all|core|cni) build_cni ;;&
+  all|core|etcd) build_etcd ;;&
+  all|core|kubernetes) build_kubernetes ;;&
+  all|core|helm) build_helm ;;&
   all|seaweedfs) build_seaweedfs ;;&
-  all|runc|containerd|cni|etcd|kubernetes|helm|seaweedfs) ;;
-  *) die "usage: build.sh [all|runc|containerd|cni|etcd|kubernetes|helm|seaweedfs]" ;;
+  all|core|runc|containerd|cni|etcd|kubernetes|helm|seaweedfs) ;;
+  *) die "usage: build.sh [all|core|runc|containerd|cni|etcd|kubernetes|helm|seaweedfs]" ;;
 esac
 
 if [ "$what" = all ]; then
