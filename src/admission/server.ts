@@ -18,6 +18,7 @@ import { guardRequests, guardServer, sendJson, statusBody } from '../http/respon
 import type { ServingCerts } from '../certs/certs.js';
 import type { WebhookClientTrust } from './client-trust.js';
 import type { AdmissionRequest, AdmissionResponse } from './review.js';
+import { outlastClientKeepAlive } from '../http/keep-alive.js';
 
 /** The handlers by path. */
 export type Handlers = Record<string, (req: AdmissionRequest) => AdmissionResponse | Promise<AdmissionResponse>>;
@@ -66,6 +67,7 @@ export class WebhookServer {
       server.listen(port, host, () => resolve());
     });
     guardServer(server, this.log, 'admission webhook');
+    outlastClientKeepAlive(server);
     return (server.address() as AddressInfo).port;
   }
 

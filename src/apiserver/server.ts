@@ -32,6 +32,7 @@ import { serveRecording } from './recording.js';
 import { serveTerminalAsset, serveTerminalPage } from './terminal.js';
 import type { RecordingStore } from '../recording/store.js';
 import { auditIdOf, withLogContext } from '../log/context.js';
+import { outlastClientKeepAlive } from '../http/keep-alive.js';
 
 const MAX_BODY = 64 << 10;
 
@@ -118,6 +119,7 @@ export class ApiServer {
       server.listen(port, host, () => resolve());
     });
     guardServer(server, log, 'aggregated API');
+    outlastClientKeepAlive(server);
     return (server.address() as AddressInfo).port;
   }
 
