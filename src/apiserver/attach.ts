@@ -12,7 +12,7 @@ import type { ExecSession, Person } from '../api/types.js';
 import type { Logger } from '../log/logger.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
 import { jobFor, type BackendName } from '../exec/backend.js';
-import type { HelperClient, HelperRef } from '../exec/helper-client.js';
+import type { HelperClient } from '../exec/helper-client.js';
 import { expiresAtMs } from '../lifetime/lifetime.js';
 import { apiMessage, type Kube } from '../k8s/kube.js';
 import { sealProblem } from '../signing/seal.js';
@@ -21,50 +21,12 @@ import { ApiError } from './types.js';
 import { notAttachable, notSubject, processOf } from './attach-process.js';
 
 export { notAttachable };
-import { openRecording, RelayRecording, type AttachRecording, type RecordingDeps } from './recording.js';
+import { openRecording, RelayRecording, type RecordingDeps } from './recording.js';
 import type { RecordingStore } from '../recording/store.js';
 
-/** Attach settings (flags in src/config.ts). */
-export interface AttachConfig {
-  /** Attaches to one session at the same time. */
-  limitPerSession: number;
-  /** An attach with no byte in either direction for this long is closed. */
-  idleTimeoutMs: number;
-  /** WebSocket ping interval; a client that misses a pong by the next ping is dropped. */
-  pingIntervalMs: number;
-  /** How often sessions with attaches are re-read (revocation, extension) on this replica. */
-  pollMs: number;
-}
+import { DEFAULT_ATTACH_CONFIG, type AttachConfig, type AttachPlan, type TerminalSize } from './attach-plan.js';
 
-export const DEFAULT_ATTACH_CONFIG: AttachConfig = { limitPerSession: 4, idleTimeoutMs: 30 * 60_000, pingIntervalMs: 30_000, pollMs: 2_000 };
-
-/** Everything decided before the WebSocket is accepted. */
-export interface AttachPlan {
-  key: string;
-  namespace: string;
-  name: string;
-  uid: string;
-  caller: Person;
-  helper: HelperRef;
-  /** The session as read when the attach was accepted (for Events about it). */
-  session: ExecSession;
-  /** The helper argv, given the terminal's first size when known. */
-  argvFor: (size?: TerminalSize) => string[];
-  command: string[];
-  tty: boolean;
-  stdin: boolean;
-  expiresAt: number;
-  /** How this attach is recorded; its writer is aborted by release unless the attach started. */
-  recording: AttachRecording;
-  /**
-   * Gives back the attach slot prepare reserved, once: called when the attach
-   * starts (the slot becomes a live attach) and on every way it can fail before.
-   */
-  release: () => void;
-}
-
-/** A terminal size, as the resize channel carries it. */
-export type TerminalSize = { Width: number; Height: number };
+export { DEFAULT_ATTACH_CONFIG, type AttachConfig, type AttachPlan, type TerminalSize };
 
 /** How long a TTY attach waits for the client's first size before it starts anyway. */
 const FIRST_SIZE_WAIT_MS = 1000;

@@ -148,7 +148,7 @@ describe('attach recordings', () => {
       const store: RecordingStore = {
         kind: 'test', description: 'test:flaky',
         create: async () => ({ attach: 1, write: async () => { if (++writes > 1) throw new Error('disk full'); }, close: async () => undefined, abort: async () => undefined }),
-        list: async () => [], open: async () => undefined, problem: async () => undefined, prune: async () => 0,
+        list: async () => [], open: async () => undefined, problem: async () => undefined, prune: async () => 0, appendAudit: async () => undefined,
       };
       const { attacher, upstream, metrics } = attacherFor(session({ mode }), store);
       const client = new FrameSocket();

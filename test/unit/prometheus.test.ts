@@ -49,6 +49,7 @@ function populated(): OperatorMetrics {
   m.attachRelayed('in', 12);
   m.attachRelayed('out', 4096);
   m.recordingFailed('file');
+  m.auditFailed('file');
   return m;
 }
 
