@@ -13,6 +13,7 @@ import type { ApiConfig } from './apiserver/aggregated.js';
 import { DEFAULT_ATTACH_CONFIG } from './apiserver/attach.js';
 import type { ControllerConfig } from './controller/types.js';
 import type { S3StoreConfig } from './recording/s3-store.js';
+import type { AuditConfig } from './audit/setup.js';
 
 /** Every flag: its default and what it does (printed by --help). */
 const FLAGS = {
@@ -76,11 +77,6 @@ export interface OperatorConfig {
   audit: AuditConfig;
 }
 
-/** Where audit events go: always the log, except for none; file and recording add a sink. */
-export interface AuditConfig {
-  sink: 'log' | 'file' | 'recording' | 'none';
-  dir: string;
-}
 
 /** Thrown for bad flags; the message says which and what is expected. */
 export class ConfigError extends Error {}

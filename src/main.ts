@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { CertSecretError } from './certs/cert-secret.js';
 import { ClientTrustError } from './admission/client-trust.js';
 import { Webhook } from './admission/webhook.js';
-import { AggregatedApi, apiServiceDnsName } from './apiserver/aggregated.js';
+import { AggregatedApi, apiServiceDnsName, recordingStore } from './apiserver/aggregated.js';
 import { ConfigError, HelpRequested, loadConfig } from './config.js';
 import { Controller } from './controller/controller.js';
 import { apiMessage, apiStatus } from './k8s/api-errors.js';
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   // The webhook first: sessions are stamped from the start, and the controller needs the stamp key.
   // One serving certificate for both: it names the webhook's Service and the aggregated API's.
   // One Auditor for the webhook, the aggregated API and the controller: the log, and the sink --audit-sink names.
-  const audit = await auditorFor(config.audit, config.api.recording, log, metrics);
+  const audit = await auditorFor(config.audit, () => recordingStore(config.api.recording), log, metrics);
   const webhook = new Webhook(kube, { ...config.webhook, extraDnsNames: [apiServiceDnsName(config.api)] }, log, metrics, audit);
   await webhook.start();
   // Every replica serves the aggregated API (attach, approve, ...); only the leader reconciles.
