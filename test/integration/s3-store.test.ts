@@ -130,7 +130,7 @@ describe('S3RecordingStore against SeaweedFS', () => {
     assert.equal(await text((await store.open(key, cut.attach))!), 'before the failure\n');
   });
 
-  it('keeps audit events as one object per event beside the recordings; the same id twice is one object; listings and retention leave them', async () => {
+  it('keeps audit events as one object per event beside the recordings; the same id twice is one object; the listing leaves them out', async () => {
     const key = { namespace: 'ns', name: 'audited', uid: 'uid-a' };
     const rec = await store.create(key);
     await rec.write('x\n');
