@@ -20,15 +20,24 @@ import { runTargetPod } from '../../tools/support/pods.js';
 import { attach } from '../support/attach.js';
 import { createSession, waitForPhase } from '../support/sessions.js';
 
-/** The events of one session in the operator's log: lines with msg "audit", the event under "audit". */
-function fromLog(log: string, uid: string): AuditEvent[] {
+/** The audit events in the operator's log: lines with msg "audit", the event under "audit". */
+function auditLines(log: string): AuditEvent[] {
   const out: AuditEvent[] = [];
   for (const line of log.split('\n')) {
     if (!line.includes('"msg":"audit"')) continue;
-    const e = (JSON.parse(line) as { audit?: AuditEvent }).audit;
-    if (e?.session.uid === uid) out.push(e);
+    try {
+      const e = (JSON.parse(line) as { audit?: AuditEvent }).audit;
+      if (e) out.push(e);
+    } catch {
+      // Not one of the operator's JSON lines.
+    }
   }
   return out;
+}
+
+/** The events of one session in the operator's log. */
+function fromLog(log: string, uid: string): AuditEvent[] {
+  return auditLines(log).filter((e) => e.session.uid === uid);
 }
 
 type ByType = Record<string, AuditEvent | undefined>;
@@ -152,8 +161,7 @@ describe('audit events of one full session', () => {
     }) });
     assert.notEqual(r.code, 0);
     const events = await eventually('the refusal in the log', async () => {
-      const lines = (await operator.logs(5000)).split('\n').filter((l) => l.includes('"msg":"audit"'));
-      const mine = lines.map((l) => (JSON.parse(l) as { audit: AuditEvent }).audit).filter((e) => e.session.name === 'too-long' && e.session.namespace === ns.name);
+      const mine = auditLines(await operator.logs(5000)).filter((e) => e.session.name === 'too-long' && e.session.namespace === ns.name);
       return mine.length >= 2 ? dedupe(mine) : undefined;
     }, 15_000, 100);
     assert.deepEqual(events?.map((e) => [e.type, e.actor.username, e.reason, e.session.uid]), [
