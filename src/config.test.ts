@@ -33,6 +33,7 @@ const DEFAULTS: Comparable = {
   leaseName: 'execsession-operator',
   leaseDurationMs: 15_000,
   logLevel: 'info',
+  audit: { sink: 'log', dir: '/var/log/execsession/audit' },
 };
 
 type Comparable = Omit<OperatorConfig, 'controller'> & { controller: Omit<OperatorConfig['controller'], 'stampKey'> };
@@ -72,6 +73,16 @@ describe('aggregated API flags', () => {
     assert.throws(() => loadConfig(['--recording-s3-endpoint=http://key:secret@s3.local'], env), /without a path or credentials/);
     assert.throws(() => loadConfig(['--recording-s3-path-style=yes'], env), /--recording-s3-path-style must be true or false/);
     assert.throws(() => loadConfig(['--recording-s3-prefix=a/../b'], env), /must not contain "\.\."/);
+  });
+
+  it('writes audit events to the log by default, to a directory or the recording store when asked, and refuses what cannot work', () => {
+    assert.deepEqual(loadConfig([], {}).audit, { sink: 'log', dir: '/var/log/execsession/audit' });
+    assert.deepEqual(loadConfig(['--audit-sink=file', '--audit-dir=/a'], {}).audit, { sink: 'file', dir: '/a' });
+    assert.equal(loadConfig([], { EXECSESSION_AUDIT_SINK: 'none' }).audit.sink, 'none');
+    assert.equal(loadConfig(['--audit-sink=recording', '--recording-store=file'], {}).audit.sink, 'recording');
+    assert.throws(() => loadConfig(['--audit-sink=syslog'], {}), /--audit-sink must be log, file, recording or none, got "syslog"/);
+    assert.throws(() => loadConfig(['--audit-sink=file', '--audit-dir=audit'], {}), /--audit-dir must be an absolute path/);
+    assert.throws(() => loadConfig(['--audit-sink=recording'], {}), /needs a recording store/);
   });
 
   it('refuses a public server with a path, and a bad listen address', () => {

@@ -13,6 +13,7 @@ import type { ApiConfig } from './apiserver/aggregated.js';
 import { DEFAULT_ATTACH_CONFIG } from './apiserver/attach.js';
 import type { ControllerConfig } from './controller/types.js';
 import type { S3StoreConfig } from './recording/s3-store.js';
+import type { AuditConfig } from './audit/setup.js';
 
 /** Every flag: its default and what it does (printed by --help). */
 const FLAGS = {
@@ -45,6 +46,8 @@ const FLAGS = {
   'recording-s3-endpoint': { default: '', help: 's3 recording store: endpoint URL of an S3-compatible server, e.g. https://minio.storage:9000 (default: AWS S3 of --recording-s3-region)' },
   'recording-s3-region': { default: 'us-east-1', help: 's3 recording store: the region requests are signed for' },
   'recording-s3-path-style': { default: 'false', help: 's3 recording store: true puts the bucket in the path (http://HOST/BUCKET/KEY), as most S3-compatible servers want' },
+  'audit-sink': { default: 'log', help: 'where the operator\'s audit events go (docs/audit.md "Audit events"): log (one JSON line per event on stdout, msg "audit"), file (the log and --audit-dir), recording (the log and the recording store, beside the recordings) or none' },
+  'audit-dir': { default: '/var/log/execsession/audit', help: 'directory of --audit-sink=file: audit-YYYY-MM-DD.jsonl, one JSON line per event, one file per UTC day (a volume; shared when several replicas run)' },
   'recording-retention': { default: '0', help: 'recordings of sessions older than this are deleted from the store, checked hourly, e.g. 2160h (90 days); 0: kept until someone deletes them' },
   'start-timeout': { default: '2m', help: 'how long a helper pod may take to start before the session fails' },
   'output-limit': { default: '16384', help: 'bytes of stdout and of stderr kept in status.result of non-interactive runs' },
@@ -70,7 +73,10 @@ export interface OperatorConfig {
   leaseName: string;
   leaseDurationMs: number;
   logLevel: string;
+  /** --audit-sink and --audit-dir (src/audit). */
+  audit: AuditConfig;
 }
+
 
 /** Thrown for bad flags; the message says which and what is expected. */
 export class ConfigError extends Error {}
@@ -182,6 +188,15 @@ function s3Config(used: boolean, get: (f: Flag) => string): S3StoreConfig {
   return { bucket, prefix, endpoint, region, forcePathStyle: bool('recording-s3-path-style', get('recording-s3-path-style')) };
 }
 
+function auditConfig(get: (f: Flag) => string): AuditConfig {
+  const sink = get('audit-sink');
+  if (sink !== 'log' && sink !== 'file' && sink !== 'recording' && sink !== 'none') throw new ConfigError(`--audit-sink must be log, file, recording or none, got "${sink}"`);
+  const dir = get('audit-dir');
+  if (sink === 'file' && !dir.startsWith('/')) throw new ConfigError(`--audit-dir must be an absolute path, got "${dir}"`);
+  if (sink === 'recording' && get('recording-store') === 'none') throw new ConfigError('--audit-sink=recording needs a recording store: set --recording-store to file or s3, or use --audit-sink=file');
+  return { sink, dir };
+}
+
 /** Reads flags and environment into the configuration. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
   const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
@@ -225,5 +240,6 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     leaseName: get('lease-name'),
     leaseDurationMs: duration('lease-duration', get('lease-duration')),
     logLevel: get('log-level'),
+    audit: auditConfig(get),
   };
 }

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { CertSecretError } from './certs/cert-secret.js';
 import { ClientTrustError } from './admission/client-trust.js';
 import { Webhook } from './admission/webhook.js';
-import { AggregatedApi, apiServiceDnsName } from './apiserver/aggregated.js';
+import { AggregatedApi, apiServiceDnsName, recordingStore } from './apiserver/aggregated.js';
 import { ConfigError, HelpRequested, loadConfig } from './config.js';
 import { Controller } from './controller/controller.js';
 import { apiMessage, apiStatus } from './k8s/api-errors.js';
@@ -16,6 +16,7 @@ import { OperatorShell } from './k8s/operator-shell.js';
 import { StartupError, preflight, startupProblem } from './k8s/startup.js';
 import { OperatorMetrics } from './metrics/metrics.js';
 import { logContext } from './log/context.js';
+import { auditorFor } from './audit/setup.js';
 
 /** The operator's namespace, once the configuration is read: start-up errors name it. */
 let operatorNamespace = 'execsession-system';
@@ -38,15 +39,17 @@ async function main(): Promise<void> {
   await preflight(kube, config.controller.namespace);
   // The webhook first: sessions are stamped from the start, and the controller needs the stamp key.
   // One serving certificate for both: it names the webhook's Service and the aggregated API's.
-  const webhook = new Webhook(kube, { ...config.webhook, extraDnsNames: [apiServiceDnsName(config.api)] }, log, metrics);
+  // One Auditor for the webhook, the aggregated API and the controller: the log, and the sink --audit-sink names.
+  const audit = await auditorFor(config.audit, () => recordingStore(config.api.recording), log, metrics);
+  const webhook = new Webhook(kube, { ...config.webhook, extraDnsNames: [apiServiceDnsName(config.api)] }, log, metrics, audit);
   await webhook.start();
   // Every replica serves the aggregated API (attach, approve, ...); only the leader reconciles.
-  const api = new AggregatedApi(kube, config.api, config.controller.runtimePaths, log, metrics);
+  const api = new AggregatedApi(kube, config.api, config.controller.runtimePaths, log, { metrics, audit });
   await api.start(webhook.certs, () => webhook.stampKey);
   webhook.onRefresh = (certs) => api.updateCertificates(certs);
   const publicServer = config.api.publicServer || (kc.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
   const controller = new Controller({
-    kc, kube, log, metrics, config: { ...config.controller, stampKey: () => webhook.stampKey, publicServer }, concurrency: config.concurrency,
+    kc, kube, log, metrics, audit, config: { ...config.controller, stampKey: () => webhook.stampKey, publicServer }, concurrency: config.concurrency,
     leader: config.leaderElect
       ? { namespace: config.controller.namespace, name: config.leaseName, identity: config.leaderIdentity, leaseDurationMs: config.leaseDurationMs, retryMs: Math.max(500, config.leaseDurationMs / 5) }
       : undefined,
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    void shell.shutdown().then(() => api.stop()).then(() => webhook.stop()).then(() => process.exit(0));
+    void shell.shutdown().then(() => api.stop()).then(() => webhook.stop()).then(() => audit.flush()).then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -12,11 +12,12 @@ import { OperatorMetrics } from '../metrics/metrics.js';
 import type { ExecPolicySpec } from '../policy/types.js';
 import { admitSession, auditAnnotations } from './admit.js';
 import type { AdmissionRequest } from './review.js';
+import type { AuditEvent } from '../audit/event.js';
 
 const NS = 'shop';
 const ALICE = { username: 'alice', groups: ['developers', 'system:authenticated'] };
 
-function world(spec: Partial<ExecPolicySpec> = {}): { c: FakeCluster; metrics: OperatorMetrics; admit: (r: AdmissionRequest) => ReturnType<typeof admitSession> } {
+function world(spec: Partial<ExecPolicySpec> = {}): { c: FakeCluster; metrics: OperatorMetrics; audited: AuditEvent[]; admit: (r: AdmissionRequest) => ReturnType<typeof admitSession> } {
   const c = new FakeCluster();
   c.addPod(NS, 'db');
   c.policies = [{
@@ -27,7 +28,9 @@ function world(spec: Partial<ExecPolicySpec> = {}): { c: FakeCluster; metrics: O
     },
   }];
   const metrics = new OperatorMetrics();
-  return { c, metrics, admit: (r) => admitSession(r, { authorizer: new Authorizer(c.kube()), operatorNamespace: 'execsession-system', metrics }) };
+  const audited: AuditEvent[] = [];
+  const audit = { emit: (e: AuditEvent): void => { audited.push(e); } };
+  return { c, metrics, audited, admit: (r) => admitSession(r, { authorizer: new Authorizer(c.kube()), operatorNamespace: 'execsession-system', metrics, audit }) };
 }
 
 function create(spec: Partial<ExecSessionSpec>, more: Partial<AdmissionRequest> = {}): AdmissionRequest {
@@ -57,6 +60,18 @@ describe('the validating webhook\'s audit annotations', () => {
     assert.equal(r.allowed, true);
     assert.equal(r.auditAnnotations?.ttl, '30m');
     assert.equal(r.auditAnnotations?.['approvals-required'], '2');
+  });
+
+  it('a refusal is audited as requested by the requester, then denied by the operator with the policy and rule; an allow and a dry run are not', async () => {
+    const w = world();
+    await w.admit(create({}));
+    await w.admit(create({ user: 'mallory' }, { dryRun: true }));
+    assert.equal(w.audited.length, 0);
+    await w.admit(create({ user: 'mallory' }));
+    assert.deepEqual(w.audited.map((e) => [e.type, e.actor.username, e.policy, e.reason, e.requestUID, e.session.name, e.containerUser.spec]), [
+      ['requested', 'alice', undefined, undefined, 'r1', 'dbg', 'mallory'],
+      ['denied', 'execsession-operator', 'ClusterExecPolicy/developers', 'UserNotAllowed', 'r1', 'dbg', 'mallory'],
+    ]);
   });
 
   it('a policy refusal: decision denied, the policy and the rule (its reason), and it is counted', async () => {

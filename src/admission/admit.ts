@@ -13,6 +13,8 @@ import { describeAllowed, type SessionAuthorizer } from '../authz/authorizer.js'
 import { protectedTarget } from '../authz/protected-target.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
 import type { Decision, PolicyRef } from '../policy/types.js';
+import type { Auditor } from '../audit/auditor.js';
+import { admissionDenied } from '../audit/steps.js';
 import { requesterOf, validate, type AdmissionRequest, type AdmissionResponse } from './review.js';
 
 /** Audit annotation values are cut to this many characters (kube-apiserver keeps them whole in every audit event). */
@@ -24,6 +26,8 @@ export interface AdmitDeps {
   /** The operator's namespace, where no session may target a pod. */
   operatorNamespace: string;
   metrics?: Pick<OperatorMetrics, 'denied'>;
+  /** Refusals are audited here (requested, then denied); a dry run is not. */
+  audit?: Pick<Auditor, 'emit'>;
   /** The clock (spec.notAfter is judged against it); the system's by default. */
   now?: () => Date;
 }
@@ -82,19 +86,25 @@ export async function admitSession(r: AdmissionRequest, d: AdmitDeps): Promise<A
   const requester = requesterOf(r);
   const base = { subject: subjectOf(r, requester), containerUser: spec.user, ttl: spec.ttl };
   if (!v.allowed) return { ...v, auditAnnotations: auditAnnotations({ ...base, decision: 'invalid' }) };
-  const counted = (reason: string): void => {
+  const counted = (reason: string, message: string, policy?: PolicyRef): void => {
     // A dry run is a question, not a request: it is annotated but not counted.
-    if (!r.dryRun) d.metrics?.denied('admission', reason);
+    if (r.dryRun) return;
+    d.metrics?.denied('admission', reason);
+    const name = r.object?.metadata?.name ?? r.name ?? '';
+    for (const e of admissionDenied({
+      requestUID: r.uid, namespace: r.namespace ?? '', name, requester, subject: base.subject, containerUser: spec.user,
+      pod: spec.podName, container: spec.container, policy, reason, message, now: d.now?.() ?? new Date(),
+    })) d.audit?.emit(e);
   };
   const guarded = protectedTarget(r.namespace ?? '', d.operatorNamespace);
   if (guarded) {
-    counted(guarded.reason);
+    counted(guarded.reason, guarded.message);
     return { ...forbidden(r.uid, guarded.reason, guarded.message), auditAnnotations: auditAnnotations({ ...base, decision: 'denied', rule: guarded.reason }) };
   }
   const decision = await d.authorizer.authorize({ requester, namespace: r.namespace ?? '', spec });
   const auditAnnotationsOf = auditAnnotations(decisionFacts(decision, base));
   if (!decision.allowed) {
-    counted(decision.reason);
+    counted(decision.reason, decision.message, decision.policy);
     return { ...forbidden(r.uid, decision.reason, decision.message), auditAnnotations: auditAnnotationsOf };
   }
   const later = decision.pendingResolution ? '; checked again once the user is resolved inside the container' : '';

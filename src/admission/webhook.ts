@@ -13,6 +13,7 @@ import { webhookConfigurations, type WebhookEndpoint } from './registration.js';
 import { Authorizer } from '../authz/authorizer.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
 import { admitSession } from './admit.js';
+import type { Auditor } from '../audit/auditor.js';
 import { mutate, type AdmissionRequest, type AdmissionResponse } from './review.js';
 import { sameCerts } from '../certs/cert-secret.js';
 import { certsFromSecret, selfManagedCerts, type CertSource, type DialedNames } from '../certs/cert-source.js';
@@ -70,7 +71,8 @@ export class Webhook {
   private readonly authorizer: Authorizer;
   private readonly source: CertSource;
 
-  constructor(private readonly kube: Kube, private readonly cfg: WebhookConfig, private readonly log: Logger, private readonly metrics?: Pick<OperatorMetrics, 'denied'>) {
+  /** `audit`: where refusals at admission are audited (src/audit). */
+  constructor(private readonly kube: Kube, private readonly cfg: WebhookConfig, private readonly log: Logger, private readonly metrics?: Pick<OperatorMetrics, 'denied'>, private readonly audit?: Auditor) {
     this.authorizer = new Authorizer(kube);
     this.source = cfg.certSecret
       ? certsFromSecret(kube, cfg.namespace, cfg.secretName, cfg.certSecret, cfg.certRefreshMs)
@@ -95,7 +97,7 @@ export class Webhook {
   /** Serves and registers; resolves once kube-apiserver can call us. */
   async start(): Promise<void> {
     const trust = await loadWebhookClientTrust(this.kube, this.cfg.client);
-    const server = new WebhookServer({ '/mutate': (r) => mutate(r, this.stampKey, new Date()), '/validate': (r) => admitSession(r, { authorizer: this.authorizer, operatorNamespace: this.cfg.namespace, metrics: this.metrics }), '/uninstall': (r) => this.guard(r) }, trust, this.log);
+    const server = new WebhookServer({ '/mutate': (r) => mutate(r, this.stampKey, new Date()), '/validate': (r) => admitSession(r, { authorizer: this.authorizer, operatorNamespace: this.cfg.namespace, metrics: this.metrics, audit: this.audit }), '/uninstall': (r) => this.guard(r) }, trust, this.log);
     // Certificate names never include the port, so certificates can be loaded before listening.
     const provisional = this.endpoint(this.cfg.listenPort);
     this.secrets = await this.source.load(this.certRequest(provisional));

@@ -22,6 +22,8 @@ import type { OperatorMetrics } from '../metrics/metrics.js';
 import { FileRecordingStore } from '../recording/file-store.js';
 import type { S3StoreConfig } from '../recording/s3-store.js';
 import type { RecordingStore } from '../recording/store.js';
+import type { Auditor } from '../audit/auditor.js';
+import { actionEvent } from './action-audit.js';
 
 const RECHECK_MS = 10 * 60 * 1000;
 
@@ -72,7 +74,14 @@ export class AggregatedApi {
   private certs: ServingCerts | undefined;
   private pruner: NodeJS.Timeout | undefined;
 
-  constructor(private readonly kube: Kube, private readonly cfg: ApiConfig, private readonly runtimePaths: RuntimePaths, private readonly log: Logger, private readonly metrics: OperatorMetrics) {}
+  private readonly metrics: OperatorMetrics;
+  private readonly audit: Auditor | undefined;
+
+  /** `parts.audit`: where approvals, denials, revocations, extensions and attaches are audited. */
+  constructor(private readonly kube: Kube, private readonly cfg: ApiConfig, private readonly runtimePaths: RuntimePaths, private readonly log: Logger, parts: { metrics: OperatorMetrics; audit?: Auditor }) {
+    this.metrics = parts.metrics;
+    this.audit = parts.audit;
+  }
 
   /** Serves and registers; resolves with the port. */
   async start(certs: ServingCerts, stampKey: () => Buffer): Promise<number> {
@@ -84,12 +93,14 @@ export class AggregatedApi {
     if (problem) this.log.error({ store: recordings?.description }, `${problem}; attaches to sessions whose policy makes recording Required are refused until it can`);
     else if (recordings) this.log.info({ store: recordings.description }, 'recording attaches');
     this.prune(recordings);
-    const attacher = new Attacher(this.kube, helpers, this.cfg.attach, this.log, { sealKey: stampKey, metrics: this.metrics, recordings });
+    const attacher = new Attacher(this.kube, helpers, this.cfg.attach, this.log, { sealKey: stampKey, metrics: this.metrics, recordings, audit: this.audit });
     const server = new ApiServer({
       attacher, stampKey, log: this.log, recordings,
       metrics: this.cfg.metrics ? new MetricsEndpoint({ kube: this.kube, metrics: this.metrics, log: this.log }) : undefined,
       actions: { approve, deny, revoke, extend: new Extender({ authorizer: new Authorizer(this.kube), helpers }).extend },
-      afterAction: (sub, ctx) => {
+      afterAction: (sub, ctx, session) => {
+        const event = actionEvent(sub, ctx, session);
+        if (event) this.audit?.emit(event);
         const key = `${ctx.namespace}/${ctx.name}`;
         if (sub === 'approve' || sub === 'deny') this.metrics.approval(sub === 'approve' ? 'approved' : 'denied');
         if (sub === 'revoke') {

@@ -12,7 +12,7 @@ import type { ExecSession, Person } from '../api/types.js';
 import type { Logger } from '../log/logger.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
 import { jobFor, type BackendName } from '../exec/backend.js';
-import type { HelperClient, HelperRef } from '../exec/helper-client.js';
+import type { HelperClient } from '../exec/helper-client.js';
 import { expiresAtMs } from '../lifetime/lifetime.js';
 import { apiMessage, type Kube } from '../k8s/kube.js';
 import { sealProblem } from '../signing/seal.js';
@@ -21,50 +21,14 @@ import { ApiError } from './types.js';
 import { notAttachable, notSubject, processOf } from './attach-process.js';
 
 export { notAttachable };
-import { openRecording, RelayRecording, type AttachRecording, type RecordingDeps } from './recording.js';
+import { openRecording, RelayRecording, type RecordingDeps } from './recording.js';
 import type { RecordingStore } from '../recording/store.js';
+import type { Auditor } from '../audit/auditor.js';
+import { AttachAudit } from './attach-audit.js';
 
-/** Attach settings (flags in src/config.ts). */
-export interface AttachConfig {
-  /** Attaches to one session at the same time. */
-  limitPerSession: number;
-  /** An attach with no byte in either direction for this long is closed. */
-  idleTimeoutMs: number;
-  /** WebSocket ping interval; a client that misses a pong by the next ping is dropped. */
-  pingIntervalMs: number;
-  /** How often sessions with attaches are re-read (revocation, extension) on this replica. */
-  pollMs: number;
-}
+import { DEFAULT_ATTACH_CONFIG, type AttachConfig, type AttachPlan, type TerminalSize } from './attach-plan.js';
 
-export const DEFAULT_ATTACH_CONFIG: AttachConfig = { limitPerSession: 4, idleTimeoutMs: 30 * 60_000, pingIntervalMs: 30_000, pollMs: 2_000 };
-
-/** Everything decided before the WebSocket is accepted. */
-export interface AttachPlan {
-  key: string;
-  namespace: string;
-  name: string;
-  uid: string;
-  caller: Person;
-  helper: HelperRef;
-  /** The session as read when the attach was accepted (for Events about it). */
-  session: ExecSession;
-  /** The helper argv, given the terminal's first size when known. */
-  argvFor: (size?: TerminalSize) => string[];
-  command: string[];
-  tty: boolean;
-  stdin: boolean;
-  expiresAt: number;
-  /** How this attach is recorded; its writer is aborted by release unless the attach started. */
-  recording: AttachRecording;
-  /**
-   * Gives back the attach slot prepare reserved, once: called when the attach
-   * starts (the slot becomes a live attach) and on every way it can fail before.
-   */
-  release: () => void;
-}
-
-/** A terminal size, as the resize channel carries it. */
-export type TerminalSize = { Width: number; Height: number };
+export { DEFAULT_ATTACH_CONFIG, type AttachConfig, type AttachPlan, type TerminalSize };
 
 /** How long a TTY attach waits for the client's first size before it starts anyway. */
 const FIRST_SIZE_WAIT_MS = 1000;
@@ -88,9 +52,12 @@ class Attachment {
   private exitCode: number | undefined;
   /** This attach's recording, its writer taken from the plan. */
   private readonly recording: RelayRecording;
+  /** Its audit events (attached, detached, recordingStored). */
+  readonly audit: AttachAudit;
 
   constructor(readonly plan: AttachPlan, private readonly client: WebSocket, private readonly owner: Attacher) {
-    this.recording = new RelayRecording(plan.recording, (e) => this.recordingFailed(e));
+    this.audit = new AttachAudit(plan, owner.auditor, () => owner.clock());
+    this.recording = new RelayRecording(plan.recording, (e) => this.recordingFailed(e), (n) => this.audit.stored(plan.recording.store, n));
     plan.recording = { ...plan.recording, writer: undefined };
     this.ticker = setInterval(() => this.tick(), Math.min(1000, owner.cfg.pingIntervalMs));
     this.ticker.unref();
@@ -292,6 +259,11 @@ class Attachment {
     this.owner.done(this, status);
   }
 
+  /** The detached event: the exit code, else why it ended. */
+  audited(status: ExecStatus | undefined): void {
+    this.audit.detached(this.exitCode, status?.reason);
+  }
+
   describeEnd(status: ExecStatus | undefined): string {
     const seconds = Math.round((Date.now() - this.startedAt) / 1000);
     const how = this.exitCode !== undefined ? `exit ${this.exitCode}` : status?.reason ?? 'client disconnected';
@@ -309,6 +281,8 @@ export interface AttachKeys {
   metrics?: Pick<OperatorMetrics, 'attach' | 'attachRelayed' | 'recordingFailed'>;
   /** Where attaches are recorded; undefined: nowhere (only sessions with recording Off or BestEffort attach). */
   recordings?: RecordingStore;
+  /** Where attaches are audited (src/audit); undefined: not. */
+  audit?: Auditor;
 }
 
 export class Attacher {
@@ -326,11 +300,18 @@ export class Attacher {
     this.sealKey = keys.sealKey;
     this.now = keys.now ?? (() => new Date());
     this.metrics = keys.metrics;
+    this.auditor = keys.audit;
     this.recordings = { store: keys.recordings, failed: (kind) => this.recordingFailed(kind), log };
   }
 
   /** The recording store and its failure counter. */
   readonly recordings: RecordingDeps;
+  readonly auditor: Auditor | undefined;
+
+  /** The Attacher's clock (a seam for tests). */
+  clock(): Date {
+    return this.now();
+  }
 
   /** The stamp key (approvals in a recording's header are only those that verify). */
   stampKey(): Buffer {
@@ -425,6 +406,7 @@ export class Attacher {
     this.ensurePolling();
     this.metrics?.attach('started');
     this.log.info({ session: plan.key, user: plan.caller.username, command: plan.command, tty: plan.tty }, 'attach started');
+    a.audit.attached();
     void this.record(plan, 'Attached', `${plan.caller.username} attached (${plan.tty ? 'tty, ' : ''}command ${JSON.stringify(plan.command)})`);
     void a.begin();
   }
@@ -436,6 +418,7 @@ export class Attacher {
     if (set?.size === 0) this.live.delete(a.plan.key);
     const message = a.describeEnd(status);
     this.log.info({ session: a.plan.key, user: a.plan.caller.username, status: status?.reason ?? status?.status }, 'attach ended');
+    a.audited(status);
     void this.record(a.plan, 'Detached', message);
   }
 

@@ -1,3 +1,5 @@
+import type { Auditor } from '../audit/auditor.js';
+import type { AuditEvent } from '../audit/event.js';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,11 +52,11 @@ async function tempDir(): Promise<string> {
   return d;
 }
 
-function attacherFor(s: ExecSession, store: RecordingStore | undefined, metrics = new OperatorMetrics()): { attacher: Attacher; upstream: FrameSocket; metrics: OperatorMetrics } {
+function attacherFor(s: ExecSession, store: RecordingStore | undefined, metrics = new OperatorMetrics(), audit?: Auditor): { attacher: Attacher; upstream: FrameSocket; metrics: OperatorMetrics } {
   const upstream = new FrameSocket();
   const helpers = { inspect: async () => INSPECTION, attachArgv: () => ['attach'] } as unknown as HelperClient;
   const kube = { getSession: async () => structuredClone(s), recordEvent: async () => undefined, openExecStream: async () => upstream } as unknown as Kube;
-  return { attacher: new Attacher(kube, helpers, DEFAULT_ATTACH_CONFIG, quiet, { sealKey: () => KEY, metrics, recordings: store }), upstream, metrics };
+  return { attacher: new Attacher(kube, helpers, DEFAULT_ATTACH_CONFIG, quiet, { sealKey: () => KEY, metrics, recordings: store, audit }), upstream, metrics };
 }
 
 async function relayStarted(upstream: FrameSocket): Promise<void> {
@@ -93,6 +95,24 @@ describe('attach recordings', () => {
     });
     assert.deepEqual(events.map((e) => [e[1], e[2]]), [['o', '$ '], ['r', '120x40'], ['o', 'no such file\r\n'], ['x', '3']]);
     assert.ok(events.every((e) => typeof e[0] === 'number' && e[0] >= 0));
+    attacher.close();
+  });
+
+  it('audits the attach: attached and detached by the caller with the command and exit code, then the recording stored, all naming one attach', async () => {
+    const dir = await tempDir();
+    const events: AuditEvent[] = [];
+    const audit = { emit: (e: AuditEvent) => { events.push(e); } } as unknown as Auditor;
+    const { attacher, upstream } = attacherFor(session({ mode: 'Required' }), new FileRecordingStore(dir), new OperatorMetrics(), audit);
+    const client = new FrameSocket();
+    attacher.start(await attacher.prepare(alice, 'shop', 'dbg', new URLSearchParams('tty=false&command=id&command=-un')), client as unknown as WebSocket);
+    await relayStarted(upstream);
+    upstream.emit('message', frame(3, exit3));
+    await until(() => events.some((e) => e.type === 'recordingStored'));
+    assert.deepEqual(events.map((e) => [e.type, e.actor.username, e.command, e.exitCode]), [
+      ['attached', 'alice', ['id', '-un'], undefined], ['detached', 'alice', ['id', '-un'], 3], ['recordingStored', 'execsession-operator', undefined, undefined],
+    ]);
+    assert.equal(new Set(events.map((e) => e.attach)).size, 1);
+    assert.equal(events[2]?.recording, `file:${dir} shop/dbg/u-1/attach-1.cast`);
     attacher.close();
   });
 
@@ -148,7 +168,7 @@ describe('attach recordings', () => {
       const store: RecordingStore = {
         kind: 'test', description: 'test:flaky',
         create: async () => ({ attach: 1, write: async () => { if (++writes > 1) throw new Error('disk full'); }, close: async () => undefined, abort: async () => undefined }),
-        list: async () => [], open: async () => undefined, problem: async () => undefined, prune: async () => 0,
+        list: async () => [], open: async () => undefined, problem: async () => undefined, prune: async () => 0, appendAudit: async () => undefined,
       };
       const { attacher, upstream, metrics } = attacherFor(session({ mode }), store);
       const client = new FrameSocket();

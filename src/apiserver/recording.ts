@@ -75,7 +75,10 @@ export class RelayRecording {
   private recorder: CastRecorder | undefined;
   private readonly writer: RecordingWriter | undefined;
 
-  constructor(private readonly rec: AttachRecording, private readonly onFailure: (e: Error) => void) {
+  private failed = false;
+
+  /** `onStored`: the recording is complete in the store (its number), for the audit event. */
+  constructor(private readonly rec: AttachRecording, private readonly onFailure: (e: Error) => void, private readonly onStored?: (attach: number) => void) {
     this.writer = rec.writer;
   }
 
@@ -86,6 +89,7 @@ export class RelayRecording {
     const header = castHeader(s, stampKey, { width: size?.Width || 80, height: size?.Height || 24 }, command, now);
     this.recorder = new CastRecorder(this.writer, header, now, Date.now, (e) => {
       this.recorder = undefined;
+      this.failed = true;
       this.onFailure(e);
     });
   }
@@ -132,7 +136,10 @@ export class RelayRecording {
     }
     if (lastLine) recorder.output(Buffer.from(lastLine), tty ? 'stdout' : 'stderr');
     if (reason !== undefined) recorder.exit(reason);
-    void recorder.close();
+    const { writer } = this;
+    void recorder.close().then(() => {
+      if (!this.failed && writer) this.onStored?.(writer.attach);
+    });
   }
 }
 

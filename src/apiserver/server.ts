@@ -20,7 +20,7 @@ import type { ServingCerts } from '../certs/certs.js';
 import {
   SUBRESOURCES, SUBRESOURCE_BASE, SUBRESOURCE_GROUP, SUBRESOURCE_GROUP_VERSION, SUBRESOURCE_VERSION, parseSubresourcePath, parseTerminalAssetPath, type SubresourceTarget,
 } from '../api/subresources.js';
-import { KIND, PLURAL, type Person } from '../api/types.js';
+import { KIND, PLURAL, type ExecSession, type Person } from '../api/types.js';
 import { PRODUCT_VERSION, VERSION_HEADER } from '../api/version.js';
 import type { Attacher } from './attach.js';
 import { chooseProtocol, PROTOCOLS } from '../api/channels.js';
@@ -73,7 +73,7 @@ export interface ApiServerDeps {
   attacher: Attacher;
   actions: Record<string, Action>;
   /** Runs after a POST action succeeded (e.g. ending local attaches after a revoke). */
-  afterAction?: (sub: string, ctx: ActionContext) => void;
+  afterAction?: (sub: string, ctx: ActionContext, session: ExecSession) => void;
   stampKey: () => Buffer;
   log: Logger;
   /** Where recordings are read from (GET .../recording); undefined: --recording-store=none. */
@@ -189,7 +189,7 @@ export class ApiServer {
       const ctx: ActionContext = { kube: this.deps.attacher.kube, caller, namespace: target?.namespace ?? '', name: target?.name ?? '', body: await readBody(req), stampKey: this.deps.stampKey(), now: new Date() };
       const session = await action(ctx);
       this.deps.log.info({ session: `${ctx.namespace}/${ctx.name}`, user: caller.username, action: sub }, 'subresource action');
-      this.deps.afterAction?.(sub ?? '', ctx);
+      this.deps.afterAction?.(sub ?? '', ctx, session);
       sendJson(res, 200, session);
     } catch (e) {
       this.fail(res, e, sub, path);

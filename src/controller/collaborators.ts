@@ -10,6 +10,7 @@ import type { Kube } from '../k8s/kube.js';
 import type { Logger } from '../log/logger.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
 import type { ControllerConfig } from './types.js';
+import type { Auditor } from '../audit/auditor.js';
 
 export type { SessionAuthorizer };
 
@@ -33,4 +34,6 @@ export interface ReconcilerDeps {
   clock?: Clock;
   /** Default: nothing is observed. */
   metrics?: SessionMetrics;
+  /** Where lifecycle steps are audited (src/audit); default: nowhere. */
+  audit?: Pick<Auditor, 'emit'>;
 }

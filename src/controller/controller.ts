@@ -14,6 +14,7 @@ import type { Kube } from '../k8s/kube.js';
 import { LeaderElector, type LeaderOptions } from '../k8s/leader.js';
 import { Watcher } from '../k8s/watcher.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
+import type { Auditor } from '../audit/auditor.js';
 import { measured } from './measured.js';
 import { PhaseTally } from './phase-tally.js';
 import { PolicyStatusWriter, kubePolicyStatusClient } from './policy-status.js';
@@ -37,6 +38,8 @@ export interface ControllerDeps {
   concurrency: number;
   log: Logger;
   metrics: OperatorMetrics;
+  /** Where lifecycle steps are audited (src/audit). */
+  audit?: Auditor;
 }
 
 /** The controller's name in metrics (controller_runtime_*{controller}, workqueue_*{name}). */
@@ -61,7 +64,7 @@ export class Controller {
 
   constructor(private readonly d: ControllerDeps) {
     this.helpers = new HelperClient(d.kube, d.config.runtimePaths);
-    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: d.config, log: d.log, metrics: d.metrics });
+    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: d.config, log: d.log, metrics: d.metrics, audit: d.audit });
   }
 
   /** Campaigns for leadership (or starts at once without it). */

@@ -15,6 +15,8 @@ import { sessionConditions, type Authorization } from './conditions.js';
 import type { Outcome } from './queue.js';
 import type { Logger } from '../log/logger.js';
 import type { ControllerConfig } from './types.js';
+import type { Auditor } from '../audit/auditor.js';
+import { ending } from '../audit/steps.js';
 
 export const FINALIZER = 'execsession.dev/cleanup';
 
@@ -24,7 +26,7 @@ export class Ending {
     private readonly helpers: Pick<SessionHelpers, 'retire'>,
     private readonly cfg: ControllerConfig,
     private readonly log: Logger,
-    private readonly seams: { now: Clock; metrics?: SessionMetrics },
+    private readonly seams: { now: Clock; metrics?: SessionMetrics; audit?: Pick<Auditor, 'emit'> },
   ) {}
 
   private now(): Date {
@@ -47,6 +49,8 @@ export class Ending {
       .catch((e: unknown) => this.log.warn({ err: apiMessage(e) }, 'could not record event'));
     this.log.info({ session: `${s.metadata.namespace}/${s.metadata.name}`, phase, reason }, message);
     this.observe(s, phase, reason, at);
+    // After the write: what status holds is what was audited (a replay of this end has the same ids).
+    for (const e of ending(updated, reason, message)) this.seams.audit?.emit(e);
     // Clean-up in a reconcile of its own, queued behind the other sessions due now: when many end
     // at once (a shared expiresAt), every status says so first, and the slow part comes after.
     return { requeueAfterMs: 0 };
@@ -82,17 +86,7 @@ export class Ending {
   async finalize(s: ExecSession): Promise<Outcome> {
     const finalizers = s.metadata.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) return {};
-    if (!isTerminalPhase(s.status?.phase)) {
-      const message = 'the session was deleted; its processes were ended';
-      const now = this.now();
-      await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', {
-        phase: 'Terminated', message, endedAt: kubeTime(now),
-        conditions: sessionConditions(s.status?.conditions, { phase: 'Terminated', from: s.status?.phase, reason: Reason.Deleted, message }, s.metadata.generation ?? 0, now),
-      }).catch((e: unknown) => {
-        if (classifyApiError(e) !== 'notFound') throw e;
-      });
-      await this.kube.recordEvent(s, { type: 'Normal', reason: 'Terminated', message }).catch(() => undefined);
-    }
+    if (!isTerminalPhase(s.status?.phase)) await this.endDeleted(s);
     await this.removeHelper(s);
     // The status write above moved the resourceVersion read at the start: without a fresh read
     // every deletion conflicted once and finished only on the retry.
@@ -104,6 +98,20 @@ export class Ending {
         if (classifyApiError(e) !== 'notFound') throw e;
       });
     return {};
+  }
+
+  /** A live session deleted: Terminated (Deleted) in status, audited and told in an Event, before its clean-up. */
+  private async endDeleted(s: ExecSession): Promise<void> {
+    const message = 'the session was deleted; its processes were ended';
+    const now = this.now();
+    const updated = await this.kube.patchSessionStatus(s.metadata.namespace ?? '', s.metadata.name ?? '', {
+      phase: 'Terminated', message, endedAt: kubeTime(now),
+      conditions: sessionConditions(s.status?.conditions, { phase: 'Terminated', from: s.status?.phase, reason: Reason.Deleted, message }, s.metadata.generation ?? 0, now),
+    }).catch((e: unknown) => {
+      if (classifyApiError(e) !== 'notFound') throw e;
+    });
+    if (updated) for (const e of ending(updated, Reason.Deleted, message)) this.seams.audit?.emit(e);
+    await this.kube.recordEvent(s, { type: 'Normal', reason: 'Terminated', message }).catch(() => undefined);
   }
 
   /** Ends the session's helper: named after the session's uid in the operator's namespace, never taken from status (which others can write). */

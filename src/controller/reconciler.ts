@@ -9,11 +9,12 @@ import { verifySessionStamp } from '../signing/stamp.js';
 import { describeApprovers } from '../approval/approvals.js';
 import { authzRequestOf, describeAllowed, describePolicy } from '../authz/authorizer.js';
 import { protectedTarget } from '../authz/protected-target.js';
-import type { Allowed, Decision } from '../policy/types.js';
+import type { Allowed, Decision, PolicyRef } from '../policy/types.js';
+import { requested, started } from '../audit/steps.js';
 import { Reason, kubeTime } from '../api/conditions.js';
 import { formatDuration } from '../api/duration.js';
 import { subresourcePath } from '../api/subresources.js';
-import { isTerminalPhase, type ContainerUser, type ExecSession, type ExecSessionStatus, type Phase, type SessionRecording } from '../api/types.js';
+import { isTerminalPhase, type ContainerUser, type ExecSession, type ExecSessionStatus, type Phase } from '../api/types.js';
 import { argvTooLong, describeTooLong, isArgListTooLong, stringsBytes } from '../exec/arg-limits.js';
 import { chooseBackend, jobFor, type BackendName, type SessionCommand } from '../exec/backend.js';
 import type { HelperRef } from '../exec/helper-client.js';
@@ -78,6 +79,7 @@ export class Reconciler {
   private readonly now: Clock;
   private readonly ending: Ending;
   private readonly metrics: SessionMetrics | undefined;
+  private readonly audit: ReconcilerDeps['audit'];
 
   /** Every collaborator comes in here (collaborators.ts); the reconciler builds none of its own. */
   constructor(d: ReconcilerDeps) {
@@ -88,7 +90,8 @@ export class Reconciler {
     this.log = d.log;
     this.now = d.clock ?? (() => new Date());
     this.metrics = d.metrics;
-    this.ending = new Ending(d.kube, d.helpers, d.config, d.log, { now: this.now, metrics: d.metrics });
+    this.audit = d.audit;
+    this.ending = new Ending(d.kube, d.helpers, d.config, d.log, { now: this.now, metrics: d.metrics, audit: d.audit });
   }
 
   /** Reconciles `namespace/name`. */
@@ -101,6 +104,8 @@ export class Reconciler {
     if (isTerminalPhase(phase)) return this.ending.afterEnd(s);
     if (!(s.metadata.finalizers ?? []).includes(FINALIZER)) {
       s = await this.kube.setSessionFinalizers(namespace, name, [...(s.metadata.finalizers ?? []), FINALIZER], s.metadata.resourceVersion ?? '');
+      // The first write to a session: its request is audited once it is taken on (time: its creation).
+      this.audit?.emit(requested(s));
     }
     const revoked = s.status?.revocation;
     if (revoked?.at) {
@@ -307,8 +312,8 @@ export class Reconciler {
     const cmd = sessionCommand(s, chosen.backend, inspection, user);
     const tooLong = this.tooLongToExec(cmd, oneShot);
     if (tooLong) return this.ending.end(s, 'Failed', Reason.ArgumentListTooLong, `the session's process cannot start in ${where}: ${tooLong}`);
-    if (oneShot) return this.startJob(s, ref, cmd);
-    return this.goLive(s, user, chosen.backend, resolved.recording);
+    if (oneShot) return this.startJob(s, ref, cmd, resolved.policy);
+    return this.goLive(s, user, chosen.backend, resolved);
   }
 
   /**
@@ -331,22 +336,26 @@ export class Reconciler {
   }
 
   /** Starts a non-interactive command (tty: false with a command): it runs once. */
-  private async startJob(s: ExecSession, ref: HelperRef, cmd: SessionCommand): Promise<Outcome> {
+  private async startJob(s: ExecSession, ref: HelperRef, cmd: SessionCommand, policy: PolicyRef): Promise<Outcome> {
     await this.helpers.startJob(ref, jobFor(cmd, 'command', this.cfg.outputLimit));
     const message = `running ${JSON.stringify(cmd.command)} as ${describeUser(cmd.user)} in ${this.where(s)} (${cmd.backend} backend)`;
     await this.report(s, { phase: 'Running', backend: cmd.backend, user: cmd.user, message }, { reason: Reason.CommandRunning, message });
+    this.audit?.emit(started(s, policy, this.now()));
     await this.event(s, 'Normal', 'Running', message);
     return { requeueAfterMs: 0 };
   }
 
   /** An interactive session is Ready: clients may attach until it expires. */
-  private async goLive(s: ExecSession, user: ContainerUser, backend: BackendName, recording: SessionRecording): Promise<Outcome> {
+  private async goLive(s: ExecSession, user: ContainerUser, backend: BackendName, { recording, policy }: Allowed): Promise<Outcome> {
     const where = this.where(s);
     const who = describeUser(user);
     const message = `ready: ${where} as ${who} until ${s.status?.expiresAt}`;
     const was = s.status?.phase;
     await this.report(s, { phase: 'Ready', backend, user, recording, attach: attachInfo(this.cfg.publicServer ?? '', s), message }, { reason: Reason.SessionReady, message });
-    if (was !== 'Ready') this.metrics?.sessionReady((this.now().getTime() - new Date(s.metadata.creationTimestamp ?? Number.NaN).getTime()) / 1000);
+    if (was !== 'Ready') {
+      this.metrics?.sessionReady((this.now().getTime() - new Date(s.metadata.creationTimestamp ?? Number.NaN).getTime()) / 1000);
+      this.audit?.emit(started(s, policy, this.now()));
+    }
     await this.event(s, 'Normal', 'Ready', message);
     return { requeueAfterMs: Math.min(remainingMs(s.status, this.now()), LIVE_RECHECK_MS) };
   }

@@ -51,6 +51,7 @@ export class OperatorMetrics {
   private readonly attaches: Counter<'result'>;
   private readonly attachBytes: Counter<'direction'>;
   private readonly recordingFailures: Counter<'store'>;
+  private readonly auditFailures: Counter<'sink'>;
   /** Counts sessions by phase when scraped; set by the controller while it leads. */
   private phaseSource: (() => ReadonlyMap<string, number>) | undefined;
 
@@ -82,6 +83,7 @@ export class OperatorMetrics {
     this.attaches = new Counter({ name: 'execsession_attaches_total', help: 'Attaches started, and refused by the aggregated API', labelNames: ['result'], registers });
     this.attachBytes = new Counter({ name: 'execsession_attach_bytes_total', help: 'Bytes relayed by attaches: in (from the user to the session), out (from the session to the user)', labelNames: ['direction'], registers });
     this.recordingFailures = new Counter({ name: 'execsession_recording_failures_total', help: 'Session recordings that could not be written, by store', labelNames: ['store'], registers });
+    this.auditFailures = new Counter({ name: 'execsession_audit_failures_total', help: 'Audit events that could not be written, by sink', labelNames: ['sink'], registers });
     // Series that alerts compare against exist from the start, at 0.
     for (const result of ['success', 'error', 'requeue', 'requeue_after'] as const) this.reconciles.inc({ controller: 'execsession', result }, 0);
     this.reconcileErrors.inc({ controller: 'execsession' }, 0);
@@ -164,6 +166,11 @@ export class OperatorMetrics {
   /** Bytes an attach relayed. */
   attachRelayed(direction: 'in' | 'out', bytes: number): void {
     if (bytes > 0) this.attachBytes.inc({ direction }, bytes);
+  }
+
+  /** An audit event could not be written to `sink` (log, file, recording). */
+  auditFailed(sink: string): void {
+    this.auditFailures.inc({ sink });
   }
 
   /** A recording could not be written to `store`. */

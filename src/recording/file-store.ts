@@ -9,7 +9,7 @@ import { constants, createReadStream, createWriteStream, type WriteStream } from
 import { access, appendFile, mkdir, open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { RecordingStoreError, SAFE_UID, attachOf, castName, checkKey, type RecordingEntry, type RecordingKey, type RecordingStore, type RecordingWriter } from './store.js';
+import { AUDIT_FILE, RecordingStoreError, SAFE_UID, attachOf, castName, checkKey, type RecordingEntry, type RecordingKey, type RecordingStore, type RecordingWriter } from './store.js';
 
 /** A namespace's or name's folder. */
 const SAFE = /^[a-z0-9][a-z0-9.-]{0,252}$/;
@@ -139,6 +139,18 @@ export class FileRecordingStore implements RecordingStore {
     const ls = (p: string): Promise<string[]> => readdir(p).catch(() => [] as string[]);
     const names = (await Promise.all((await ls(this.dir)).filter((n) => SAFE.test(n)).map(async (ns) => (await ls(join(this.dir, ns))).map((n) => join(this.dir, ns, n))))).flat();
     return (await Promise.all(names.map(async (base) => (await ls(base)).map((u) => join(base, u))))).flat();
+  }
+
+  /** Appends the event as one line to NAMESPACE/NAME/UID/audit.jsonl (one append: lines never interleave). */
+  async appendAudit(key: RecordingKey, _id: string, line: string): Promise<void> {
+    checkKey(key, true);
+    const folder = join(this.dir, key.namespace, key.name, key.uid);
+    try {
+      await mkdir(folder, { recursive: true });
+      await appendFile(join(folder, AUDIT_FILE), `${line}\n`);
+    } catch (e) {
+      throw new RecordingStoreError(this.description, `cannot write ${join(folder, AUDIT_FILE)}: ${errnoOf(e)}`);
+    }
   }
 
   async open(key: RecordingKey, attach: number): Promise<Readable | undefined> {

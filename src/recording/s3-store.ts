@@ -280,6 +280,20 @@ export class S3RecordingStore implements RecordingStore {
     }
   }
 
+  /**
+   * One object per event, PREFIX/NAMESPACE/NAME/UID/audit/ID.json: S3 has no append, and
+   * the same event written twice (a replayed step) lands on the same key. Readers sort by
+   * `time`. Retention does not delete them (they are not recordings): use a lifecycle rule.
+   */
+  async appendAudit(key: RecordingKey, id: string, line: string): Promise<void> {
+    checkKey(key, true);
+    if (!/^[a-f0-9]{1,64}$/.test(id)) throw new Error(`not an audit event id: ${id}`);
+    const body = Buffer.from(`${line}\n`);
+    const objectKey = `${this.folder(key)}audit/${id}.json`;
+    await this.client.send(new PutObjectCommand({ Bucket: this.cfg.bucket, Key: objectKey, Body: body, ContentLength: body.length, ContentType: 'application/json' }))
+      .catch((e: unknown) => { throw new RecordingStoreError(this.description, `writing ${objectKey} failed: ${why(e)}`); });
+  }
+
   async prune(beforeMs: number): Promise<number> {
     let removed = 0;
     for (const { keys, newest } of (await this.sessions(this.cfg.prefix)).values()) {

@@ -51,7 +51,15 @@ export interface RecordingStore {
   problem(): Promise<string | undefined>;
   /** Deletes the sessions' recordings nothing was added to since `beforeMs`; resolves with how many sessions (uids) went. */
   prune(beforeMs: number): Promise<number>;
+  /**
+   * Keeps one audit event (a JSON object, `line`, with its stable `id`) with the
+   * session's recordings (docs/audit.md, "Audit events"); rejects when it cannot.
+   */
+  appendAudit(key: RecordingKey, id: string, line: string): Promise<void>;
 }
+
+/** The file that holds a session's audit events in its folder (file store). */
+export const AUDIT_FILE = 'audit.jsonl';
 
 /** Names as Kubernetes spells them: nothing here can climb out of a directory or a key prefix. */
 const SAFE = /^[a-z0-9][a-z0-9.-]{0,252}$/;

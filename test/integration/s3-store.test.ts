@@ -130,6 +130,23 @@ describe('S3RecordingStore against SeaweedFS', () => {
     assert.equal(await text((await store.open(key, cut.attach))!), 'before the failure\n');
   });
 
+  it('keeps audit events as one object per event beside the recordings; the same id twice is one object; the listing leaves them out', async () => {
+    const key = { namespace: 'ns', name: 'audited', uid: 'uid-a' };
+    const rec = await store.create(key);
+    await rec.write('x\n');
+    await rec.close();
+    await store.appendAudit(key, 'aa11', '{"id":"aa11","type":"requested"}');
+    await store.appendAudit(key, 'bb22', '{"id":"bb22","type":"started"}');
+    await store.appendAudit(key, 'aa11', '{"id":"aa11","type":"requested"}');
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: cfg.bucket, Prefix: 'rec/ns/audited/uid-a/audit/' }));
+    assert.deepEqual((listed.Contents ?? []).map((o) => o.Key).sort(), ['rec/ns/audited/uid-a/audit/aa11.json', 'rec/ns/audited/uid-a/audit/bb22.json']);
+    const one = await client.send(new GetObjectCommand({ Bucket: cfg.bucket, Key: 'rec/ns/audited/uid-a/audit/bb22.json' }));
+    assert.equal(await one.Body?.transformToString(), '{"id":"bb22","type":"started"}\n');
+    assert.deepEqual((await store.list(key)).map((e) => e.attach), [1], 'the listing shows recordings only');
+    await assert.rejects(store.appendAudit(key, '../x', '{}'), /not an audit event id/);
+    await assert.rejects(store.appendAudit({ ...key, name: '..' }, 'cc33', '{}'), /not a namespace\/name/);
+  });
+
   it('refuses keys that would leave its prefix', async () => {
     await assert.rejects(store.create({ namespace: '..', name: 'x', uid: 'u' }), /not a namespace\/name/);
     await assert.rejects(store.create({ namespace: 'ns', name: 'x', uid: '../../etc' }), /not a uid/);

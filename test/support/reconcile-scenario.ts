@@ -12,6 +12,7 @@ import type { ExecPolicySpec } from '../../src/policy/types.js';
 import type { Outcome } from '../../src/controller/queue.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
 import { OperatorMetrics } from '../../src/metrics/metrics.js';
+import type { AuditEvent } from '../../src/audit/event.js';
 
 export const KEY = Buffer.alloc(32, 7);
 export const NS = 'shop';
@@ -44,6 +45,8 @@ export class Scenario {
   readonly reconciler: Reconciler;
   /** A real registry: what the reconciler observes, as a scrape would read it. */
   readonly metrics = new OperatorMetrics();
+  /** The audit events the reconciler emitted, in order. */
+  readonly audited: AuditEvent[] = [];
   private seen = 0;
 
   constructor(opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date } = {}) {
@@ -58,7 +61,8 @@ export class Scenario {
       apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession',
       metadata: { name: 'dbg', namespace: NS, uid: 'u1', generation: 1, creationTimestamp: CREATED as never }, spec: { ...spec, requester },
     });
-    this.reconciler = new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now, metrics: this.metrics });
+    this.reconciler = new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now, metrics: this.metrics,
+      audit: { emit: (e) => { this.audited.push(e); } } });
   }
 
   reconcile(): Promise<Outcome> {

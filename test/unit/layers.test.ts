@@ -27,7 +27,7 @@ const TOP = '.';
  */
 export const LAYERS: readonly { name: string; folders: readonly string[] }[] = [
   { name: 'api', folders: ['api'] },
-  { name: 'leaves', folders: ['log', 'http', 'signing', 'lifetime', 'policy', 'metrics', 'recording', 'web'] },
+  { name: 'leaves', folders: ['log', 'http', 'signing', 'lifetime', 'policy', 'metrics', 'recording', 'audit', 'web'] },
   { name: 'adapters', folders: ['k8s'] },
   { name: 'parts', folders: ['certs', 'exec', 'approval', 'authz'] },
   { name: 'servers', folders: ['controller', 'admission', 'apiserver'] },

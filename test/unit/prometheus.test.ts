@@ -49,6 +49,7 @@ function populated(): OperatorMetrics {
   m.attachRelayed('in', 12);
   m.attachRelayed('out', 4096);
   m.recordingFailed('file');
+  m.auditFailed('file');
   return m;
 }
 
@@ -74,7 +75,7 @@ describe('the /metrics exposition', () => {
       workqueue_depth: 'gauge', workqueue_adds_total: 'counter', workqueue_queue_duration_seconds: 'histogram', workqueue_work_duration_seconds: 'histogram', workqueue_retries_total: 'counter',
       execsession_sessions: 'gauge', execsession_create_to_ready_seconds: 'histogram', execsession_expiry_lateness_seconds: 'histogram',
       execsession_denials_total: 'counter', execsession_approvals_total: 'counter', execsession_attaches_total: 'counter', execsession_attach_bytes_total: 'counter',
-      execsession_recording_failures_total: 'counter',
+      execsession_recording_failures_total: 'counter', execsession_audit_failures_total: 'counter',
     };
     assert.deepEqual(Object.fromEntries([...types].filter(([n]) => OURS.test(n ?? ''))), expected);
     assert.match(text, /^controller_runtime_reconcile_total\{controller="execsession",result="error"\} 1$/m);
@@ -82,6 +83,7 @@ describe('the /metrics exposition', () => {
     assert.match(text, /^execsession_sessions\{phase="Ready"\} 2$/m);
     assert.match(text, /^execsession_sessions\{phase="Expired"\} 0$/m);
     assert.match(text, /^execsession_attach_bytes_total\{direction="out"\} 4096$/m);
+    assert.match(text, /^execsession_audit_failures_total\{sink="file"\} 1$/m);
     assert.match(text, /^process_cpu_user_seconds_total /m, 'the process metrics too');
   });
 
