@@ -11,6 +11,7 @@ import { Authorizer } from '../../src/authz/authorizer.js';
 import type { ExecPolicySpec } from '../../src/policy/types.js';
 import type { Outcome } from '../../src/controller/queue.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
+import type { NodeSlots } from '../../src/controller/node-slots.js';
 import { OperatorMetrics } from '../../src/metrics/metrics.js';
 
 export const KEY = Buffer.alloc(32, 7);
@@ -46,7 +47,7 @@ export class Scenario {
   readonly metrics = new OperatorMetrics();
   private seen = 0;
 
-  constructor(opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date } = {}) {
+  constructor(opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots } = {}) {
     this.now = opts.now ?? at('2026-11-22T10:00:01Z');
     this.c.podClock = () => this.now;
     this.c.pods.set(`${NS}/web`, targetPod());
@@ -58,7 +59,7 @@ export class Scenario {
       apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession',
       metadata: { name: 'dbg', namespace: NS, uid: 'u1', generation: 1, creationTimestamp: CREATED as never }, spec: { ...spec, requester },
     });
-    this.reconciler = new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now, metrics: this.metrics });
+    this.reconciler = new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now, metrics: this.metrics, inspections: opts.inspections });
   }
 
   reconcile(): Promise<Outcome> {
