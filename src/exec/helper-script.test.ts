@@ -160,7 +160,13 @@ describe('HELPER_SCRIPT serve: ends the session at its expiry by itself (ADR 31)
     const far = Math.ceil(Date.now() / 1000) + 120;
     const serving = runMoved(root, ['serve', String(far)]);
     while (!existsSync(join(root, 'state', 'deadline')) || readFileSync(join(root, 'state', 'deadline'), 'utf8').trim() !== String(far)) await sleep(20);
+    // One sleep for the whole wait, not a new one every second (60 polling helpers took 1.5 cores, issue 15).
+    const pid = readFileSync(join(root, 'state', 'serve.pid'), 'utf8').trim();
+    const children = (): string => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
     await sleep(300);
+    const first = children();
+    await sleep(2500);
+    assert.ok(first !== '' && children() === first, `serve forked again while its deadline was far (${first} then ${children()})`);
     const near = Math.ceil(Date.now() / 1000) + 2;
     assert.equal((await runMoved(root, ['deadline', String(near)])).code, 0);
     const r = await serving;
