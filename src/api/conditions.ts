@@ -71,6 +71,8 @@ export const Reason = {
   HelperRejected: 'HelperRejected',
   HelperUnschedulable: 'HelperUnschedulable',
   RuntimeNotFound: 'RuntimeNotFound',
+  /** The helper ran, but the target could not be inspected through it within the start timeout (ADR 40). */
+  InspectTimedOut: 'InspectTimedOut',
   HelperStarting: 'HelperStarting',
   /** No helper pod yet: the session has not started. */
   HelperNotStarted: 'HelperNotStarted',

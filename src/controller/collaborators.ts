@@ -9,6 +9,7 @@ import type { HelperClient } from '../exec/helper-client.js';
 import type { Kube } from '../k8s/kube.js';
 import type { Logger } from '../log/logger.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
+import type { NodeSlots } from './node-slots.js';
 import type { ControllerConfig } from './types.js';
 import type { Auditor } from '../audit/auditor.js';
 
@@ -36,4 +37,6 @@ export interface ReconcilerDeps {
   metrics?: SessionMetrics;
   /** Where lifecycle steps are audited (src/audit); default: nowhere. */
   audit?: Pick<Auditor, 'emit'>;
+  /** Inspection slots per node (ADR 40); default: INSPECTIONS_PER_NODE, and waiters are not woken (only requeued). */
+  inspections?: NodeSlots;
 }

@@ -16,6 +16,7 @@ import { Watcher } from '../k8s/watcher.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
 import type { Auditor } from '../audit/auditor.js';
 import { measured } from './measured.js';
+import { INSPECTIONS_PER_NODE, NodeSlots } from './node-slots.js';
 import { PhaseTally } from './phase-tally.js';
 import { PolicyStatusWriter, kubePolicyStatusClient } from './policy-status.js';
 import { WorkQueue } from './queue.js';
@@ -64,7 +65,9 @@ export class Controller {
 
   constructor(private readonly d: ControllerDeps) {
     this.helpers = new HelperClient(d.kube, d.config.runtimePaths);
-    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: d.config, log: d.log, metrics: d.metrics, audit: d.audit });
+    // A session waiting for an inspection slot goes back on the queue when one frees (ADR 40).
+    const inspections = new NodeSlots(INSPECTIONS_PER_NODE, (key) => this.queue?.add(key));
+    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: d.config, log: d.log, metrics: d.metrics, audit: d.audit, inspections });
   }
 
   /** Campaigns for leadership (or starts at once without it). */

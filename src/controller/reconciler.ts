@@ -31,6 +31,7 @@ import { decideApproval } from './approval-gate.js';
 import { sessionConditions, type Authorization, type SessionFacts } from './conditions.js';
 import { decideHelper, decideTarget, type Target } from './decide.js';
 import { Ending, FINALIZER } from './ending.js';
+import { INSPECTIONS_PER_NODE, NodeSlots } from './node-slots.js';
 import type { Logger } from '../log/logger.js';
 import type { ControllerConfig } from './types.js';
 
@@ -67,6 +68,9 @@ function createdMs(pod: V1Pod | undefined): number | undefined {
   return Number.isFinite(at) ? at : undefined;
 }
 
+/** A session waiting for an inspection slot is woken when one frees; this is only the backstop. */
+const SLOT_RECHECK_MS = 5_000;
+
 /** How often a live session re-checks its helper and target, at the latest. */
 const LIVE_RECHECK_MS = 30_000;
 
@@ -80,6 +84,7 @@ export class Reconciler {
   private readonly ending: Ending;
   private readonly metrics: SessionMetrics | undefined;
   private readonly audit: ReconcilerDeps['audit'];
+  private readonly slots: NodeSlots;
 
   /** Every collaborator comes in here (collaborators.ts); the reconciler builds none of its own. */
   constructor(d: ReconcilerDeps) {
@@ -91,6 +96,7 @@ export class Reconciler {
     this.now = d.clock ?? (() => new Date());
     this.metrics = d.metrics;
     this.audit = d.audit;
+    this.slots = d.inspections ?? new NodeSlots(INSPECTIONS_PER_NODE);
     this.ending = new Ending(d.kube, d.helpers, d.config, d.log, { now: this.now, metrics: d.metrics, audit: d.audit });
   }
 
@@ -245,10 +251,48 @@ export class Reconciler {
     const pod = await this.kube.getPod(ref.namespace, ref.name);
     if (!pod) return this.start(s);
     // The start timeout counts from this helper's creation (a helper made again gets its own).
-    const d = decideHelper(pod, createdMs(pod) ?? (Date.parse(s.status?.startedAt ?? '') || this.now().getTime()), this.now(), this.cfg.startTimeoutMs);
+    const born = createdMs(pod) ?? (Date.parse(s.status?.startedAt ?? '') || this.now().getTime());
+    const d = decideHelper(pod, born, this.now(), this.cfg.startTimeoutMs);
     if (d.kind === 'fail') return this.ending.end(s, 'Failed', d.reason, d.message);
     if (d.kind === 'wait') return { requeueAfterMs: d.afterMs };
-    return this.enter(s, ref);
+    return this.inspectThenEnter(s, ref, born);
+  }
+
+  /**
+   * Inspects the target through the helper in one of the node's few inspection
+   * slots (node-slots.ts, ADR 40): a session that finds them taken waits in the
+   * queue, woken when one frees. Waiting, and retrying an inspection that
+   * failed, last at most the start timeout from the helper's creation; then the
+   * session ends Failed saying why, instead of staying Starting.
+   */
+  private async inspectThenEnter(s: ExecSession, ref: HelperRef, helperBornMs: number): Promise<Outcome> {
+    const node = s.status?.node ?? '';
+    const key = `${s.metadata.namespace}/${s.metadata.name}`;
+    const late = this.now().getTime() - helperBornMs > this.cfg.startTimeoutMs;
+    const release = this.slots.take(node, key);
+    if (!release) {
+      if (late) return this.notInspected(s, `${this.slots.waiters(node)} sessions wait for one of the ${this.slots.inUse(node)} inspections running on node ${node}`);
+      return { requeueAfterMs: SLOT_RECHECK_MS };
+    }
+    let inspection: Inspection;
+    try {
+      inspection = await this.helpers.inspect(ref, s.status?.containerID ?? '', s.metadata.uid ?? '');
+    } catch (e) {
+      if (e instanceof InspectError) return this.ending.end(s, 'Failed', Reason.RuntimeNotFound, `${this.where(s)}: ${e.message}`);
+      // A failed exec (a timeout, a dropped connection) is retried with backoff until the start timeout.
+      if (!late) throw e;
+      return this.notInspected(s, e instanceof Error ? e.message : String(e));
+    } finally {
+      release();
+    }
+    return this.enter(s, inspection);
+  }
+
+  /** Ends a session whose target could not be inspected within the start timeout. */
+  private notInspected(s: ExecSession, why: string): Promise<Outcome> {
+    const limit = Math.round(this.cfg.startTimeoutMs / 1000);
+    const message = `${this.where(s)} could not be inspected within ${limit}s of its helper's creation (${why}); the node is busy: create the session again later, or raise the operator's --start-timeout`;
+    return this.ending.end(s, 'Failed', Reason.InspectTimedOut, message);
   }
 
   /** RBAC and policy for the session's subject (spec.onBehalfOf, else the requester); the stamp has been verified before. */
@@ -283,16 +327,15 @@ export class Reconciler {
     return `container "${s.status?.container}" of pod ${s.metadata.namespace}/${s.spec.podName}`;
   }
 
-  private async enter(s: ExecSession, ref: HelperRef): Promise<Outcome> {
+  /** Resolves the user inside the inspected target, authorizes again, and starts the job or goes live. */
+  private async enter(s: ExecSession, inspection: Inspection): Promise<Outcome> {
+    const ref = this.helperRef(s);
     const where = this.where(s);
-    let inspection;
     let user;
     try {
-      inspection = await this.helpers.inspect(ref, s.status?.containerID ?? '', s.metadata.uid ?? '');
       user = resolveUser(s.spec.user, { passwd: inspection.passwd, group: inspection.group });
     } catch (e) {
       if (e instanceof ResolveUserError) return this.ending.end(s, 'Failed', Reason.UserNotFound, `${e.message} (${where}); use a user or uid that exists there, or a numeric uid`);
-      if (e instanceof InspectError) return this.ending.end(s, 'Failed', Reason.RuntimeNotFound, `${where}: ${e.message}`);
       throw e;
     }
     // Only now is it known what a name means in this container (uid 0 under another name, say).

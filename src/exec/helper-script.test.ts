@@ -155,4 +155,23 @@ describe('HELPER_SCRIPT serve: ends the session at its expiry by itself (ADR 31)
     assert.ok(Date.now() >= (epoch + 2) * 1000, 'not before the moved expiry');
     assert.match(readFileSync(join(root, 'termination-log'), 'utf8'), new RegExp(`^expired ${epoch + 2}\n`));
   });
+
+  it('sleeps while the deadline is far (no polling each second), yet a moved deadline wakes it at once', async () => {
+    const far = Math.ceil(Date.now() / 1000) + 120;
+    const serving = runMoved(root, ['serve', String(far)]);
+    while (!existsSync(join(root, 'state', 'deadline')) || readFileSync(join(root, 'state', 'deadline'), 'utf8').trim() !== String(far)) await sleep(20);
+    // One sleep for the whole wait, not a new one every second (60 polling helpers took 1.5 cores, issue 15).
+    const pid = readFileSync(join(root, 'state', 'serve.pid'), 'utf8').trim();
+    const children = (): string => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    await sleep(300);
+    const first = children();
+    await sleep(2500);
+    assert.ok(first !== '' && children() === first, `serve forked again while its deadline was far (${first} then ${children()})`);
+    const near = Math.ceil(Date.now() / 1000) + 2;
+    assert.equal((await runMoved(root, ['deadline', String(near)])).code, 0);
+    const r = await serving;
+    const ended = Date.now();
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(ended >= near * 1000 && ended - near * 1000 < 1000, `ended ${ended - near * 1000} ms after the moved expiry`);
+  });
 });
