@@ -12,7 +12,8 @@ import { runTargetPod } from '../tools/support/pods.js';
 export async function withTarget(prefix: string, bench: (namespace: string) => Promise<void>): Promise<void> {
   const startedHere = !(await isRunning());
   if (startedHere) await up();
-  const operator = new OperatorProcess();
+  // The operator as the image runs it: bundled, not compiled at run time.
+  const operator = new OperatorProcess([], undefined, { bundled: true });
   let ns: Awaited<ReturnType<typeof tempNamespace>> | undefined;
   try {
     await installCrds();
