@@ -56,6 +56,9 @@ export function parseSubresourcePath(path: string): SubresourceTarget | undefine
 /** The files the terminal page loads, below its own path (`.../NAME/terminal/FILE`). */
 export const TERMINAL_ASSETS = ['terminal.js', 'terminal.css'] as const;
 
+/** The terminal page's response header with the session's current `status.expiresAt`, which the page's countdown follows (HEAD). */
+export const TERMINAL_EXPIRES_HEADER = 'Execsession-Expires-At';
+
 /** One of the {@link TERMINAL_ASSETS}. */
 export type TerminalAsset = (typeof TERMINAL_ASSETS)[number];
 

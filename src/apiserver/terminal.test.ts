@@ -79,6 +79,16 @@ describe('the terminal page and its assets', () => {
     assert.equal(body.reason, 'NotSubject');
     assert.match(body.message, /^only alice may attach to execsession shop\/dbg; bob can create a session of their own/);
     assert.doesNotMatch(JSON.stringify(body), /uid 1000|10:15:00/);
+    assert.equal(res.headers.get('execsession-expires-at'), null, 'the expiry is not told to anyone else');
+  });
+
+  it('answers HEAD with the current expiry, which the page\'s countdown follows after an extend', async () => {
+    session = sealed({ ...UNSEALED, status: { ...UNSEALED.status, expiresAt: '2026-11-22T10:45:00Z' } });
+    const res = await fetch(`${base}/terminal`, { method: 'HEAD', headers: { 'x-user': 'alice' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('execsession-expires-at'), '2026-11-22T10:45:00Z');
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal(await res.text(), '');
   });
 
   it('refuses a session whose status the operator did not seal, and an ended one', async () => {

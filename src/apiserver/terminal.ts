@@ -9,7 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Person } from '../api/types.js';
-import type { SubresourceTarget, TerminalAsset } from '../api/subresources.js';
+import { TERMINAL_EXPIRES_HEADER, type SubresourceTarget, type TerminalAsset } from '../api/subresources.js';
 import { pageFacts, securityHeaders, terminalPage } from '../web/page.js';
 import { terminalAssets } from '../web/assets.js';
 import type { Attacher } from './attach.js';
@@ -23,8 +23,11 @@ function onlyGet(req: IncomingMessage): void {
 export async function serveTerminalPage(req: IncomingMessage, res: ServerResponse, target: SubresourceTarget, caller: Person, attacher: Pick<Attacher, 'attachable'>): Promise<void> {
   onlyGet(req);
   const session = await attacher.attachable(caller, target.namespace, target.name);
-  const body = Buffer.from(terminalPage(pageFacts(session)), 'utf8');
-  res.writeHead(200, { ...securityHeaders('text/html; charset=utf-8'), 'Content-Length': body.length });
+  const facts = pageFacts(session);
+  const body = Buffer.from(terminalPage(facts), 'utf8');
+  // The current expiry, for the page's countdown to follow an extend (a HEAD now and then).
+  const expiry = facts.expiresAt ? { [TERMINAL_EXPIRES_HEADER]: facts.expiresAt } : {};
+  res.writeHead(200, { ...securityHeaders('text/html; charset=utf-8'), ...expiry, 'Content-Length': body.length });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 

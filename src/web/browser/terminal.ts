@@ -9,7 +9,7 @@ import { Terminal, type ITheme } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { Channel, PROTOCOLS, type ExecStatus } from '../../api/channels.js';
 import { adoptStyleElements } from './styles.js';
-import { countdown } from './countdown.js';
+import { countdown, followExpiry } from './countdown.js';
 
 /** Light grey on near-black: 14.7:1, above WCAG AA's 4.5:1; the ANSI colours keep at least 4.5:1 too. */
 const THEME: ITheme = {
@@ -70,7 +70,7 @@ function ending(status: ExecStatus | undefined, code: number): string {
   return `The connection closed (${code}) before the session said why; reload the page to see whether it still runs.`;
 }
 
-function connect(term: Terminal, fit: FitAddon): void {
+function connect(term: Terminal, fit: FitAddon, onEnd: () => void): void {
   const ws = new WebSocket(attachUrl(), [...PROTOCOLS]);
   ws.binaryType = 'arraybuffer';
   let status: ExecStatus | undefined;
@@ -89,6 +89,7 @@ function connect(term: Terminal, fit: FitAddon): void {
     else if (data[0] === Channel.Status) status = JSON.parse(decoder.decode(data.subarray(1))) as ExecStatus;
   };
   ws.onclose = (ev) => {
+    onEnd();
     say(ending(status, ev.code), true);
     term.options.disableStdin = true;
   };
@@ -107,8 +108,10 @@ function main(): void {
   term.open(byId('terminal'));
   fit.fit();
   term.focus();
-  countdown(byId('session').dataset.expiresAt ?? '', byId('countdown'));
-  connect(term, fit);
+  const left = countdown(byId('session').dataset.expiresAt ?? '', byId('countdown'));
+  // An extend moves the expiry: the page asks for its own headers now and then while attached.
+  const unfollow = followExpiry(window.location.href, left);
+  connect(term, fit, unfollow);
 }
 
 main();
