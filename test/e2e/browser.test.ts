@@ -91,6 +91,7 @@ describe('the terminal in a browser (Chromium, playwright-core)', () => {
   const alice = new WebCli();
   const bob = new WebCli();
   let aliceUrl: URL;
+  let expiresAt = '';
   /** What the page's console said about its Content-Security-Policy: nothing, when no inline style or script was tried. */
   const cspReports: string[] = [];
 
@@ -114,6 +115,7 @@ describe('the terminal in a browser (Chromium, playwright-core)', () => {
     const aliceConfig = await userKubeconfig('alice', ['developers']);
     await createSession(ns.name, 'shell', { podName: 'target', user: 'alice', ttl: '10m' }, aliceConfig);
     const { session } = await waitForPhase(ns.name, 'shell', ['Ready']);
+    expiresAt = session.status?.expiresAt ?? '';
     assert.equal(session.status?.attach?.terminalPath, `/apis/subresources.execsession.dev/v1alpha1/namespaces/${ns.name}/execsessions/shell/terminal`);
     aliceUrl = await alice.start(aliceConfig, ns.name, 'shell');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -169,6 +171,12 @@ describe('the terminal in a browser (Chromium, playwright-core)', () => {
       return Number(s[0]) > Number(first[0]) && Number(s[1]) > Number(first[1]) ? s : undefined;
     }, 10_000, 100);
     await sttyShows(second ?? ['', '']);
+  });
+
+  it('gives the page the session\'s current expiry on HEAD, through the proxy and kube-apiserver (the countdown follows an extend)', async () => {
+    const told = await page.evaluate("fetch(location.href, { method: 'HEAD', cache: 'no-store' }).then((r) => r.headers.get('Execsession-Expires-At'))");
+    assert.ok(expiresAt, 'the session has an expiry');
+    assert.equal(told, expiresAt);
   });
 
   it('meets WCAG AA contrast for the header and the terminal\'s text', async () => {
