@@ -233,7 +233,8 @@ export class Reconciler {
     await this.report(s, {
       phase: 'Starting', node: d.node, container: d.container, containerID: d.containerID, runtime: d.runtime,
       helperPod: ref, ...lifetimeStatus(lifetime), message: `starting ${helper} on node ${d.node}; ${expires}`,
-    }, { reason: Reason.HelperStarting, message: `starting ${helper} on node ${d.node}`, authorization: allowed });
+    }, { reason: Reason.HelperStarting, message: `starting ${helper} on node ${d.node}`, authorization: allowed })
+      .catch((e: unknown) => this.unclaim(e, found ? undefined : warm));
     if (!warm) {
       const rejected = await this.createHelper(s, d.node, lifetime, allowed);
       if (rejected) return rejected;
@@ -242,6 +243,19 @@ export class Reconciler {
     await this.event(s, 'Normal', 'Starting', `${helper} ${warm ? 'taken' : 'created'} on node ${d.node}; ${expires} (ttl ${ttl})`);
     // A warm helper runs already: inspect at once. A cold one is looked at again when it may run (or its pod's event).
     return { requeueAfterMs: warm ? 0 : 500 };
+  }
+
+  /**
+   * The status write after a claim conflicted: someone else wrote the session meanwhile
+   * (another replica, which may have given it another helper), so the pod claimed here
+   * is deleted, never returned to the pool, and the reconcile runs again. Rethrows.
+   */
+  private async unclaim(e: unknown, claimed: V1Pod | undefined): Promise<never> {
+    if (claimed && classifyApiError(e) === 'conflict') {
+      await this.helpers.retire(claimed).catch(() => undefined);
+      this.log.info({ helper: claimed.metadata?.name }, 'deleted a warm helper claimed for a session written meanwhile by someone else');
+    }
+    throw e;
   }
 
   /** A pod from the warm pool (ADR 41), now the session's; undefined without a pool or a free pod there. */

@@ -8,7 +8,7 @@
  * themselves at their idle end and are deleted here (or by the sweep).
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { claimOrder, claimedPod, endedPoolPods, poolDeficit, POOL_SELECTOR, warmPod, type ClaimInput } from '../exec/warm-pod.js';
+import { claimOrder, claimedPod, endedPoolPods, isClaimable, poolDeficit, POOL_SELECTOR, warmPod, type ClaimInput } from '../exec/warm-pod.js';
 import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import type { Kube } from '../k8s/kube.js';
 import type { Logger } from '../log/logger.js';
@@ -39,7 +39,7 @@ export class WarmPool implements HelperPool {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly kube: Pick<Kube, 'listPods' | 'createPod' | 'replacePod' | 'deletePod'>,
+    private readonly kube: Pick<Kube, 'listPods' | 'getPod' | 'createPod' | 'replacePod' | 'deletePod'>,
     private readonly cfg: WarmPoolConfig,
     private readonly log: Logger,
     private readonly now: Clock = () => new Date(),
@@ -66,19 +66,29 @@ export class WarmPool implements HelperPool {
     }
   }
 
-  /** One conditional update: the claimed pod, or undefined when another claimer won it or it is gone or ended. */
+  /**
+   * One conditional update: the claimed pod, or undefined when another claimer won it
+   * or it is gone or ended. A conflict with a write that did not claim it (the kubelet
+   * updates status too) is tried once more on a fresh read.
+   */
   private async tryClaim(pod: V1Pod, c: ClaimInput): Promise<V1Pod | undefined> {
-    const claimed = claimedPod(pod, c);
-    if (!claimed) return undefined;
-    try {
-      return await this.kube.replacePod(claimed);
-    } catch (e) {
-      const kind = classifyApiError(e);
-      if (kind === 'transient') throw e;
-      // conflict: claimed by someone else (or changed) since the list; notFound: gone; refused: it ended meanwhile.
-      this.log.debug({ pod: pod.metadata?.name, kind, err: apiMessage(e) }, 'warm helper not claimed; trying the next');
-      return undefined;
+    let current: V1Pod | undefined = pod;
+    for (let attempt = 0; attempt < 2 && current; attempt++) {
+      const claimed = claimedPod(current, c);
+      if (!claimed) return undefined;
+      try {
+        return await this.kube.replacePod(claimed);
+      } catch (e) {
+        const kind = classifyApiError(e);
+        if (kind === 'transient') throw e;
+        // notFound: gone; refused: it ended meanwhile; conflict: changed since it was read, perhaps claimed.
+        this.log.debug({ pod: pod.metadata?.name, kind, err: apiMessage(e) }, 'warm helper not claimed');
+        if (kind !== 'conflict') return undefined;
+        const fresh = await this.kube.getPod(this.cfg.namespace, pod.metadata?.name ?? '');
+        current = fresh && isClaimable(fresh, pod.spec?.nodeName ?? '', c.lastExpiry, this.now()) ? fresh : undefined;
+      }
     }
+    return undefined;
   }
 
   /** A session started on `node`: keep its pool filled for the idle lifetime from now. */
