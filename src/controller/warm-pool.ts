@@ -118,7 +118,11 @@ export class WarmPool implements HelperPool {
       if (now - at > this.cfg.idleMs) this.recent.delete(node);
       else void this.refill(node);
     }
-    if (this.recent.size === 0) await this.deleteEnded(await this.list());
+    if (this.recent.size > 0) return;
+    // Refills delete ended pool pods too; with no node in use, this is the only place that does.
+    await this.list().then((pods) => this.deleteEnded(pods)).catch((e: unknown) => {
+      this.log.warn({ err: apiMessage(e) }, 'could not clean up the warm helper pool; the next tick retries');
+    });
   }
 
   /** Creates the pool pods `node` lacks, one refill per node at a time (one asked for meanwhile runs after it). */

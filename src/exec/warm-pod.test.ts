@@ -78,6 +78,11 @@ describe('choosing a pod', () => {
     assert.equal(isClaimable(pooled('a'), 'node-1', at((WARM_SESSION_MAX_SECONDS + 600) * 1000), NOW), false, 'session too long');
   });
 
+  it('serves a session under any ttl.max: one that may be extended to 24h, or to the 168h limit, fits a pool pod near its idle end', () => {
+    assert.equal(isClaimable(pooled('a'), 'node-1', at(24 * 60 * MIN), NOW), true);
+    assert.equal(isClaimable(pooled('a', 9 * MIN), 'node-1', at(168 * 60 * MIN), NOW), true);
+  });
+
   it('tries every claimable pod once, starting where the session uid says, so racing claimers spread', () => {
     const pods = ['w-a', 'w-b', 'w-c', 'w-d'].map((n) => pooled(n));
     pods.push(pooled('w-e', MIN, 'node-2'));

@@ -7,8 +7,7 @@
  * The I/O is src/controller/warm-pool.ts.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { parseDuration } from '../api/duration.js';
-import { DEFAULT_MAX_TTL } from '../policy/types.js';
+import { MAX_LIFETIME_MS } from '../lifetime/lifetime.js';
 import {
   ANNOTATION_SESSION_NAME, ANNOTATION_SESSION_NAMESPACE, DEADLINE_GRACE_SECONDS, LABEL_COMPONENT, LABEL_SESSION_UID, helperManifest, type HelperPodInput,
 } from './helper-pod.js';
@@ -25,10 +24,13 @@ export const POOL_SELECTOR = `${LABEL_POOL}=${POOL_WARM}`;
 
 /**
  * The longest session (start to its last possible expiry, extensions included) a
- * pool pod can serve: the policies' default ttl.max. Its kubelet deadline covers its
- * idle time plus this; a session that may last longer gets a cold helper.
+ * pool pod can serve: the longest any session lasts (MAX_LIFETIME_MS, 168h), so
+ * that every session fits whatever its policy's ttl.max (a pool sized for one hour
+ * left every session under a 24h ttl.max cold). The kubelet's deadline is then no
+ * backstop for an idle pod; its own serve deadline is, and the pool and the sweep
+ * delete it once its idle end is past. A claim lowers it to the session's.
  */
-export const WARM_SESSION_MAX_SECONDS = Math.round(parseDuration(DEFAULT_MAX_TTL) / 1000);
+export const WARM_SESSION_MAX_SECONDS = Math.ceil(MAX_LIFETIME_MS / 1000);
 
 /**
  * A pod is not claimed this close to its idle end: the claim and the `deadline` exec
