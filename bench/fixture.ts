@@ -8,19 +8,19 @@ import { tempNamespace } from '../tools/support/cluster.js';
 import { OperatorProcess, installCrds } from '../tools/support/operator.js';
 import { runTargetPod } from '../tools/support/pods.js';
 
-/** Runs `bench` with the namespace of a running target pod and a running operator. */
-export async function withTarget(prefix: string, bench: (namespace: string) => Promise<void>): Promise<void> {
+/** Runs `bench` with the namespace of a running target pod and a running operator (started with `operatorArgs`). */
+export async function withTarget(prefix: string, bench: (namespace: string, operator: OperatorProcess) => Promise<void>, operatorArgs: string[] = []): Promise<void> {
   const startedHere = !(await isRunning());
   if (startedHere) await up();
   // The operator as the image runs it: bundled, not compiled at run time.
-  const operator = new OperatorProcess([], undefined, { bundled: true });
+  const operator = new OperatorProcess(operatorArgs, undefined, { bundled: true });
   let ns: Awaited<ReturnType<typeof tempNamespace>> | undefined;
   try {
     await installCrds();
     ns = await tempNamespace(prefix);
     await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001 });
     await operator.start();
-    await bench(ns.name);
+    await bench(ns.name, operator);
   } finally {
     await operator.stop();
     await ns?.remove();

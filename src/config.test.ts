@@ -26,6 +26,8 @@ const DEFAULTS: Comparable = {
     retentionMs: 3_600_000,
     startTimeoutMs: 120_000,
     outputLimit: 16384,
+    warmHelpers: 0,
+    warmHelperIdleMs: 600_000,
   },
   concurrency: 16,
   leaderElect: true,
@@ -56,6 +58,13 @@ describe('aggregated API flags', () => {
     assert.equal(loadConfig([], {}).api.metrics, true);
     assert.equal(loadConfig(['--metrics=false'], {}).api.metrics, false);
     assert.equal(loadConfig([], { EXECSESSION_METRICS: 'false' }).api.metrics, false);
+  });
+
+  it('keeps no warm helpers unless asked, and refuses a negative pool or an idle lifetime under a minute', () => {
+    assert.equal(loadConfig([], {}).controller.warmHelpers, 0);
+    assert.equal(loadConfig(['--warm-helpers=0'], {}).controller.warmHelpers, 0);
+    assert.throws(() => loadConfig(['--warm-helpers=-1'], {}), /--warm-helpers must be a whole number \(0 or more\), got "-1"/);
+    assert.throws(() => loadConfig(['--warm-helper-idle=30s'], {}), /--warm-helper-idle must be at least 1m/);
   });
 
   it('records to a directory with --recording-store=file, and refuses other stores and relative paths', () => {
@@ -168,6 +177,8 @@ const FLAGS: [string, string, string, (c: OperatorConfig) => unknown, unknown][]
   ['retention', 'EXECSESSION_RETENTION', '2h30m', (c) => c.controller.retentionMs, 9_000_000],
   ['start-timeout', 'EXECSESSION_START_TIMEOUT', '45s', (c) => c.controller.startTimeoutMs, 45_000],
   ['output-limit', 'EXECSESSION_OUTPUT_LIMIT', '1048576', (c) => c.controller.outputLimit, 1_048_576],
+  ['warm-helpers', 'EXECSESSION_WARM_HELPERS', '2', (c) => c.controller.warmHelpers, 2],
+  ['warm-helper-idle', 'EXECSESSION_WARM_HELPER_IDLE', '5m', (c) => c.controller.warmHelperIdleMs, 300_000],
   ['concurrency', 'EXECSESSION_CONCURRENCY', '16', (c) => c.concurrency, 16],
   ['leader-elect', 'EXECSESSION_LEADER_ELECT', 'false', (c) => c.leaderElect, false],
   ['leader-identity', 'EXECSESSION_LEADER_IDENTITY', 'replica-a', (c) => c.leaderIdentity, 'replica-a'],

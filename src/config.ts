@@ -49,6 +49,8 @@ const FLAGS = {
   'audit-sink': { default: 'log', help: 'where the operator\'s audit events go (docs/audit.md "Audit events"): log (one JSON line per event on stdout, msg "audit"), file (the log and --audit-dir), recording (the log and the recording store, beside the recordings) or none' },
   'audit-dir': { default: '/var/log/execsession/audit', help: 'directory of --audit-sink=file: audit-YYYY-MM-DD.jsonl, one JSON line per event, one file per UTC day (a volume; shared when several replicas run)' },
   'recording-retention': { default: '0', help: 'recordings of sessions older than this are deleted from the store, checked hourly, e.g. 2160h (90 days); 0: kept until someone deletes them' },
+  'warm-helpers': { default: '0', help: 'warm helper pods kept waiting on each node where a session started within --warm-helper-idle: a session there takes one instead of waiting for a pod to start (ADR 41); 0: none, every helper is started for its session' },
+  'warm-helper-idle': { default: '10m', help: 'how long a warm helper waits for a session before it exits by itself, and how long after its last session start a node keeps its warm helpers' },
   'start-timeout': { default: '2m', help: 'how long a helper pod may take to start before the session fails' },
   'output-limit': { default: '16384', help: 'bytes of stdout and of stderr kept in status.result of non-interactive runs' },
   concurrency: { default: '16', help: 'sessions reconciled at once (each mostly waits on the API server, so a 2-core replica runs many)' },
@@ -92,6 +94,11 @@ export function usage(): string {
 
 function positiveInt(flag: Flag, value: string): number {
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new ConfigError(`--${flag} must be a positive whole number, got "${value}"`);
+  return Number(value);
+}
+
+function wholeNumber(flag: Flag, value: string): number {
+  if (!/^\d+$/.test(value)) throw new ConfigError(`--${flag} must be a whole number (0 or more), got "${value}"`);
   return Number(value);
 }
 
@@ -197,6 +204,13 @@ function auditConfig(get: (f: Flag) => string): AuditConfig {
   return { sink, dir };
 }
 
+/** A warm helper's idle lifetime: long enough to be claimed (warm-pod.ts CLAIM_MARGIN_MS) and refilled. */
+function warmIdle(value: string): number {
+  const ms = duration('warm-helper-idle', value);
+  if (ms < 60_000) throw new ConfigError(`--warm-helper-idle must be at least 1m (a warm helper is not claimed in its last 20 s), got "${value}"`);
+  return ms;
+}
+
 /** Reads flags and environment into the configuration. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig {
   const options = Object.fromEntries(Object.keys(FLAGS).map((k) => [k, { type: 'string' as const }]));
@@ -229,6 +243,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       retentionMs: duration('retention', get('retention')),
       startTimeoutMs: duration('start-timeout', get('start-timeout')),
       outputLimit: positiveInt('output-limit', get('output-limit')),
+      warmHelpers: wholeNumber('warm-helpers', get('warm-helpers')),
+      warmHelperIdleMs: warmIdle(get('warm-helper-idle')),
       // Filled in by main once the operator's Secret is read.
       stampKey: () => {
         throw new Error('the stamp key is not loaded yet');

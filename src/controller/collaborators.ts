@@ -10,13 +10,14 @@ import type { Kube } from '../k8s/kube.js';
 import type { Logger } from '../log/logger.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
 import type { NodeSlots } from './node-slots.js';
+import type { HelperPool } from './warm-pool.js';
 import type { ControllerConfig } from './types.js';
 import type { Auditor } from '../audit/auditor.js';
 
 export type { SessionAuthorizer };
 
 /** What the controller asks of a session's helper pod (exec/helper-client.ts is the real one). */
-export type SessionHelpers = Pick<HelperClient, 'inspect' | 'startJob' | 'startArgv' | 'attachArgv' | 'waitJob' | 'retire'>;
+export type SessionHelpers = Pick<HelperClient, 'inspect' | 'startJob' | 'startArgv' | 'attachArgv' | 'waitJob' | 'retire' | 'setDeadline'>;
 
 /** The time: a seam, so tests move it instead of waiting. */
 export type Clock = () => Date;
@@ -39,4 +40,6 @@ export interface ReconcilerDeps {
   audit?: Pick<Auditor, 'emit'>;
   /** Inspection slots per node (ADR 40); default: INSPECTIONS_PER_NODE, and waiters are not woken (only requeued). */
   inspections?: NodeSlots;
+  /** The warm helper pool (ADR 41); default: none, every helper is created for its session. */
+  pool?: HelperPool;
 }

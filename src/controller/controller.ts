@@ -15,6 +15,7 @@ import { LeaderElector, type LeaderOptions } from '../k8s/leader.js';
 import { Watcher } from '../k8s/watcher.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
 import type { Auditor } from '../audit/auditor.js';
+import { LABEL_POOL, POOL_WARM, endedPoolPods } from '../exec/warm-pod.js';
 import { measured } from './measured.js';
 import { INSPECTIONS_PER_NODE, NodeSlots } from './node-slots.js';
 import { PhaseTally } from './phase-tally.js';
@@ -23,6 +24,7 @@ import { WorkQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
 import { watchRbac } from './rbac-watch.js';
 import { Redecider } from './redecide.js';
+import { WarmPool } from './warm-pool.js';
 import type { Logger } from '../log/logger.js';
 import { withLogContext } from '../log/context.js';
 import type { ControllerConfig } from './types.js';
@@ -62,12 +64,18 @@ export class Controller {
   private readonly reconciler: Reconciler;
   private readonly helpers: HelperClient;
   private readonly phases = new PhaseTally();
+  private readonly pool: WarmPool | undefined;
 
   constructor(private readonly d: ControllerDeps) {
     this.helpers = new HelperClient(d.kube, d.config.runtimePaths);
     // A session waiting for an inspection slot goes back on the queue when one frees (ADR 40).
     const inspections = new NodeSlots(INSPECTIONS_PER_NODE, (key) => this.queue?.add(key));
-    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: d.config, log: d.log, metrics: d.metrics, audit: d.audit, inspections });
+    const c = d.config;
+    // Default off (--warm-helpers 0): every helper is created for its session.
+    this.pool = (c.warmHelpers ?? 0) > 0
+      ? new WarmPool(d.kube, { namespace: c.namespace, image: c.helperImage, pullPolicy: c.helperPullPolicy, size: c.warmHelpers ?? 0, idleMs: c.warmHelperIdleMs ?? 600_000 }, d.log)
+      : undefined;
+    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: c, log: d.log, metrics: d.metrics, audit: d.audit, inspections, pool: this.pool });
   }
 
   /** Campaigns for leadership (or starts at once without it). */
@@ -136,6 +144,7 @@ export class Controller {
     policiesListed = true;
     this.watchers.push(...(await watchRbac(kc, redecider, log)));
     await this.sweep();
+    this.pool?.start();
     this.sweepTimer = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
     log.info({ namespace: this.d.config.namespace }, 'controller started');
   }
@@ -148,6 +157,7 @@ export class Controller {
     for (const w of this.watchers) w.stop();
     this.watchers = [];
     this.redecider?.stop();
+    this.pool?.stop();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.queue?.stop();
   }
@@ -160,6 +170,13 @@ export class Controller {
       return [] as V1Pod[];
     });
     for (const pod of pods) {
+      // A warm helper no session has claimed is the pool's (warm-pool.ts); here only once it has ended.
+      if (pod.metadata?.labels?.[LABEL_POOL] === POOL_WARM && !pod.metadata.labels[LABEL_SESSION_UID]) {
+        if (endedPoolPods([pod], new Date()).length === 0) continue;
+        await this.d.kube.deletePod(this.d.config.namespace, pod.metadata.name ?? '', 0);
+        swept++;
+        continue;
+      }
       const [namespace = '', name = ''] = (sessionKeyOf(pod) ?? '').split('/');
       const session = namespace && name ? await this.d.kube.getSession(namespace, name) : undefined;
       if (session && session.metadata.uid === pod.metadata?.labels?.[LABEL_SESSION_UID]) continue;

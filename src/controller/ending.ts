@@ -7,7 +7,8 @@
 import { Reason, kubeTime, type ReasonName } from '../api/conditions.js';
 import { isTerminalPhase, type CommandResult, type ExecSession, type Phase } from '../api/types.js';
 import type { Clock, SessionHelpers, SessionMetrics } from './collaborators.js';
-import { helperPodName, selfExpiredAt } from '../exec/helper-pod.js';
+import { selfExpiredAt } from '../exec/helper-pod.js';
+import { findHelper, isHelperOf, sessionHelperSelector } from './helper-lookup.js';
 import { accessEndedAt } from '../lifetime/lifetime.js';
 import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import type { Kube } from '../k8s/kube.js';
@@ -61,7 +62,7 @@ export class Ending {
    * (the operator may have been down then), else now (ADR 31).
    */
   private async expiredAt(s: ExecSession): Promise<Date> {
-    const pod = await this.kube.getPod(this.cfg.namespace, helperPodName(s.metadata.uid ?? ''));
+    const pod = await findHelper(this.kube, this.cfg.namespace, s);
     return accessEndedAt(s.status, selfExpiredAt(pod), this.now());
   }
 
@@ -114,13 +115,20 @@ export class Ending {
     await this.kube.recordEvent(s, { type: 'Normal', reason: 'Terminated', message }).catch(() => undefined);
   }
 
-  /** Ends the session's helper: named after the session's uid in the operator's namespace, never taken from status (which others can write). */
+  /**
+   * Ends the session's helpers: every pod in the operator's namespace labelled with the
+   * session's uid (a cold one, or one claimed from the warm pool), never a name taken
+   * from status (which others can write once a session has ended).
+   */
   private async removeHelper(s: ExecSession): Promise<void> {
-    const ref = { namespace: this.cfg.namespace, name: helperPodName(s.metadata.uid ?? '') };
-    const pod = await this.kube.getPod(ref.namespace, ref.name);
-    if (!pod) return;
-    const killed = await this.helpers.retire(pod);
-    if (killed < 0) this.log.warn({ helper: ref.name }, 'clean-up through the helper failed; its SIGTERM handler will retry');
-    if (killed > 0) this.log.info({ helper: ref.name, killed }, 'ended the session\'s processes');
+    const uid = s.metadata.uid ?? '';
+    if (!uid) return;
+    const pods = (await this.kube.listPods(this.cfg.namespace, sessionHelperSelector(uid))).filter((p) => isHelperOf(p, uid));
+    for (const pod of pods) {
+      const name = pod.metadata?.name;
+      const killed = await this.helpers.retire(pod);
+      if (killed < 0) this.log.warn({ helper: name }, 'clean-up through the helper failed; its SIGTERM handler will retry');
+      if (killed > 0) this.log.info({ helper: name, killed }, 'ended the session\'s processes');
+    }
   }
 }

@@ -42,7 +42,10 @@ function running(namespace: string, name: string, extra: Partial<V1Pod> = {}): V
 function cluster(change: Partial<ExecSessionStatus> = {}, status: ExecSessionStatus = READY): FakeCluster {
   const c = new FakeCluster();
   c.pods.set(`${NS}/web`, running(NS, 'web'));
-  c.pods.set(HELPER, running('execsession-system', 'execsession-u1'));
+  // A helper carries its session's uid label (helper-pod.ts): that, not its name, makes it the session's.
+  const helper = running('execsession-system', 'execsession-u1');
+  helper.metadata!.labels = { 'execsession.dev/session-uid': 'u1' };
+  c.pods.set(HELPER, helper);
   const spec = { podName: 'web', user: 'alice', ttl: '15m', tty: true };
   const requester = makeStamp(KEY, { namespace: NS, name: 'dbg', spec }, { username: 'alice', groups: ['developers'] }, new Date('2026-11-22T10:00:00Z'));
   const session: ExecSession = { apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession', metadata: META, spec: { ...spec, requester }, status: { ...status, seal: sealOf(KEY, { metadata: META }, status), ...change } };

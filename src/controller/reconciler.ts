@@ -19,6 +19,7 @@ import { argvTooLong, describeTooLong, isArgListTooLong, stringsBytes } from '..
 import { chooseBackend, jobFor, type BackendName, type SessionCommand } from '../exec/backend.js';
 import type { HelperRef } from '../exec/helper-client.js';
 import { helperPod, helperPodName } from '../exec/helper-pod.js';
+import { claimedAtMs } from '../exec/warm-pod.js';
 import { InspectError, type Inspection } from '../exec/inspect.js';
 import { ResolveUserError, resolveUser } from '../exec/resolve-user.js';
 import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
@@ -31,6 +32,8 @@ import { decideApproval } from './approval-gate.js';
 import { sessionConditions, type Authorization, type SessionFacts } from './conditions.js';
 import { decideHelper, decideTarget, type Target } from './decide.js';
 import { Ending, FINALIZER } from './ending.js';
+import { findHelper, hintedHelperName } from './helper-lookup.js';
+import type { HelperPool } from './warm-pool.js';
 import { INSPECTIONS_PER_NODE, NodeSlots } from './node-slots.js';
 import type { Logger } from '../log/logger.js';
 import type { ControllerConfig } from './types.js';
@@ -68,6 +71,11 @@ function createdMs(pod: V1Pod | undefined): number | undefined {
   return Number.isFinite(at) ? at : undefined;
 }
 
+/** When a helper became the session's (epoch ms): when it was claimed from the warm pool, else created. */
+function helperSinceMs(pod: V1Pod | undefined): number | undefined {
+  return claimedAtMs(pod) ?? createdMs(pod);
+}
+
 /** A session waiting for an inspection slot is woken when one frees; this is only the backstop. */
 const SLOT_RECHECK_MS = 5_000;
 
@@ -85,6 +93,7 @@ export class Reconciler {
   private readonly metrics: SessionMetrics | undefined;
   private readonly audit: ReconcilerDeps['audit'];
   private readonly slots: NodeSlots;
+  private readonly pool: HelperPool | undefined;
 
   /** Every collaborator comes in here (collaborators.ts); the reconciler builds none of its own. */
   constructor(d: ReconcilerDeps) {
@@ -97,6 +106,7 @@ export class Reconciler {
     this.metrics = d.metrics;
     this.audit = d.audit;
     this.slots = d.inspections ?? new NodeSlots(INSPECTIONS_PER_NODE);
+    this.pool = d.pool;
     this.ending = new Ending(d.kube, d.helpers, d.config, d.log, { now: this.now, metrics: d.metrics, audit: d.audit });
   }
 
@@ -159,18 +169,22 @@ export class Reconciler {
     }
   }
 
-  /** The session's helper pod: its name follows from the session's uid, never from status. */
+  /**
+   * The session's helper pod by name: the one status records (sealed, checked before
+   * any phase acts on it), else the name a cold helper gets. Pods are looked up by
+   * the session's uid label (helper-lookup.ts), never by a name alone.
+   */
   private helperRef(s: ExecSession): HelperRef {
-    return { namespace: this.cfg.namespace, name: helperPodName(s.metadata.uid ?? '') };
+    return { namespace: this.cfg.namespace, name: hintedHelperName(s, this.cfg.namespace) };
   }
 
   /**
-   * When the session started: now, or when its helper pod was created if one
+   * When the session started: now, or when its helper became its own if one
    * exists already (a crash before status was written, or a status someone reset),
    * so that expiry never moves later than the first start.
    */
-  private async startTime(ref: HelperRef, now: Date): Promise<Date> {
-    const born = createdMs(await this.kube.getPod(ref.namespace, ref.name));
+  private startTime(helper: V1Pod | undefined, now: Date): Date {
+    const born = helperSinceMs(helper);
     return born !== undefined && born < now.getTime() ? new Date(born) : now;
   }
 
@@ -206,19 +220,50 @@ export class Reconciler {
    * does not hold, and a second start never moves it.
    */
   private async launch(s: ExecSession, authz: Allowed, d: Target, allowed: Authorization | undefined): Promise<Outcome> {
-    const ref = this.helperRef(s);
-    const lifetime = recordedLifetime(s.status) ?? decideLifetime(await this.startTime(ref, this.now()), authz.ttlMs, authz.maxTtlMs, notAfterMs(s.spec));
+    const now = this.now();
+    // Looked up by its label before one is created or claimed: a claim written just before a crash is found here.
+    const found = await findHelper(this.kube, this.cfg.namespace, s);
+    const lifetime = recordedLifetime(s.status) ?? decideLifetime(this.startTime(found, now), authz.ttlMs, authz.maxTtlMs, notAfterMs(s.spec));
+    const warm = found ?? await this.claimWarm(s, d.node, lifetime, now);
+    const ref: HelperRef = { namespace: this.cfg.namespace, name: warm?.metadata?.name ?? helperPodName(s.metadata.uid ?? '') };
+    // A claimed helper still serves until its idle end: bind it to the session's expiry (ADR 31) before anything runs in it.
+    if (claimedAtMs(warm) !== undefined) await this.helpers.setDeadline(ref, lifetime.expiresAt);
     const helper = `helper pod ${ref.namespace}/${ref.name}`;
     const expires = `the session expires at ${kubeTime(lifetime.expiresAt)}`;
     await this.report(s, {
       phase: 'Starting', node: d.node, container: d.container, containerID: d.containerID, runtime: d.runtime,
       helperPod: ref, ...lifetimeStatus(lifetime), message: `starting ${helper} on node ${d.node}; ${expires}`,
-    }, { reason: Reason.HelperStarting, message: `starting ${helper} on node ${d.node}`, authorization: allowed });
-    const rejected = await this.createHelper(s, d.node, lifetime, allowed);
-    if (rejected) return rejected;
+    }, { reason: Reason.HelperStarting, message: `starting ${helper} on node ${d.node}`, authorization: allowed })
+      .catch((e: unknown) => this.unclaim(e, found ? undefined : warm));
+    if (!warm) {
+      const rejected = await this.createHelper(s, d.node, lifetime, allowed);
+      if (rejected) return rejected;
+    }
     const ttl = formatDuration(lifetime.expiresAt.getTime() - lifetime.startedAt.getTime());
-    await this.event(s, 'Normal', 'Starting', `${helper} created on node ${d.node}; ${expires} (ttl ${ttl})`);
-    return { requeueAfterMs: 500 };
+    await this.event(s, 'Normal', 'Starting', `${helper} ${warm ? 'taken' : 'created'} on node ${d.node}; ${expires} (ttl ${ttl})`);
+    // A warm helper runs already: inspect at once. A cold one is looked at again when it may run (or its pod's event).
+    return { requeueAfterMs: warm ? 0 : 500 };
+  }
+
+  /**
+   * The status write after a claim conflicted: someone else wrote the session meanwhile
+   * (another replica, which may have given it another helper), so the pod claimed here
+   * is deleted, never returned to the pool, and the reconcile runs again. Rethrows.
+   */
+  private async unclaim(e: unknown, claimed: V1Pod | undefined): Promise<never> {
+    if (claimed && classifyApiError(e) === 'conflict') {
+      await this.helpers.retire(claimed).catch(() => undefined);
+      this.log.info({ helper: claimed.metadata?.name }, 'deleted a warm helper claimed for a session written meanwhile by someone else');
+    }
+    throw e;
+  }
+
+  /** A pod from the warm pool (ADR 41), now the session's; undefined without a pool or a free pod there. */
+  private claimWarm(s: ExecSession, node: string, lifetime: Lifetime, now: Date): Promise<V1Pod | undefined> {
+    if (!this.pool) return Promise.resolve(undefined);
+    const last = lifetime.extendableUntil && lifetime.extendableUntil > lifetime.expiresAt ? lifetime.extendableUntil : lifetime.expiresAt;
+    const session = { name: s.metadata.name ?? '', namespace: s.metadata.namespace ?? '', uid: s.metadata.uid ?? '' };
+    return this.pool.claim(node, { session, lastExpiry: last, now });
   }
 
   /**
@@ -247,11 +292,11 @@ export class Reconciler {
 
   /** Once the helper runs: inspect the target, resolve the user, prepare, and go live. */
   private async whenHelperRuns(s: ExecSession): Promise<Outcome> {
-    const ref = this.helperRef(s);
-    const pod = await this.kube.getPod(ref.namespace, ref.name);
+    const pod = await findHelper(this.kube, this.cfg.namespace, s);
     if (!pod) return this.start(s);
-    // The start timeout counts from this helper's creation (a helper made again gets its own).
-    const born = createdMs(pod) ?? (Date.parse(s.status?.startedAt ?? '') || this.now().getTime());
+    const ref = { namespace: this.cfg.namespace, name: pod.metadata?.name ?? '' };
+    // The start timeout counts from this helper's creation or claim (a helper made again gets its own).
+    const born = helperSinceMs(pod) ?? (Date.parse(s.status?.startedAt ?? '') || this.now().getTime());
     const d = decideHelper(pod, born, this.now(), this.cfg.startTimeoutMs);
     if (d.kind === 'fail') return this.ending.end(s, 'Failed', d.reason, d.message);
     if (d.kind === 'wait') return { requeueAfterMs: d.afterMs };
@@ -406,7 +451,7 @@ export class Reconciler {
   /** A non-interactive job: wait for it, then record its result. */
   private async whileJobRuns(s: ExecSession): Promise<Outcome> {
     const ref = this.helperRef(s);
-    if (!(await this.helperRunning(ref))) return this.expiredOr(s) ?? this.ending.end(s, 'Failed', Reason.HelperGone, 'the helper pod is gone while the command ran');
+    if (!(await this.helperRunning(s))) return this.expiredOr(s) ?? this.ending.end(s, 'Failed', Reason.HelperGone, 'the helper pod is gone while the command ran');
     const seconds = Math.max(1, Math.min(5, Math.floor(remainingMs(s.status, this.now()) / 1000)));
     const r = await this.helpers.waitJob(ref, 'command', seconds, this.cfg.outputLimit);
     if (!r) return { requeueAfterMs: 0 };
@@ -418,7 +463,7 @@ export class Reconciler {
 
   /** A live interactive session: it ends at expiry, or when its helper or target is gone. */
   private async whileLive(s: ExecSession): Promise<Outcome> {
-    if (!(await this.helperRunning(this.helperRef(s)))) {
+    if (!(await this.helperRunning(s))) {
       return this.expiredOr(s) ?? this.ending.end(s, 'Failed', Reason.HelperGone, 'the helper pod is gone (deleted or evicted); create a new session');
     }
     const pod = await this.kube.getPod(s.metadata.namespace ?? '', s.spec.podName);
@@ -438,8 +483,8 @@ export class Reconciler {
     return up ? this.ending.end(s, 'Expired', Reason[up.reason], up.message) : undefined;
   }
 
-  private async helperRunning(ref: { namespace: string; name: string }): Promise<boolean> {
-    const pod = await this.kube.getPod(ref.namespace, ref.name);
+  private async helperRunning(s: ExecSession): Promise<boolean> {
+    const pod = await findHelper(this.kube, this.cfg.namespace, s);
     return pod?.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp;
   }
 

@@ -16,6 +16,10 @@ export interface ControllerConfig {
   startTimeoutMs: number;
   /** Bytes of stdout and of stderr kept in status.result. */
   outputLimit: number;
+  /** Warm helper pods per recently used node (--warm-helpers, ADR 41); 0 or absent: none. */
+  warmHelpers?: number;
+  /** How long a warm helper waits for a session (--warm-helper-idle). */
+  warmHelperIdleMs?: number;
   /** API server URL users reach, for status.attach.url. */
   publicServer?: string;
   /** Verifies requester stamps; a session whose stamp does not verify never starts. */

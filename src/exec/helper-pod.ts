@@ -59,22 +59,33 @@ export function helperPod(i: HelperPodInput): V1Pod {
   const last = i.extendableUntil && i.extendableUntil > i.expiresAt ? i.extendableUntil : i.expiresAt;
   const remaining = Math.max(1, Math.ceil((last.getTime() - i.now.getTime()) / 1000));
   const expiresEpoch = Math.ceil(i.expiresAt.getTime() / 1000);
+  const pod = helperManifest(i, expiresEpoch, remaining + DEADLINE_GRACE_SECONDS);
+  pod.metadata = {
+    name: helperPodName(i.session.uid),
+    namespace: i.namespace,
+    labels: { [LABEL_COMPONENT]: 'execsession-helper', [LABEL_SESSION_UID]: i.session.uid },
+    annotations: { [ANNOTATION_SESSION_NAME]: i.session.name, [ANNOTATION_SESSION_NAMESPACE]: i.session.namespace },
+  };
+  return pod;
+}
+
+/**
+ * What every helper pod is, a session's or a warm one (warm-pod.ts): the same
+ * spec, serving until `serveUntilEpoch`, killed by the kubelet after
+ * `activeDeadlineSeconds`. Metadata is the caller's.
+ */
+export function helperManifest(i: Pick<HelperPodInput, 'namespace' | 'nodeName' | 'image' | 'imagePullPolicy'>, serveUntilEpoch: number, activeDeadlineSeconds: number): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: {
-      name: helperPodName(i.session.uid),
-      namespace: i.namespace,
-      labels: { [LABEL_COMPONENT]: 'execsession-helper', [LABEL_SESSION_UID]: i.session.uid },
-      annotations: { [ANNOTATION_SESSION_NAME]: i.session.name, [ANNOTATION_SESSION_NAMESPACE]: i.session.namespace },
-    },
+    metadata: { namespace: i.namespace },
     spec: {
       nodeName: i.nodeName,
       hostPID: true,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       restartPolicy: 'Never',
-      activeDeadlineSeconds: remaining + DEADLINE_GRACE_SECONDS,
+      activeDeadlineSeconds,
       terminationGracePeriodSeconds: 10,
       // The target may run on any node, whatever its taints.
       tolerations: [{ operator: 'Exists' }],
@@ -82,7 +93,7 @@ export function helperPod(i: HelperPodInput): V1Pod {
         name: 'helper',
         image: i.image,
         imagePullPolicy: i.imagePullPolicy,
-        command: escapeForPodSpec(helperArgv('serve', String(expiresEpoch))),
+        command: escapeForPodSpec(helperArgv('serve', String(serveUntilEpoch))),
         securityContext: { privileged: true },
         resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
         volumeMounts: [{ name: 'host', mountPath: '/host' }],

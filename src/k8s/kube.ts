@@ -52,6 +52,8 @@ export interface Kube {
   getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
   getNode(name: string): Promise<V1Node | undefined>;
   createPod(pod: V1Pod): Promise<V1Pod>;
+  /** Replaces a pod (PUT): with its metadata.resourceVersion, fails with a conflict (409) if it changed since. */
+  replacePod(pod: V1Pod): Promise<V1Pod>;
   /** Deletes a pod; `gracePeriodSeconds` overrides the pod's own. */
   deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<void>;
   listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
@@ -261,6 +263,10 @@ export class KubeClient implements Kube {
 
   createPod(pod: V1Pod): Promise<V1Pod> {
     return this.core.createNamespacedPod({ namespace: pod.metadata?.namespace ?? 'default', body: pod });
+  }
+
+  replacePod(pod: V1Pod): Promise<V1Pod> {
+    return this.core.replaceNamespacedPod({ namespace: pod.metadata?.namespace ?? 'default', name: pod.metadata?.name ?? '', body: pod });
   }
 
   async deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<void> {

@@ -24,7 +24,7 @@ export function inspectOutput(env: string[] = ['PATH=/bin']): Buffer {
 }
 
 export class FakeHelpers implements SessionHelpers {
-  /** Every call, in order: `inspect NAME`, `startJob NAME JOB`, `waitJob NAME JOB`, `retire NAME`. */
+  /** Every call, in order: `inspect NAME`, `startJob NAME JOB`, `waitJob NAME JOB`, `retire NAME`, `setDeadline NAME TIME`. */
   calls: string[] = [];
   /** What `inspect` answers. */
   inspection: Inspection = interpretInspection(parseSections(inspectOutput()));
@@ -65,6 +65,10 @@ export class FakeHelpers implements SessionHelpers {
     this.calls.push(`waitJob ${h.name} ${job}`);
     this.fail('waitJob');
     return this.jobResult;
+  }
+
+  async setDeadline(h: HelperRef, expiresAt: Date): Promise<void> {
+    this.calls.push(`setDeadline ${h.name} ${expiresAt.toISOString()}`);
   }
 
   async retire(pod: V1Pod): Promise<number> {

@@ -75,17 +75,36 @@ export class FakeCluster {
       patchSessionStatus: async (ns, name, status, resourceVersion) => this.patchStatus(ns, name, status, resourceVersion),
       getPod: async (ns, name) => structuredClone(this.pods.get(`${ns}/${name}`)),
       getNode: async (name) => structuredClone(this.nodes.get(name)),
+      // Selectors of k=v pairs, as the controller writes them.
+      listPods: async (ns, selector) => [...this.pods.entries()]
+        .filter(([k, p]) => k.startsWith(`${ns}/`) && selector.split(',').every((kv) => {
+          const [key = '', value] = kv.split('=');
+          return p.metadata?.labels?.[key] === value;
+        }))
+        .map(([, p]) => structuredClone(p)),
       exec: async (ns, pod, _container, argv) => this.onExec(ns, pod, argv),
       deletePod: async (ns, name) => {
         if (this.pods.delete(`${ns}/${name}`)) this.actions.push(`delete pods ${ns}/${name}`);
       },
       createPod: async (pod) => {
+        // generateName, as the API server does it (a counter for its random suffix).
+        if (!pod.metadata?.name && pod.metadata?.generateName) pod = { ...pod, metadata: { ...pod.metadata, name: `${pod.metadata.generateName}${this.version++}` } };
         const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
         if (this.pods.has(key)) throw new ApiException(409, 'conflict', { message: `pods "${pod.metadata?.name}" already exists` }, {});
-        const created = { ...structuredClone(pod), metadata: { ...pod.metadata, creationTimestamp: this.podClock() as never } };
+        const created = { ...structuredClone(pod), metadata: { ...pod.metadata, creationTimestamp: this.podClock() as never, resourceVersion: String(this.version++) } };
         this.pods.set(key, created);
         this.actions.push(`create pods ${key}`);
         return structuredClone(created);
+      },
+      replacePod: async (pod) => {
+        const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+        const was = this.pods.get(key);
+        if (!was) throw new ApiException(404, 'not found', {}, {});
+        if (pod.metadata?.resourceVersion !== was.metadata?.resourceVersion) throw new ApiException(409, 'conflict', { message: 'the object has been modified' }, {});
+        const next = { ...structuredClone(pod), status: was.status, metadata: { ...structuredClone(pod.metadata), resourceVersion: String(this.version++) } };
+        this.pods.set(key, next);
+        this.actions.push(`update pods ${key}`);
+        return structuredClone(next);
       },
       setSessionFinalizers: async (ns, name, finalizers, resourceVersion) => {
         const s = this.sessions.get(`${ns}/${name}`);

@@ -12,6 +12,7 @@ import type { ExecPolicySpec } from '../../src/policy/types.js';
 import type { Outcome } from '../../src/controller/queue.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
 import type { NodeSlots } from '../../src/controller/node-slots.js';
+import type { HelperPool } from '../../src/controller/warm-pool.js';
 import { OperatorMetrics } from '../../src/metrics/metrics.js';
 import type { AuditEvent } from '../../src/audit/event.js';
 
@@ -50,7 +51,7 @@ export class Scenario {
   readonly audited: AuditEvent[] = [];
   private seen = 0;
 
-  constructor(opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots } = {}) {
+  constructor(opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots; pool?: (s: Scenario) => HelperPool } = {}) {
     this.now = opts.now ?? at('2026-11-22T10:00:01Z');
     this.c.podClock = () => this.now;
     this.c.pods.set(`${NS}/web`, targetPod());
@@ -63,7 +64,7 @@ export class Scenario {
       metadata: { name: 'dbg', namespace: NS, uid: 'u1', generation: 1, creationTimestamp: CREATED as never }, spec: { ...spec, requester },
     });
     this.reconciler = new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now, metrics: this.metrics,
-      audit: { emit: (e) => { this.audited.push(e); } }, inspections: opts.inspections });
+      audit: { emit: (e) => { this.audited.push(e); } }, inspections: opts.inspections, pool: opts.pool?.(this) });
   }
 
   reconcile(): Promise<Outcome> {

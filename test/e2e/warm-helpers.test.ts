@@ -1,0 +1,91 @@
+/**
+ * Warm helpers through the real operator (ADR 41), with `--warm-helpers 1`: the
+ * first session on a node starts a cold helper and makes the node "recently
+ * used", so the pool is filled there; the next session claims the waiting pod
+ * (no pod start), runs its command through it as the user resolved in the
+ * target, the pool is refilled in the background, and the claimed helper is
+ * gone once its session is deleted. Bounded: ~30 s (two pod starts in the
+ * background, no expiry waited for). How fast is measured by bench:lifecycle,
+ * not here.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { V1Pod } from '@kubernetes/client-node';
+import { LABEL_SESSION_UID } from '../../src/exec/helper-pod.js';
+import { POOL_SELECTOR, WARM_NAME_PREFIX } from '../../src/exec/warm-pod.js';
+import { KubeClient } from '../../src/k8s/kube.js';
+import { eventually, kubeConfig, kubectl, kubectlOk, requireCluster, tempNamespace } from '../../tools/support/cluster.js';
+import { suiteOperator } from '../../tools/support/installed.js';
+import { OPERATOR_NAMESPACE, installCrds, type SuiteOperator } from '../../tools/support/operator.js';
+import { runTargetPod } from '../../tools/support/pods.js';
+import { createSession, waitForPhase } from '../support/sessions.js';
+
+describe('warm helpers (--warm-helpers 1)', () => {
+  let ns: Awaited<ReturnType<typeof tempNamespace>>;
+  let operator: SuiteOperator;
+  let node = '';
+  const kube = new KubeClient(kubeConfig());
+
+  /** Pool pods on the target's node whose helper container runs. */
+  const waiting = async (): Promise<V1Pod[]> => (await kube.listPods(OPERATOR_NAMESPACE, POOL_SELECTOR))
+    .filter((p) => p.spec?.nodeName === node && !p.metadata?.deletionTimestamp && p.status?.containerStatuses?.some((c) => c.state?.running));
+
+  before(async () => {
+    requireCluster();
+    await installCrds();
+    // Pool pods another run left are not this operator's to count.
+    await kubectl(['-n', OPERATOR_NAMESPACE, 'delete', 'pods', '-l', POOL_SELECTOR, '--wait=false']);
+    ns = await tempNamespace('warm');
+    await runTargetPod('target', ns.name, { runAsUser: 1001, runAsGroup: 1001 });
+    node = await kubectlOk(['-n', ns.name, 'get', 'pod', 'target', '-o', 'jsonpath={.spec.nodeName}']);
+    operator = suiteOperator(['--warm-helpers=1', '--warm-helper-idle=2m']);
+    await operator.start();
+  });
+
+  after(async () => {
+    await ns?.remove();
+    await operator?.stop();
+    await kubectl(['-n', OPERATOR_NAMESPACE, 'delete', 'pods', '-l', POOL_SELECTOR, '--wait=false']);
+  });
+
+  it('fills the pool on a node once a session started there: the first session gets a cold helper', async () => {
+    assert.deepEqual(await waiting(), [], 'no pool before any session');
+    await createSession(ns.name, 'first', { podName: 'target', user: 'alice', ttl: '5m' });
+    const { session } = await waitForPhase(ns.name, 'first', ['Ready'], 60_000);
+    assert.equal(session.status?.helperPod?.name, `execsession-${session.metadata.uid}`);
+    await eventually('a warm helper waiting on the node', async () => (await waiting()).length === 1, 60_000, 250);
+  });
+
+  it('the next session claims it: its command runs through it as alice, it serves that session only, and the pool is refilled', async () => {
+    const [pod] = await waiting();
+    assert.ok(pod);
+    await createSession(ns.name, 'warm', { podName: 'target', user: 'alice', ttl: '5m', tty: false, command: ['id', '-u'] });
+    const { session } = await waitForPhase(ns.name, 'warm', ['Succeeded'], 60_000);
+    assert.equal(session.status?.helperPod?.name, pod.metadata?.name, 'the waiting pod, not a new one');
+    assert.equal(session.status?.result?.stdout?.trim(), '1000');
+    const claimed = await kube.getPod(OPERATOR_NAMESPACE, pod.metadata?.name ?? '');
+    // Ended, it may be gone already; while it exists it is this session's and out of the pool.
+    if (claimed && !claimed.metadata?.deletionTimestamp) {
+      assert.equal(claimed.metadata?.labels?.[LABEL_SESSION_UID], session.metadata.uid);
+      assert.equal(claimed.metadata?.labels?.['execsession.dev/pool'], undefined);
+    }
+    const refilled = await eventually('the pool refilled', async () => {
+      const now = await waiting();
+      return now.length === 1 && now[0]?.metadata?.name !== pod.metadata?.name ? now : undefined;
+    }, 60_000, 250);
+    assert.ok(refilled?.[0]?.metadata?.name?.startsWith(WARM_NAME_PREFIX));
+    // The claimed pod never went back: the pool holds only the new one.
+    assert.ok((await kube.listPods(OPERATOR_NAMESPACE, POOL_SELECTOR)).every((p) => p.metadata?.name !== pod.metadata?.name));
+  });
+
+  it('a claimed interactive helper is gone once its session is deleted', async () => {
+    const [pod] = await waiting();
+    assert.ok(pod);
+    await createSession(ns.name, 'live', { podName: 'target', user: 'alice', ttl: '5m' });
+    const { session } = await waitForPhase(ns.name, 'live', ['Ready'], 60_000);
+    assert.equal(session.status?.helperPod?.name, pod.metadata?.name);
+    await kubectlOk(['-n', ns.name, 'delete', 'execsession', 'live']);
+    await eventually('no helper of the deleted session', async () =>
+      (await kube.listPods(OPERATOR_NAMESPACE, `${LABEL_SESSION_UID}=${session.metadata.uid}`)).length === 0, 30_000, 250);
+  });
+});
