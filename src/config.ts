@@ -51,6 +51,7 @@ const FLAGS = {
   'recording-retention': { default: '0', help: 'recordings of sessions older than this are deleted from the store, checked hourly, e.g. 2160h (90 days); 0: kept until someone deletes them' },
   'start-timeout': { default: '2m', help: 'how long a helper pod may take to start before the session fails' },
   'output-limit': { default: '16384', help: 'bytes of stdout and of stderr kept in status.result of non-interactive runs' },
+  'recorded-output-limit': { default: '268435456', help: 'bytes of a recorded one-shot command\'s stdout and of its stderr kept whole for its recording, on the helper pod\'s own disk until the operator copies them into the store (ADR 43); the rest is counted, not kept' },
   concurrency: { default: '16', help: 'sessions reconciled at once (each mostly waits on the API server, so a 2-core replica runs many)' },
   'leader-elect': { default: 'true', help: 'elect a leader on a Lease so that only one replica acts' },
   'leader-identity': { default: '', help: 'this replica\'s identity in the Lease (default: $POD_NAME, else the host name)' },
@@ -229,6 +230,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       retentionMs: duration('retention', get('retention')),
       startTimeoutMs: duration('start-timeout', get('start-timeout')),
       outputLimit: positiveInt('output-limit', get('output-limit')),
+      recordedOutputLimit: positiveInt('recorded-output-limit', get('recorded-output-limit')),
       // Filled in by main once the operator's Secret is read.
       stampKey: () => {
         throw new Error('the stamp key is not loaded yet');

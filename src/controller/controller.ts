@@ -15,6 +15,8 @@ import { LeaderElector, type LeaderOptions } from '../k8s/leader.js';
 import { Watcher } from '../k8s/watcher.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
 import type { Auditor } from '../audit/auditor.js';
+import type { RecordingStore } from '../recording/store.js';
+import { JobRecordings } from './job-recording.js';
 import { measured } from './measured.js';
 import { INSPECTIONS_PER_NODE, NodeSlots } from './node-slots.js';
 import { PhaseTally } from './phase-tally.js';
@@ -41,6 +43,8 @@ export interface ControllerDeps {
   metrics: OperatorMetrics;
   /** Where lifecycle steps are audited (src/audit). */
   audit?: Auditor;
+  /** Where one-shot commands are recorded (ADR 43); undefined: --recording-store=none. */
+  recordings?: RecordingStore;
 }
 
 /** The controller's name in metrics (controller_runtime_*{controller}, workqueue_*{name}). */
@@ -67,7 +71,8 @@ export class Controller {
     this.helpers = new HelperClient(d.kube, d.config.runtimePaths);
     // A session waiting for an inspection slot goes back on the queue when one frees (ADR 40).
     const inspections = new NodeSlots(INSPECTIONS_PER_NODE, (key) => this.queue?.add(key));
-    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: d.config, log: d.log, metrics: d.metrics, audit: d.audit, inspections });
+    const recordings = new JobRecordings({ store: d.recordings, stampKey: d.config.stampKey, log: d.log, now: () => new Date(), audit: d.audit, failed: (kind) => d.metrics.recordingFailed(kind) });
+    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: d.config, log: d.log, metrics: d.metrics, audit: d.audit, inspections, recordings });
   }
 
   /** Campaigns for leadership (or starts at once without it). */

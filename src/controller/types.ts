@@ -16,6 +16,8 @@ export interface ControllerConfig {
   startTimeoutMs: number;
   /** Bytes of stdout and of stderr kept in status.result. */
   outputLimit: number;
+  /** Bytes of a recorded one-shot command's stdout and of its stderr the helper keeps, for its recording (ADR 43). */
+  recordedOutputLimit: number;
   /** API server URL users reach, for status.attach.url. */
   publicServer?: string;
   /** Verifies requester stamps; a session whose stamp does not verify never starts. */

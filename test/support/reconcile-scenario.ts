@@ -14,6 +14,8 @@ import { Reconciler } from '../../src/controller/reconciler.js';
 import type { NodeSlots } from '../../src/controller/node-slots.js';
 import { OperatorMetrics } from '../../src/metrics/metrics.js';
 import type { AuditEvent } from '../../src/audit/event.js';
+import { JobRecordings } from '../../src/controller/job-recording.js';
+import type { RecordingStore } from '../../src/recording/store.js';
 
 export const KEY = Buffer.alloc(32, 7);
 export const NS = 'shop';
@@ -43,14 +45,17 @@ export class Scenario {
   readonly c = new FakeCluster();
   readonly kube = this.c.kube();
   readonly helpers = new FakeHelpers(this.kube);
-  readonly reconciler: Reconciler;
+  reconciler: Reconciler;
   /** A real registry: what the reconciler observes, as a scrape would read it. */
   readonly metrics = new OperatorMetrics();
   /** The audit events the reconciler emitted, in order. */
   readonly audited: AuditEvent[] = [];
   private seen = 0;
 
-  constructor(opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots } = {}) {
+  private readonly opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots; recordings?: RecordingStore };
+
+  constructor(opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots; recordings?: RecordingStore } = {}) {
+    this.opts = opts;
     this.now = opts.now ?? at('2026-11-22T10:00:01Z');
     this.c.podClock = () => this.now;
     this.c.pods.set(`${NS}/web`, targetPod());
@@ -62,8 +67,20 @@ export class Scenario {
       apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession',
       metadata: { name: 'dbg', namespace: NS, uid: 'u1', generation: 1, creationTimestamp: CREATED as never }, spec: { ...spec, requester },
     });
-    this.reconciler = new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now, metrics: this.metrics,
-      audit: { emit: (e) => { this.audited.push(e); } }, inspections: opts.inspections });
+    this.reconciler = this.newReconciler();
+  }
+
+  /** A Reconciler over the fakes; with `recordings`, one-shot commands are recorded there. */
+  private newReconciler(): Reconciler {
+    const audit = { emit: (e: AuditEvent): void => { this.audited.push(e); } };
+    const recordings = this.opts.recordings ? new JobRecordings({ store: this.opts.recordings, stampKey: () => KEY, log: QUIET, now: () => this.now, audit, failed: (kind) => this.metrics.recordingFailed(kind) }) : undefined;
+    return new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now, metrics: this.metrics,
+      audit, inspections: this.opts.inspections, recordings });
+  }
+
+  /** The operator restarts (another leader takes over): nothing it held in memory is left. */
+  restartOperator(): void {
+    this.reconciler = this.newReconciler();
   }
 
   reconcile(): Promise<Outcome> {
