@@ -133,10 +133,15 @@ export class JobRecordings {
     return new JobCast(writer, header, () => undefined);
   }
 
-  /** Counts and logs a recording that could not be made; the message when the mode requires one. */
+  /**
+   * Counts and logs a recording that could not be made; the message when the mode
+   * requires one. Without a store (--recording-store=none) nothing failed: BestEffort
+   * goes on unlogged, as an attach does.
+   */
   private notRecorded(s: ExecSession, mode: RecordingMode, why: string): string | undefined {
     const store = this.d.store?.description ?? 'none';
-    this.d.failed?.(this.d.store?.kind ?? 'none');
+    if (!this.d.store) return mode === 'Required' ? `the command must be recorded (recording: Required) but ${why}` : undefined;
+    this.d.failed?.(this.d.store.kind);
     if (mode === 'Required') return `the command must be recorded (recording: Required) and ${why.startsWith('recording store') ? why : `recording store ${store}: ${why}`}`;
     this.d.log.warn({ session: keyOf(s), store, err: why }, 'one-shot command: not recorded (recording: BestEffort)');
     return undefined;

@@ -159,3 +159,27 @@ describe('reconcile: a one-shot command is recorded', () => {
     assert.deepEqual(events.slice(1), [[0, 'x', 'Expired before the output was copied']]);
   });
 });
+
+describe('reconcile: a one-shot command without a recording store (--recording-store=none)', () => {
+  it('BestEffort: runs, unrecorded, nothing counted as a failure', async () => {
+    const t = new Scenario({ spec: { tty: false, command: ['id'] }, policy: { recording: 'BestEffort' }, noRecordingStore: true });
+    await t.reconcile();
+    t.helperRuns();
+    await t.reconcile();
+    assert.equal(t.session.status?.phase, 'Running');
+    jobEnded(t);
+    await t.reconcile();
+    assert.equal(t.reason(), 'CommandFailed');
+    assert.doesNotMatch((await t.metrics.exposition()).body, /execsession_recording_failures_total\{/);
+  });
+
+  it('Required: never runs, and says an admin must configure a store', async () => {
+    const t = new Scenario({ spec: { tty: false, command: ['id'] }, policy: { recording: 'Required' }, noRecordingStore: true });
+    await t.reconcile();
+    t.helperRuns();
+    await t.reconcile();
+    assert.equal(t.reason(), 'RecordingUnavailable');
+    assert.match(t.session.status?.message ?? '', /must be recorded \(recording: Required\) but the operator has no recording store \(--recording-store=none\)/);
+    assert.ok(!t.helpers.calls.some((c) => c.startsWith('startJob')));
+  });
+});

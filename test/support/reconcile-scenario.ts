@@ -52,9 +52,9 @@ export class Scenario {
   readonly audited: AuditEvent[] = [];
   private seen = 0;
 
-  private readonly opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots; recordings?: RecordingStore };
+  private readonly opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots; recordings?: RecordingStore; noRecordingStore?: boolean };
 
-  constructor(opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots; recordings?: RecordingStore } = {}) {
+  constructor(opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots; recordings?: RecordingStore; noRecordingStore?: boolean } = {}) {
     this.opts = opts;
     this.now = opts.now ?? at('2026-11-22T10:00:01Z');
     this.c.podClock = () => this.now;
@@ -73,7 +73,8 @@ export class Scenario {
   /** A Reconciler over the fakes; with `recordings`, one-shot commands are recorded there. */
   private newReconciler(): Reconciler {
     const audit = { emit: (e: AuditEvent): void => { this.audited.push(e); } };
-    const recordings = this.opts.recordings ? new JobRecordings({ store: this.opts.recordings, stampKey: () => KEY, log: QUIET, now: () => this.now, audit, failed: (kind) => this.metrics.recordingFailed(kind) }) : undefined;
+    // recordings: one-shot commands recorded there; noRecordingStore: as with --recording-store=none; neither: no JobRecordings.
+    const recordings = this.opts.recordings || this.opts.noRecordingStore ? new JobRecordings({ store: this.opts.recordings, stampKey: () => KEY, log: QUIET, now: () => this.now, audit, failed: (kind) => this.metrics.recordingFailed(kind) }) : undefined;
     return new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now, metrics: this.metrics,
       audit, inspections: this.opts.inspections, recordings });
   }
