@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CastHeader } from './cast.js';
-import { JOB_BLOCK, JobCast, parseTick, transcribeJob, type JobFile, type JobOutputSink } from './job-cast.js';
+import { JOB_BLOCK, JOB_EVENT_BYTES, JobCast, parseTick, transcribeJob, type JobFile, type JobOutputSink } from './job-cast.js';
 import type { RecordingWriter } from './store.js';
 
 const HEADER: CastHeader = {
@@ -46,7 +46,7 @@ describe('transcribeJob', () => {
     assert.deepEqual(r, { out: 11, err: 4, seconds: 1.5 });
   });
 
-  it('copies more than a block in pieces of at most one block, reading each block once', async () => {
+  it('copies more than a block in events of at most 64 KiB, reading each block once', async () => {
     const out = Buffer.alloc(JOB_BLOCK * 2 + 10, 'a');
     out.write('b', JOB_BLOCK);
     const { read, reads } = files({ out, ticks: `5 0 0\n5.25 ${JOB_BLOCK - 3} 0\n6 ${out.length} 0\n` });
@@ -54,8 +54,9 @@ describe('transcribeJob', () => {
     const r = await transcribeJob(read, sink);
     assert.equal(r.out, out.length);
     assert.equal(sink.got.map((g) => g[2]).join(''), out.toString());
-    assert.ok(sink.got.every((g) => g[2].length <= JOB_BLOCK));
-    assert.deepEqual(sink.got.map((g) => g[2].length), [JOB_BLOCK - 3, 3, JOB_BLOCK, 10]);
+    assert.ok(sink.got.every((g) => g[2].length <= JOB_EVENT_BYTES), 'no event above 64 KiB');
+    assert.deepEqual(sink.got.filter((g) => g[0] === 0.25).map((g) => g[2].length).reduce((a, b) => a + b, 0), JOB_BLOCK - 3);
+    assert.equal(sink.got.length, 16 + 1 + 16 + 1, 'a block is 16 events; its rest in another tick, one more');
     assert.deepEqual(reads, ['ticks:0', 'out:0', 'out:1', 'out:2']);
   });
 

@@ -13,6 +13,14 @@ import type { RecordingWriter } from './store.js';
 /** The helper's block size (its `block` sub-command reads 1 MiB). */
 export const JOB_BLOCK = 1 << 20;
 
+/**
+ * The most output in one `o` event. Smaller than a block: a 1 MiB event becomes
+ * strings of 1 MiB and more, which V8 puts in its large-object space, freed only
+ * by a full collection; copying 64 MiB in 1 MiB events raised the operator's RSS
+ * by 64 MiB, in 64 KiB events by a few (ADR 43).
+ */
+export const JOB_EVENT_BYTES = 64 << 10;
+
 /** The files a job keeps. */
 export type JobFile = 'out' | 'err' | 'ticks';
 
@@ -88,6 +96,16 @@ export interface Transcribed {
   seconds: number;
 }
 
+/** Bytes [from, to) of one file into the sink, in events of at most JOB_EVENT_BYTES, each taken before the next. */
+async function copyRange(reader: BlockReader, from: number, to: number, output: (piece: Buffer) => void, sink: JobOutputSink): Promise<void> {
+  for await (const piece of reader.range(from, to)) {
+    for (let at = 0; at < piece.length; at += JOB_EVENT_BYTES) {
+      output(piece.subarray(at, at + JOB_EVENT_BYTES));
+      await sink.drained();
+    }
+  }
+}
+
 /**
  * Copies a finished job's output into `sink`, timed by its ticks: for each
  * tick, the stdout bytes that came since the last one, then the stderr bytes.
@@ -103,10 +121,7 @@ export async function transcribeJob(read: ReadBlock, sink: JobOutputSink): Promi
     seconds = Math.max(seconds, tick.t - start);
     sink.at(seconds);
     for (const [stream, size] of [['stdout', tick.out], ['stderr', tick.err]] as const) {
-      for await (const piece of readers[stream].range(done[stream], size)) {
-        sink.output(piece, stream);
-        await sink.drained();
-      }
+      await copyRange(readers[stream], done[stream], size, (piece) => sink.output(piece, stream), sink);
       done[stream] = Math.max(done[stream], size);
     }
   }
