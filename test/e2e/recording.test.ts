@@ -71,8 +71,8 @@ type CastLine = [number, string, string];
 
 /** The output of the RSS check: 200 MiB. */
 const RSS_BYTES = 200 * 1024 * 1024;
-/** A one-shot command's output in its RSS check: twice the bound, so that holding it whole cannot pass. */
-const JOB_BYTES = 128 * 1024 * 1024;
+/** A one-shot command's output in its RSS check (200 MiB, as the issue says): twice the bound, so that holding it whole cannot pass. */
+const JOB_BYTES = 200 * 1024 * 1024;
 
 /** A /proc/PID/status field in KiB (VmRSS: now; VmHWM: the peak since the last reset). */
 function procStatusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -290,15 +290,16 @@ describe('recordings', () => {
     await rm(file, { force: true });
   });
 
-  it('copies a one-shot command\'s 128 MiB into its recording with the operator\'s peak RSS less than 64 MiB above idle', async (t) => {
+  it('copies a one-shot command\'s 200 MiB into its recording with the operator\'s peak RSS less than 100 MiB above idle', async (t) => {
     const pid = operator.pid;
     assert.ok(pid, 'the operator runs');
     await new Promise((r) => setTimeout(r, 1000));
     const idle = procStatusKiB(pid, 'VmRSS');
     await writeFile(`/proc/${pid}/clear_refs`, '5');
     const started = Date.now();
-    // 128 MiB, not 200: each MiB is one exec through kube-apiserver (ADR 43). The bound is half the output:
-    // an operator that held it would fail; garbage V8 has not collected yet (measured ~35-55 MiB) passes.
+    // Each MiB is one exec through kube-apiserver (ADR 43), and each leaves garbage V8 collects late: the peak
+    // was +57 MiB for 128 MiB, above the 50 MiB an attach keeps to. The bound is half the output: an operator
+    // that held it would fail.
     await createSession(ns.name, 'big-job', { podName: 'target', user: 'alice', ttl: '15m', tty: false, command: ['sh', '-c', `head -c ${JOB_BYTES} /dev/zero | tr '\\0' b`] }, alice);
     const { session } = await waitForPhase(ns.name, 'big-job', ['Succeeded'], 240_000);
     const seconds = (Date.now() - started) / 1000;
@@ -307,8 +308,8 @@ describe('recordings', () => {
     const size = (await stat(file)).size;
     assert.ok(size > JOB_BYTES, `the cast holds the whole output (${size} bytes)`);
     assert.match(await readTail(file, 16), /,"x","0"\]\n$/);
-    t.diagnostic(`operator RSS: idle ${(idle / 1024).toFixed(1)} MiB, peak while a one-shot command's 128 MiB was copied ${(peak / 1024).toFixed(1)} MiB (+${((peak - idle) / 1024).toFixed(1)} MiB); created to Succeeded in ${seconds.toFixed(1)} s; cast ${(size / 1048576).toFixed(1)} MiB`);
-    assert.ok(peak - idle < 64 * 1024, `the operator's peak RSS rose ${((peak - idle) / 1024).toFixed(1)} MiB above idle while copying 128 MiB (less than 64 MiB: blocks of 1 MiB, with the store's backpressure)`);
+    t.diagnostic(`operator RSS: idle ${(idle / 1024).toFixed(1)} MiB, peak while a one-shot command's 200 MiB was copied ${(peak / 1024).toFixed(1)} MiB (+${((peak - idle) / 1024).toFixed(1)} MiB); created to Succeeded in ${seconds.toFixed(1)} s; cast ${(size / 1048576).toFixed(1)} MiB`);
+    assert.ok(peak - idle < 100 * 1024, `the operator's peak RSS rose ${((peak - idle) / 1024).toFixed(1)} MiB above idle while copying 200 MiB (less than 100 MiB, half of it: blocks of 1 MiB, with the store's backpressure)`);
     await rm(file, { force: true });
   });
 });
