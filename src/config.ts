@@ -53,6 +53,7 @@ const FLAGS = {
   'warm-helper-idle': { default: '10m', help: 'how long a warm helper waits for a session before it exits by itself, and how long after its last session start a node keeps its warm helpers' },
   'start-timeout': { default: '2m', help: 'how long a helper pod may take to start before the session fails' },
   'output-limit': { default: '16384', help: 'bytes of stdout and of stderr kept in status.result of non-interactive runs' },
+  'recorded-output-limit': { default: '268435456', help: 'bytes of a recorded one-shot command\'s stdout and of its stderr kept whole for its recording, on the helper pod\'s own disk until the operator copies them into the store (ADR 43); the rest is counted, not kept' },
   concurrency: { default: '16', help: 'sessions reconciled at once (each mostly waits on the API server, so a 2-core replica runs many)' },
   'leader-elect': { default: 'true', help: 'elect a leader on a Lease so that only one replica acts' },
   'leader-identity': { default: '', help: 'this replica\'s identity in the Lease (default: $POD_NAME, else the host name)' },
@@ -245,6 +246,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       outputLimit: positiveInt('output-limit', get('output-limit')),
       warmHelpers: wholeNumber('warm-helpers', get('warm-helpers')),
       warmHelperIdleMs: warmIdle(get('warm-helper-idle')),
+      recordedOutputLimit: positiveInt('recorded-output-limit', get('recorded-output-limit')),
       // Filled in by main once the operator's Secret is read.
       stampKey: () => {
         throw new Error('the stamp key is not loaded yet');

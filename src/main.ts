@@ -53,6 +53,7 @@ async function main(): Promise<void> {
   const publicServer = config.api.publicServer || (kc.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
   const controller = new Controller({
     kc, kube, log, metrics, audit, config: { ...config.controller, stampKey: () => webhook.stampKey, publicServer }, concurrency: config.concurrency,
+    recordings: await recordingStore(config.api.recording),
     leader: config.leaderElect
       ? { namespace: config.controller.namespace, name: config.leaseName, identity: config.leaderIdentity, leaseDurationMs: config.leaseDurationMs, retryMs: Math.max(500, config.leaseDurationMs / 5) }
       : undefined,

@@ -95,6 +95,10 @@ export const Reason = {
   TargetGone: 'TargetGone',
   CommandSucceeded: 'CommandSucceeded',
   CommandFailed: 'CommandFailed',
+  /** The one-shot command must be recorded (recording: Required) and the store cannot be written: it never ran (ADR 43). */
+  RecordingUnavailable: 'RecordingUnavailable',
+  /** The one-shot command ran, but its recording (recording: Required) could not be stored whole (ADR 43). */
+  RecordingFailed: 'RecordingFailed',
   /** The session has no requester stamp from the admission webhook. */
   Unsigned: 'Unsigned',
   /** The requester stamp does not verify: the session changed after admission. */

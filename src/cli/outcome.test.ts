@@ -26,6 +26,13 @@ describe('runOutcome', () => {
     assert.match(o.notes[0]!, /^warning: the output was truncated.*get x -n default -o yaml/);
   });
 
+  it('points at the recording for the whole output when the session is recorded', () => {
+    const o = runOutcome(session({ phase: 'Succeeded', result: { exitCode: 0, stdout: 'aaa', truncated: true }, recording: { mode: 'Required' } }));
+    assert.match(o.notes[0]!, /^warning: the output was truncated.*kubectl execsession replay x -n default -o cast/);
+    const off = runOutcome(session({ phase: 'Succeeded', result: { exitCode: 0, stdout: 'aaa', truncated: true }, recording: { mode: 'Off' } }));
+    assert.match(off.notes[0]!, /get x -n default -o yaml/);
+  });
+
   it('a session that ended without a result: exit 1 with its message', () => {
     const o = runOutcome(session({ phase: 'Denied', message: 'RbacDenied: alice may not create pods/exec' }));
     assert.deepEqual(o, { stdout: '', stderr: '', exitCode: 1, notes: ['execsession default/x is Denied: RbacDenied: alice may not create pods/exec'] });

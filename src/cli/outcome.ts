@@ -35,11 +35,20 @@ export function runOutcome(s: ExecSession): RunOutcome {
     return { stdout: '', stderr: '', exitCode: 1, notes: [endedMessage(s)] };
   }
   const notes: string[] = [];
-  if (r.truncated) notes.push(`warning: the output was truncated to the operator's size limit; "kubectl execsession get ${s.metadata.name} -n ${s.metadata.namespace} -o yaml" shows what was kept`);
+  if (r.truncated) notes.push(truncationNote(s));
   const phase = s.status?.phase;
   if (phase !== 'Succeeded' && phase !== 'Failed') notes.push(endedMessage(s));
   const exitCode = Number.isInteger(r.exitCode) && r.exitCode >= 0 && r.exitCode < 256 ? r.exitCode : 1;
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', exitCode, notes };
+}
+
+/** Where the rest of a cut output is: the session's recording when it is recorded (ADR 43), else nowhere. */
+function truncationNote(s: ExecSession): string {
+  const where = `${s.metadata.name} -n ${s.metadata.namespace}`;
+  const recorded = s.status?.recording?.mode && s.status.recording.mode !== 'Off';
+  return recorded
+    ? `warning: the output was truncated to the operator's size limit; the whole output is in the session's recording: "kubectl execsession replay ${where} -o cast" (needs get on execsessions/recording)`
+    : `warning: the output was truncated to the operator's size limit; "kubectl execsession get ${where} -o yaml" shows what was kept`;
 }
 
 /** The actions of the aggregated API. */

@@ -13,11 +13,12 @@ import type { NodeSlots } from './node-slots.js';
 import type { HelperPool } from './warm-pool.js';
 import type { ControllerConfig } from './types.js';
 import type { Auditor } from '../audit/auditor.js';
+import type { JobRecordings } from './job-recording.js';
 
 export type { SessionAuthorizer };
 
 /** What the controller asks of a session's helper pod (exec/helper-client.ts is the real one). */
-export type SessionHelpers = Pick<HelperClient, 'inspect' | 'startJob' | 'startArgv' | 'attachArgv' | 'waitJob' | 'retire' | 'setDeadline'>;
+export type SessionHelpers = Pick<HelperClient, 'inspect' | 'startJob' | 'startArgv' | 'attachArgv' | 'waitJob' | 'readJobBlock' | 'retire' | 'setDeadline'>;
 
 /** The time: a seam, so tests move it instead of waiting. */
 export type Clock = () => Date;
@@ -38,6 +39,8 @@ export interface ReconcilerDeps {
   metrics?: SessionMetrics;
   /** Where lifecycle steps are audited (src/audit); default: nowhere. */
   audit?: Pick<Auditor, 'emit'>;
+  /** Recordings of one-shot commands (ADR 43); default: none are recorded. */
+  recordings?: JobRecordings;
   /** Inspection slots per node (ADR 40); default: INSPECTIONS_PER_NODE, and waiters are not woken (only requeued). */
   inspections?: NodeSlots;
   /** The warm helper pool (ADR 41); default: none, every helper is created for its session. */

@@ -16,6 +16,8 @@ import { Watcher } from '../k8s/watcher.js';
 import type { OperatorMetrics } from '../metrics/metrics.js';
 import type { Auditor } from '../audit/auditor.js';
 import { LABEL_POOL, POOL_WARM, endedPoolPods } from '../exec/warm-pod.js';
+import type { RecordingStore } from '../recording/store.js';
+import { JobRecordings } from './job-recording.js';
 import { measured } from './measured.js';
 import { INSPECTIONS_PER_NODE, NodeSlots } from './node-slots.js';
 import { PhaseTally } from './phase-tally.js';
@@ -43,6 +45,8 @@ export interface ControllerDeps {
   metrics: OperatorMetrics;
   /** Where lifecycle steps are audited (src/audit). */
   audit?: Auditor;
+  /** Where one-shot commands are recorded (ADR 43); undefined: --recording-store=none. */
+  recordings?: RecordingStore;
 }
 
 /** The controller's name in metrics (controller_runtime_*{controller}, workqueue_*{name}). */
@@ -75,7 +79,8 @@ export class Controller {
     this.pool = (c.warmHelpers ?? 0) > 0
       ? new WarmPool(d.kube, { namespace: c.namespace, image: c.helperImage, pullPolicy: c.helperPullPolicy, size: c.warmHelpers ?? 0, idleMs: c.warmHelperIdleMs ?? 600_000 }, d.log)
       : undefined;
-    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: c, log: d.log, metrics: d.metrics, audit: d.audit, inspections, pool: this.pool });
+    const recordings = new JobRecordings({ store: d.recordings, stampKey: c.stampKey, log: d.log, now: () => new Date(), audit: d.audit, failed: (kind) => d.metrics.recordingFailed(kind) });
+    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: c, log: d.log, metrics: d.metrics, audit: d.audit, inspections, pool: this.pool, recordings });
   }
 
   /** Campaigns for leadership (or starts at once without it). */

@@ -9,7 +9,7 @@ import { verifySessionStamp } from '../signing/stamp.js';
 import { describeApprovers } from '../approval/approvals.js';
 import { authzRequestOf, describeAllowed, describePolicy } from '../authz/authorizer.js';
 import { protectedTarget } from '../authz/protected-target.js';
-import type { Allowed, Decision, PolicyRef } from '../policy/types.js';
+import type { Allowed, Decision } from '../policy/types.js';
 import { requested, started } from '../audit/steps.js';
 import { Reason, kubeTime } from '../api/conditions.js';
 import { formatDuration } from '../api/duration.js';
@@ -37,6 +37,7 @@ import type { HelperPool } from './warm-pool.js';
 import { INSPECTIONS_PER_NODE, NodeSlots } from './node-slots.js';
 import type { Logger } from '../log/logger.js';
 import type { ControllerConfig } from './types.js';
+import type { JobRecordings } from './job-recording.js';
 
 export { FINALIZER };
 
@@ -94,6 +95,7 @@ export class Reconciler {
   private readonly audit: ReconcilerDeps['audit'];
   private readonly slots: NodeSlots;
   private readonly pool: HelperPool | undefined;
+  private readonly recordings: JobRecordings | undefined;
 
   /** Every collaborator comes in here (collaborators.ts); the reconciler builds none of its own. */
   constructor(d: ReconcilerDeps) {
@@ -107,6 +109,7 @@ export class Reconciler {
     this.audit = d.audit;
     this.slots = d.inspections ?? new NodeSlots(INSPECTIONS_PER_NODE);
     this.pool = d.pool;
+    this.recordings = d.recordings;
     this.ending = new Ending(d.kube, d.helpers, d.config, d.log, { now: this.now, metrics: d.metrics, audit: d.audit });
   }
 
@@ -115,9 +118,8 @@ export class Reconciler {
     const [namespace = '', name = ''] = key.split('/');
     let s = await this.kube.getSession(namespace, name);
     if (!s) return {};
-    if (s.metadata.deletionTimestamp) return this.ending.finalize(s);
     const phase = s.status?.phase;
-    if (isTerminalPhase(phase)) return this.ending.afterEnd(s);
+    if (s.metadata.deletionTimestamp || isTerminalPhase(phase)) return this.afterEnd(s);
     if (!(s.metadata.finalizers ?? []).includes(FINALIZER)) {
       s = await this.kube.setSessionFinalizers(namespace, name, [...(s.metadata.finalizers ?? []), FINALIZER], s.metadata.resourceVersion ?? '');
       // The first write to a session: its request is audited once it is taken on (time: its creation).
@@ -145,6 +147,12 @@ export class Reconciler {
         'Its command and the container\'s environment are too large to exec together; shorten spec.command, or the container\'s environment, and create a new session';
       return this.ending.end(s, 'Failed', Reason.ArgumentListTooLong, message);
     });
+  }
+
+  /** A deleted or ended session: cleaned up; a one-shot command's recording still open here ends with it (ADR 43). */
+  private async afterEnd(s: ExecSession): Promise<Outcome> {
+    await this.recordings?.abandon(s);
+    return s.metadata.deletionTimestamp ? this.ending.finalize(s) : this.ending.afterEnd(s);
   }
 
   /** A session that waits (for approval, for its pod) is looked at again by its spec.notAfter at the latest. */
@@ -400,7 +408,7 @@ export class Reconciler {
     const cmd = sessionCommand(s, chosen.backend, inspection, user);
     const tooLong = this.tooLongToExec(cmd, oneShot);
     if (tooLong) return this.ending.end(s, 'Failed', Reason.ArgumentListTooLong, `the session's process cannot start in ${where}: ${tooLong}`);
-    if (oneShot) return this.startJob(s, ref, cmd, resolved.policy);
+    if (oneShot) return this.startJob(s, ref, cmd, resolved);
     return this.goLive(s, user, chosen.backend, resolved);
   }
 
@@ -412,7 +420,7 @@ export class Reconciler {
   private tooLongToExec(cmd: SessionCommand, oneShot: boolean): string | undefined {
     let argv: string[];
     try {
-      argv = oneShot ? this.helpers.startArgv(jobFor(cmd, 'command', this.cfg.outputLimit)) : this.helpers.attachArgv(jobFor(cmd, 'attach', 0));
+      argv = oneShot ? this.helpers.startArgv(jobFor(cmd, 'command', this.cfg.recordedOutputLimit)) : this.helpers.attachArgv(jobFor(cmd, 'attach', 0));
     } catch {
       // A process that cannot be built fails where it starts, with its own message.
       return undefined;
@@ -423,11 +431,19 @@ export class Reconciler {
     return describeTooLong(r, { envBytes: stringsBytes(env), commandBytes: stringsBytes(cmd.command) });
   }
 
-  /** Starts a non-interactive command (tty: false with a command): it runs once. */
-  private async startJob(s: ExecSession, ref: HelperRef, cmd: SessionCommand, policy: PolicyRef): Promise<Outcome> {
-    await this.helpers.startJob(ref, jobFor(cmd, 'command', this.cfg.outputLimit));
+  /**
+   * Starts a non-interactive command (tty: false with a command): it runs once.
+   * Its recording is opened first: one that must be made and cannot be keeps
+   * the command from running (ADR 43). The helper keeps the whole output (up to
+   * --recorded-output-limit) when it is recorded, else what status.result takes.
+   */
+  private async startJob(s: ExecSession, ref: HelperRef, cmd: SessionCommand, { policy, recording }: Allowed): Promise<Outcome> {
+    const refused = await this.recordings?.begin(s, recording.mode, cmd.user);
+    if (refused) return this.ending.end(s, 'Failed', Reason.RecordingUnavailable, `${refused}; the command did not run. Create the session again once the store is writable, or ask an admin`);
+    const keep = this.recordings?.records(recording.mode) ? Math.max(this.cfg.recordedOutputLimit, this.cfg.outputLimit) : this.cfg.outputLimit;
+    await this.helpers.startJob(ref, jobFor(cmd, 'command', keep));
     const message = `running ${JSON.stringify(cmd.command)} as ${describeUser(cmd.user)} in ${this.where(s)} (${cmd.backend} backend)`;
-    await this.report(s, { phase: 'Running', backend: cmd.backend, user: cmd.user, message }, { reason: Reason.CommandRunning, message });
+    await this.report(s, { phase: 'Running', backend: cmd.backend, user: cmd.user, recording, message }, { reason: Reason.CommandRunning, message });
     this.audit?.emit(started(s, policy, this.now()));
     await this.event(s, 'Normal', 'Running', message);
     return { requeueAfterMs: 0 };
@@ -456,6 +472,9 @@ export class Reconciler {
     const r = await this.helpers.waitJob(ref, 'command', seconds, this.cfg.outputLimit);
     if (!r) return { requeueAfterMs: 0 };
     const result = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, truncated: r.truncated };
+    // Recorded before the end is written: the end removes the helper, and the output on its disk.
+    const unrecorded = await this.recordings?.finish(s, r, (file, n) => this.helpers.readJobBlock(ref, 'command', file, n));
+    if (unrecorded) return this.ending.end(s, 'Failed', Reason.RecordingFailed, `the command exited ${r.exitCode}, but ${unrecorded}`, { result });
     return r.exitCode === 0
       ? this.ending.end(s, 'Succeeded', Reason.CommandSucceeded, 'the command exited 0', { result })
       : this.ending.end(s, 'Failed', Reason.CommandFailed, `the command exited ${r.exitCode}`, { result });

@@ -20,6 +20,8 @@ export interface ControllerConfig {
   warmHelpers?: number;
   /** How long a warm helper waits for a session (--warm-helper-idle). */
   warmHelperIdleMs?: number;
+  /** Bytes of a recorded one-shot command's stdout and of its stderr the helper keeps, for its recording (ADR 43). */
+  recordedOutputLimit: number;
   /** API server URL users reach, for status.attach.url. */
   publicServer?: string;
   /** Verifies requester stamps; a session whose stamp does not verify never starts. */

@@ -9,6 +9,7 @@ import { helperArgv } from './helper-script.js';
 import { interpretInspection, type Inspection } from './inspect.js';
 import type { OciProcess } from './process-spec.js';
 import { parseSections, text } from './sections.js';
+import type { JobFile } from '../recording/job-cast.js';
 
 /** Where the node's container runtime keeps its state; defaults are containerd's for Kubernetes. */
 export interface RuntimePaths {
@@ -29,12 +30,14 @@ export interface JobResult {
   stdout: string;
   stderr: string;
   truncated: boolean;
+  /** Bytes of stdout and of stderr past what the helper kept (JobStart.limit): not in the recording either. */
+  beyondKept?: { stdout: number; stderr: number };
 }
 
 /** A non-interactive job to start in the target container, through either backend. */
 export type JobStart = {
   name: string;
-  /** Bytes of stdout and of stderr to keep. */
+  /** Bytes of stdout and of stderr the helper keeps (for the recording; status.result takes the first --output-limit). */
   limit: number;
 } & (
   | { backend: 'runtime'; spec: OciProcess; containerID: string; sessionUid: string }
@@ -100,9 +103,9 @@ export class HelperClient {
       : ['{}', ...job.args];
   }
 
-  /** Waits up to `seconds` for a job; undefined while it still runs. */
+  /** Waits up to `seconds` for a job; undefined while it still runs. `limit`: bytes of each stream in the result. */
   async waitJob(h: HelperRef, job: string, seconds: number, limit: number): Promise<JobResult | undefined> {
-    const s = parseSections(await this.run(h, 'wait', [job, String(seconds)], (seconds + 15) * 1000));
+    const s = parseSections(await this.run(h, 'wait', [job, String(seconds), String(limit)], (seconds + 15) * 1000));
     const error = text(s, 'error');
     if (error) throw new Error(error);
     if (s.has('running')) return undefined;
@@ -114,7 +117,13 @@ export class HelperClient {
       stdout: stdout.toString('utf8'),
       stderr: stderr.toString('utf8'),
       truncated: more('stdout.more') > 0 || more('stderr.more') > 0 || stdout.length >= limit || stderr.length >= limit,
+      beyondKept: { stdout: more('stdout.more'), stderr: more('stderr.more') },
     };
+  }
+
+  /** Block `n` (JOB_BLOCK bytes, fewer at the end) of a job's kept stdout (`out`), stderr (`err`) or `ticks` (ADR 43). */
+  async readJobBlock(h: HelperRef, job: string, file: JobFile, n: number): Promise<Buffer> {
+    return this.run(h, 'block', [job, file, String(n)]);
   }
 
   /**

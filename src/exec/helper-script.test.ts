@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -35,7 +35,7 @@ describe('HELPER_SCRIPT text', () => {
     assert.ok(!HELPER_SCRIPT.includes('undefined'));
   });
 
-  const subcommands = ['serve', 'inspect', 'prepare', 'start', 'run_runtime', 'wait', 'procs', 'cleanup'];
+  const subcommands = ['serve', 'inspect', 'prepare', 'start', 'run_runtime', 'wait', 'block', 'procs', 'cleanup'];
   for (const sub of subcommands) {
     it(`dispatches ${sub}`, () => assert.match(HELPER_SCRIPT, new RegExp(`^  ${sub}\\) `, 'm')));
   }
@@ -77,7 +77,10 @@ describe('HELPER_SCRIPT parses (sh -n)', () => {
 /** Runs the script with its state and host directories moved under `root` (as a test may: not root, no /host). */
 function runMoved(root: string, args: string[]): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
   const script = HELPER_SCRIPT.replace('\nS=/tmp/execsession\n', `\nS=${join(root, 'state')}\n`).replace('\nH=/host\n', `\nH=${join(root, 'host')}\n`)
-    .replace('\nTL=/dev/termination-log\n', `\nTL=${join(root, 'termination-log')}\n`);
+    .replace('\nTL=/dev/termination-log\n', `\nTL=${join(root, 'termination-log')}\n`)
+    .replace('exec /usr/local/bin/execsession-enter ', `exec ${join(root, 'enter')} `)
+    // The helper image's tools are busybox's: where a test links them (root/bin), they come first.
+    .replace('\nPATH=/usr/local/sbin:', `\nPATH=${join(root, 'bin')}:/usr/local/sbin:`);
   assert.notEqual(script, HELPER_SCRIPT);
   return new Promise((resolve) => {
     const child = spawn('/bin/sh', ['-c', script, 'execsession-helper', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -99,7 +102,7 @@ describe('HELPER_SCRIPT run side by side (finding 7)', () => {
   it('keeps the output of concurrent runs apart: each writes its scratch files in a directory of its own', async () => {
     // Job names of different lengths: each run's error section has its own length.
     const names = Array.from({ length: 20 }, (_, i) => `job-${'x'.repeat(i)}`);
-    const runs = await Promise.all(names.map((n) => runMoved(root, ['wait', n, '0'])));
+    const runs = await Promise.all(names.map((n) => runMoved(root, ['wait', n, '0', '16'])));
     runs.forEach((r, i) => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(text(parseSections(r.stdout), 'error'), `job ${names[i]} was never started`);
@@ -173,5 +176,53 @@ describe('HELPER_SCRIPT serve: ends the session at its expiry by itself (ADR 31)
     const ended = Date.now();
     assert.equal(r.code, 0, r.stderr);
     assert.ok(ended >= near * 1000 && ended - near * 1000 < 1000, `ended ${ended - near * 1000} ms after the moved expiry`);
+  });
+});
+
+describe('HELPER_SCRIPT jobs: output kept whole up to KEEP, with its timing (ADR 43)', { skip: !existsSync('/bin/busybox') && 'no /bin/busybox (the helper image\'s tools)' }, () => {
+  let root: string;
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'execsession-helper-job-'));
+    mkdirSync(join(root, 'state'), { recursive: true });
+    // The session's cgroups, as prepare leaves them, and an execsession-enter that runs what follows `--`.
+    writeFileSync(join(root, 'state', 'cgroups'), '/sys/fs/cgroup/none\n');
+    writeFileSync(join(root, 'enter'), '#!/bin/sh\nwhile [ "$1" != -- ]; do shift; done\nshift\nexec "$@"\n', { mode: 0o755 });
+    // busybox dd, as in the helper image (GNU dd stops counting bytes at a short read from a pipe).
+    mkdirSync(join(root, 'bin'));
+    for (const tool of ['dd', 'head', 'wc']) symlinkSync('/bin/busybox', join(root, 'bin', tool));
+  });
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('keeps KEEP bytes of each stream, LIMIT of them in the result, counts the rest, and ticks as output grows', async () => {
+    // Pauses long enough that a busy machine's late ticks still tell them apart.
+    const job = 'printf abc; sleep 1.5; printf oops >&2; sleep 1.5; head -c 300 /dev/zero | tr "\\0" x; exit 3';
+    const started = await runMoved(root, ['start', 'command', '100', 'nsenter', '{}', '--pid', '1', '--', '/bin/sh', '-c', job]);
+    assert.equal(started.code, 0, started.stderr);
+    const r = await runMoved(root, ['wait', 'command', '10', '5']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = parseSections(r.stdout);
+    assert.equal(text(s, 'rc'), '3\n');
+    assert.equal(text(s, 'stdout'), 'abcxx');
+    assert.equal(text(s, 'stderr'), 'oops');
+    assert.equal(text(s, 'stdout.more')?.trim(), '203', 'bytes past KEEP are counted, not kept');
+    const out = await runMoved(root, ['block', 'command', 'out', '0']);
+    assert.equal(out.stdout.toString(), `abc${'x'.repeat(97)}`);
+    assert.equal((await runMoved(root, ['block', 'command', 'out', '1'])).stdout.length, 0, 'nothing past the end');
+    const ticks = (await runMoved(root, ['block', 'command', 'ticks', '0'])).stdout.toString().trim().split('\n').map((l) => l.split(' ').map(Number));
+    assert.deepEqual(ticks[0]?.slice(1), [0, 0], 'the first tick is the start');
+    assert.deepEqual(ticks.at(-1)?.slice(1), [100, 4], 'the last tick holds the final sizes');
+    const when = (o: number, e: number): number => ticks.find((t) => (t[1] ?? 0) >= o && (t[2] ?? 0) >= e)?.[0] ?? Number.NaN;
+    const [t0 = 0] = ticks[0] ?? [];
+    // Seen before stderr was even written (a buffered capture would show it only at the end, 3 s in).
+    assert.ok(when(3, 0) - t0 < 1.4, `abc ticked ${when(3, 0) - t0}s after the start`);
+    assert.ok(when(3, 4) - when(3, 0) >= 0.5, `stderr came 1.5 s later, its tick ${when(3, 4) - when(3, 0)}s`);
+    assert.ok(ticks.every((t, i) => i === 0 || (t[0] ?? 0) >= (ticks[i - 1]?.[0] ?? 0)));
+  });
+
+  it('refuses a file, block or byte limit that is not one', async () => {
+    for (const args of [['block', 'command', 'spec', '0'], ['block', 'command', 'out', '-1'], ['block', '../x', 'out', '0'], ['wait', 'command', '1', 'x'], ['start', 'j', '1e3', 'nsenter', '{}']]) {
+      const r = await runMoved(root, args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    }
   });
 });

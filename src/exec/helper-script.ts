@@ -15,9 +15,13 @@
  *                               with SUBCGROUP, also prepares it (see prepare)
  *   prepare PID SUBCGROUP       creates the session's sub-cgroup under every cgroup
  *                               hierarchy of the container
- *   start JOB LIMIT BACKEND SPEC ARGS...
- *                               starts a non-interactive job in the background
- *   wait JOB SECONDS            waits up to SECONDS for the job; prints its result sections
+ *   start JOB KEEP BACKEND SPEC ARGS...
+ *                               starts a non-interactive job in the background, keeping
+ *                               the first KEEP bytes of its stdout and of its stderr, and
+ *                               when each byte came (ticks), for its recording (ADR 43)
+ *   wait JOB SECONDS LIMIT      waits up to SECONDS for the job; prints its result sections
+ *                               (the first LIMIT bytes of stdout and of stderr)
+ *   block JOB FILE N            prints block N (1 MiB) of the job's out, err or ticks
  *   attach BACKEND SPEC ARGS... runs one process in the foreground of this exec (an
  *                               attach: its stdio and terminal are the client's)
  *   deadline EXPIRES_EPOCH      moves serve's expiry (after an extend)
@@ -198,27 +202,67 @@ cleanup() {
   echo "killed $killed"
 }
 
-# start JOB LIMIT BACKEND SPEC ARGS...: runs the job once, detached from this exec,
-# keeping the first LIMIT bytes of stdout and stderr.
+# start JOB KEEP BACKEND SPEC ARGS...: runs the job once, detached from this exec,
+# keeping the first KEEP bytes of stdout and of stderr (in out and err, in this
+# container's own root filesystem, never under /host: the node's /tmp may be a tmpfs)
+# and, in ticks, "UPTIME OUT ERR" lines: how many bytes of each there were when. The
+# operator copies them into the job's recording (ADR 43), after an operator restart too.
 start() {
-  job=$1 limit=$2 backend=$3 spec=$4
+  job=$1 keep=$2 backend=$3 spec=$4
   shift 4
   case "$backend" in runtime|nsenter) ;; *) fail "unknown backend $backend";; esac
   case "$job" in *[!0-9a-z-]*|'') fail "bad job name";; esac
+  case "$keep" in *[!0-9]*|'') fail "bad byte limit";; esac
   d="$S/jobs/$job"
   [ -e "$d/started" ] && return 0
   mkdir -p "$d"
   printf '%s' "$spec" > "$d/spec"
   mkfifo "$d/o" "$d/e"
+  : > "$d/out"
+  : > "$d/err"
   (
-    (head -c "$limit" > "$d/out"; wc -c > "$d/out.more") < "$d/o" &
-    (head -c "$limit" > "$d/err"; wc -c > "$d/err.more") < "$d/e" &
+    # dd, not head: head writes through stdio, so the file would grow in buffered
+    # steps and the ticks would time output late; busybox dd writes each read at once.
+    (dd bs=65536 count="$keep" iflag=count_bytes > "$d/out" 2>/dev/null; wc -c > "$d/out.more") < "$d/o" &
+    po=$!
+    (dd bs=65536 count="$keep" iflag=count_bytes > "$d/err" 2>/dev/null; wc -c > "$d/err.more") < "$d/e" &
+    pe=$!
+    ticks "$d" &
+    pt=$!
     ( "run_$backend" "$d/spec" "$@" ) > "$d/o" 2> "$d/e" < /dev/null
     echo $? > "$d/rc.tmp"
-    wait
+    wait "$po" "$pe"
+    # The last tick is taken once everything is written: it holds the final sizes.
+    : > "$d/drained"
+    wait "$pt"
     mv "$d/rc.tmp" "$d/rc"
   ) > /dev/null 2>&1 < /dev/null &
   touch "$d/started"
+}
+
+# ticks DIR: every quarter second while the job runs, the node's uptime and the sizes
+# of out and err, written only when they changed (one fork of wc and one of sleep per
+# tick, only while a job runs). The first line is the start.
+ticks() {
+  t=$1 fin= last=
+  while :; do
+    [ -e "$t/drained" ] && fin=1
+    read -r up _ < /proc/uptime
+    # shellcheck disable=SC2046
+    set -- $(wc -c "$t/out" "$t/err")
+    [ "$1 $3" = "$last" ] || { echo "$up $1 $3" >> "$t/ticks"; last="$1 $3"; }
+    [ -n "$fin" ] && return 0
+    sleep 0.25
+  done
+}
+
+# block JOB FILE N: block N (1 MiB) of the job's out, err or ticks; nothing past its end.
+block() {
+  case "$1" in *[!0-9a-z-]*|'') fail "bad job name";; esac
+  case "$2" in out|err|ticks) ;; *) fail "bad file $2";; esac
+  case "$3" in *[!0-9]*|'') fail "bad block";; esac
+  [ -f "$S/jobs/$1/$2" ] || fail "job $1 has no $2"
+  dd if="$S/jobs/$1/$2" bs=1048576 skip="$3" count=1 2>/dev/null
 }
 
 # run_runtime SPEC CID RUNC_ROOT SUBCGROUP: the node's runc runs the spec in the container.
@@ -268,13 +312,18 @@ set_deadline() {
 
 wait_job() {
   d="$S/jobs/$1"
+  [ "$#" -ge 3 ] || fail "usage: wait JOB SECONDS LIMIT"
+  case "$3" in *[!0-9]*|'') fail "bad byte limit";; esac
   [ -e "$d/started" ] || { emit_text error "job $1 was never started"; return 0; }
   end=$(( $(date +%s) + $2 ))
   while [ ! -f "$d/rc" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
   [ -f "$d/rc" ] || { emit_text running 1; return 0; }
+  scratch
+  head -c "$3" "$d/out" > "$T/out"
+  head -c "$3" "$d/err" > "$T/err"
   emit rc "$d/rc"
-  emit stdout "$d/out"
-  emit stderr "$d/err"
+  emit stdout "$T/out"
+  emit stderr "$T/err"
   emit stdout.more "$d/out.more"
   emit stderr.more "$d/err.more"
 }
@@ -289,6 +338,7 @@ case "$cmd" in
   run_runtime) run_runtime "$@" ;;
   run_nsenter) run_nsenter "$@" ;;
   wait) wait_job "$@" ;;
+  block) block "$@" ;;
   attach) attach "$@" ;;
   deadline) set_deadline "$@" ;;
   procs) procs ;;

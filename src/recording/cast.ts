@@ -2,7 +2,7 @@
  * An asciicast v2 recorder (https://docs.asciinema.org/manual/asciicast/v2/):
  * a header line, then one JSON array per event, `[seconds, code, data]`:
  * `o` output (stdout and stderr as the user saw them), `i` input (only when
- * asked), `r` resize ("WxH"), and `x` the exit marker, which asciicast v2 does
+ * asked), `r` resize ("WxH"), `m` a marker (a note), and `x` the exit marker, which asciicast v2 does
  * not define and asciinema 2.2's `cat` and `play` skip (ADR 30). Events are
  * written to the store as they come, never kept whole: the recorder holds
  * only what the store has not taken yet, and says so (`backlog`) so the relay
@@ -96,6 +96,11 @@ export class CastRecorder {
     this.event('r', size);
   }
 
+  /** A marker (asciicast v2 `m`): a note at this point of the recording. */
+  marker(label: string): void {
+    this.event('m', label);
+  }
+
   /** The exit marker: the process's exit code, or why the attach ended. */
   exit(codeOrReason: number | string): void {
     this.event('x', String(codeOrReason));
@@ -121,7 +126,7 @@ export class CastRecorder {
   }
 
   private event(code: string, data: string, evenClosed = false): void {
-    if (data === '' && code !== 'x') return;
+    if (data === '' && code !== 'x' && code !== 'm') return;
     if (this.closed && !evenClosed) return;
     const t = Math.max(0, (this.now() - this.startMs) / 1000);
     this.push(`${JSON.stringify([Number(t.toFixed(6)), code, data])}\n`);

@@ -12,7 +12,7 @@ export const QUIET: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export function controllerConfig(key: Buffer, overrides: Partial<ControllerConfig> = {}): ControllerConfig {
   return {
     namespace: 'execsession-system', helperImage: 'helper:test', helperPullPolicy: 'Never', runtimePaths: CONTAINERD_PATHS, backend: 'auto',
-    retentionMs: 3_600_000, startTimeoutMs: 120_000, outputLimit: 1024, stampKey: () => key,
+    retentionMs: 3_600_000, startTimeoutMs: 120_000, outputLimit: 1024, recordedOutputLimit: 1 << 20, stampKey: () => key,
     ...overrides,
   };
 }

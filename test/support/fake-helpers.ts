@@ -11,6 +11,7 @@ import { CONTAINERD_PATHS, HelperClient, type HelperRef, type JobResult, type Jo
 import { interpretInspection, type Inspection } from '../../src/exec/inspect.js';
 import { parseSections } from '../../src/exec/sections.js';
 import type { Kube } from '../../src/k8s/kube.js';
+import { JOB_BLOCK, type JobFile } from '../../src/recording/job-cast.js';
 
 /** The helper's `inspect` output for a running containerd container whose process has `env`, with users root and alice (1000). */
 export function inspectOutput(env: string[] = ['PATH=/bin']): Buffer {
@@ -69,6 +70,14 @@ export class FakeHelpers implements SessionHelpers {
 
   async setDeadline(h: HelperRef, expiresAt: Date): Promise<void> {
     this.calls.push(`setDeadline ${h.name} ${expiresAt.toISOString()}`);
+  }
+
+  /** The job's kept files (out, err, ticks) that `readJobBlock` serves, in blocks as the helper does. */
+  jobFiles: Partial<Record<JobFile, Buffer>> = {};
+
+  async readJobBlock(h: HelperRef, job: string, file: JobFile, n: number): Promise<Buffer> {
+    this.calls.push(`readJobBlock ${h.name} ${job} ${file} ${n}`);
+    return (this.jobFiles[file] ?? Buffer.alloc(0)).subarray(n * JOB_BLOCK, (n + 1) * JOB_BLOCK);
   }
 
   async retire(pod: V1Pod): Promise<number> {

@@ -15,6 +15,8 @@ import type { NodeSlots } from '../../src/controller/node-slots.js';
 import type { HelperPool } from '../../src/controller/warm-pool.js';
 import { OperatorMetrics } from '../../src/metrics/metrics.js';
 import type { AuditEvent } from '../../src/audit/event.js';
+import { JobRecordings } from '../../src/controller/job-recording.js';
+import type { RecordingStore } from '../../src/recording/store.js';
 
 export const KEY = Buffer.alloc(32, 7);
 export const NS = 'shop';
@@ -44,14 +46,17 @@ export class Scenario {
   readonly c = new FakeCluster();
   readonly kube = this.c.kube();
   readonly helpers = new FakeHelpers(this.kube);
-  readonly reconciler: Reconciler;
+  reconciler: Reconciler;
   /** A real registry: what the reconciler observes, as a scrape would read it. */
   readonly metrics = new OperatorMetrics();
   /** The audit events the reconciler emitted, in order. */
   readonly audited: AuditEvent[] = [];
   private seen = 0;
 
-  constructor(opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots; pool?: (s: Scenario) => HelperPool } = {}) {
+  private readonly opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots; recordings?: RecordingStore; noRecordingStore?: boolean; pool?: (s: Scenario) => HelperPool };
+
+  constructor(opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots; recordings?: RecordingStore; noRecordingStore?: boolean; pool?: (s: Scenario) => HelperPool } = {}) {
+    this.opts = opts;
     this.now = opts.now ?? at('2026-11-22T10:00:01Z');
     this.c.podClock = () => this.now;
     this.c.pods.set(`${NS}/web`, targetPod());
@@ -63,8 +68,21 @@ export class Scenario {
       apiVersion: 'execsession.dev/v1alpha1', kind: 'ExecSession',
       metadata: { name: 'dbg', namespace: NS, uid: 'u1', generation: 1, creationTimestamp: CREATED as never }, spec: { ...spec, requester },
     });
-    this.reconciler = new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now, metrics: this.metrics,
-      audit: { emit: (e) => { this.audited.push(e); } }, inspections: opts.inspections, pool: opts.pool?.(this) });
+    this.reconciler = this.newReconciler();
+  }
+
+  /** A Reconciler over the fakes; with `recordings`, one-shot commands are recorded there. */
+  private newReconciler(): Reconciler {
+    const audit = { emit: (e: AuditEvent): void => { this.audited.push(e); } };
+    // recordings: one-shot commands recorded there; noRecordingStore: as with --recording-store=none; neither: no JobRecordings.
+    const recordings = this.opts.recordings || this.opts.noRecordingStore ? new JobRecordings({ store: this.opts.recordings, stampKey: () => KEY, log: QUIET, now: () => this.now, audit, failed: (kind) => this.metrics.recordingFailed(kind) }) : undefined;
+    return new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now, metrics: this.metrics,
+      audit, inspections: this.opts.inspections, pool: this.opts.pool?.(this), recordings });
+  }
+
+  /** The operator restarts (another leader takes over): nothing it held in memory is left. */
+  restartOperator(): void {
+    this.reconciler = this.newReconciler();
   }
 
   reconcile(): Promise<Outcome> {
