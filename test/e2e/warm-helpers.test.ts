@@ -4,9 +4,12 @@
  * used", so the pool is filled there; the next session claims the waiting pod
  * (no pod start), runs its command through it as the user resolved in the
  * target, the pool is refilled in the background, and the claimed helper is
- * gone once its session is deleted. Bounded: ~30 s (two pod starts in the
- * background, no expiry waited for). How fast is measured by bench:lifecycle,
- * not here.
+ * gone once its session is deleted. Then the operator is SIGKILLed at seeded
+ * random points while sessions claim and while they are deleted
+ * (EXECSESSION_FAULT_SEED, printed): every session still ends up with exactly
+ * one helper, and none is left after the deletes. Bounded: ~90 s (pod starts in
+ * the background, no expiry waited for). How fast is measured by
+ * bench:lifecycle, not here.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +22,23 @@ import { suiteOperator } from '../../tools/support/installed.js';
 import { OPERATOR_NAMESPACE, installCrds, type SuiteOperator } from '../../tools/support/operator.js';
 import { runTargetPod } from '../../tools/support/pods.js';
 import { createSession, waitForPhase } from '../support/sessions.js';
+
+const SEED = Number(process.env.EXECSESSION_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
+process.stdout.write(`warm-helpers: EXECSESSION_FAULT_SEED=${SEED}\n`);
+
+/** mulberry32, as the fault suite picks its kill points. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('warm helpers (--warm-helpers 1)', () => {
   let ns: Awaited<ReturnType<typeof tempNamespace>>;
@@ -87,5 +107,42 @@ describe('warm helpers (--warm-helpers 1)', () => {
     await kubectlOk(['-n', ns.name, 'delete', 'execsession', 'live']);
     await eventually('no helper of the deleted session', async () =>
       (await kube.listPods(OPERATOR_NAMESPACE, `${LABEL_SESSION_UID}=${session.metadata.uid}`)).length === 0, 30_000, 250);
+  });
+
+  it('SIGKILLed at random points while sessions claim and while they are deleted: one helper each, none left', async () => {
+    const rand = seeded(SEED);
+    const names = ['kill-a', 'kill-b', 'kill-c', 'kill-d'];
+    const kills: string[] = [];
+    for (const name of names) {
+      await createSession(ns.name, name, { podName: 'target', user: 'alice', ttl: '5m' });
+      // Anywhere from admission to the claim, the deadline exec and the inspection.
+      const at = Math.floor(rand() * 1500);
+      await sleep(at);
+      await operator.crash();
+      kills.push(`${name} +${at} ms`);
+      await operator.startAgain();
+    }
+    const uids = new Map<string, string>();
+    for (const name of names) {
+      const { session } = await waitForPhase(ns.name, name, ['Ready'], 90_000);
+      const uid = session.metadata.uid ?? '';
+      uids.set(name, uid);
+      const helpers = (await kube.listPods(OPERATOR_NAMESPACE, `${LABEL_SESSION_UID}=${uid}`)).filter((p) => !p.metadata?.deletionTimestamp);
+      assert.deepEqual(helpers.map((p) => p.metadata?.name), [session.status?.helperPod?.name], `${name}: exactly its one helper (kills: ${kills.join('; ')})`);
+      assert.equal(helpers[0]?.metadata?.labels?.['execsession.dev/pool'], undefined, `${name}: its helper left the pool`);
+    }
+    assert.equal(new Set(uids.values()).size, names.length);
+    // Deleted with the operator killed during the clean-up.
+    await kubectlOk(['-n', ns.name, 'delete', 'execsessions', ...names, '--wait=false']);
+    const at = Math.floor(rand() * 1000);
+    await sleep(at);
+    await operator.crash();
+    kills.push(`delete +${at} ms`);
+    await operator.startAgain();
+    await eventually(`no helper of the deleted sessions (seed ${SEED}; kills: ${kills.join('; ')})`, async () => {
+      const left = (await kube.listPods(OPERATOR_NAMESPACE, LABEL_SESSION_UID)).filter((p) => [...uids.values()].includes(p.metadata?.labels?.[LABEL_SESSION_UID] ?? ''));
+      return left.length === 0;
+    }, 60_000, 250);
+    process.stdout.write(`warm-helpers: seed ${SEED} kills: ${kills.join('; ')}\n`);
   });
 });
