@@ -220,6 +220,9 @@ start() {
   mkfifo "$d/o" "$d/e"
   : > "$d/out"
   : > "$d/err"
+  # The start, written before the job can write anything (ticks runs beside it).
+  read -r up _ < /proc/uptime
+  echo "$up 0 0" > "$d/ticks"
   (
     # dd, not head: head writes through stdio, so the file would grow in buffered
     # steps and the ticks would time output late; busybox dd writes each read at once.
@@ -242,9 +245,9 @@ start() {
 
 # ticks DIR: every quarter second while the job runs, the node's uptime and the sizes
 # of out and err, written only when they changed (one fork of wc and one of sleep per
-# tick, only while a job runs). The first line is the start.
+# tick, only while a job runs). The first line, written by start, is the start.
 ticks() {
-  t=$1 fin= last=
+  t=$1 fin= last="0 0"
   while :; do
     [ -e "$t/drained" ] && fin=1
     read -r up _ < /proc/uptime
