@@ -21,22 +21,11 @@ import { eventually, kubeConfig, kubectl, kubectlOk, requireCluster, tempNamespa
 import { suiteOperator } from '../../tools/support/installed.js';
 import { OPERATOR_NAMESPACE, installCrds, type SuiteOperator } from '../../tools/support/operator.js';
 import { runTargetPod } from '../../tools/support/pods.js';
+import { Rng } from '../support/fuzz.js';
 import { createSession, waitForPhase } from '../support/sessions.js';
 
 const SEED = Number(process.env.EXECSESSION_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
 process.stdout.write(`warm-helpers: EXECSESSION_FAULT_SEED=${SEED}\n`);
-
-/** mulberry32, as the fault suite picks its kill points. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -110,13 +99,13 @@ describe('warm helpers (--warm-helpers 1)', () => {
   });
 
   it('SIGKILLed at random points while sessions claim and while they are deleted: one helper each, none left', async () => {
-    const rand = seeded(SEED);
+    const rand = new Rng(SEED);
     const names = ['kill-a', 'kill-b', 'kill-c', 'kill-d'];
     const kills: string[] = [];
     for (const name of names) {
       await createSession(ns.name, name, { podName: 'target', user: 'alice', ttl: '5m' });
       // Anywhere from admission to the claim, the deadline exec and the inspection.
-      const at = Math.floor(rand() * 1500);
+      const at = Math.floor(rand.next() * 1500);
       await sleep(at);
       await operator.crash();
       kills.push(`${name} +${at} ms`);
@@ -134,7 +123,7 @@ describe('warm helpers (--warm-helpers 1)', () => {
     assert.equal(new Set(uids.values()).size, names.length);
     // Deleted with the operator killed during the clean-up.
     await kubectlOk(['-n', ns.name, 'delete', 'execsessions', ...names, '--wait=false']);
-    const at = Math.floor(rand() * 1000);
+    const at = Math.floor(rand.next() * 1000);
     await sleep(at);
     await operator.crash();
     kills.push(`delete +${at} ms`);
