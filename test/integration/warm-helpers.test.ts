@@ -129,13 +129,19 @@ describe('warm helpers on the real API server: two replicas racing, and a crash 
     assert.equal(unclaimed.length + warm <= M, true, 'a claimed pod never goes back to the pool');
   });
 
-  it('a claim written just before the operator died is adopted by the next reconcile: one helper, no second claim, no cold one', async () => {
+  /** A session and a pool pod claimed for it by a write of its own, as an operator that died right after would leave it. */
+  async function claimWithoutOperator(name: string): Promise<{ pod: V1Pod; s: ExecSession }> {
     const [pod] = await fillPool(1);
     assert.ok(pod);
-    const s = await create('adopt');
-    const claimed = claimedPod(pod, { session: { name: 'adopt', namespace: ns.name, uid: s.metadata.uid ?? '' }, lastExpiry: new Date(Date.now() + 11 * 60_000), now: new Date() });
+    const s = await create(name);
+    const claimed = claimedPod(pod, { session: { name, namespace: ns.name, uid: s.metadata.uid ?? '' }, lastExpiry: new Date(Date.now() + 11 * 60_000), now: new Date() });
     assert.ok(claimed);
     await kube.replacePod(claimed);
+    return { pod, s };
+  }
+
+  it('a claim written just before the operator died is adopted by the next reconcile: one helper, no second claim, no cold one', async () => {
+    const { pod, s } = await claimWithoutOperator('adopt');
     // A new operator (its own client and pool) takes over.
     const next = replica();
     await next.reconcile(`${ns.name}/adopt`);
@@ -147,12 +153,7 @@ describe('warm helpers on the real API server: two replicas racing, and a crash 
   });
 
   it('a claim for a session deleted while no operator ran leaves no helper after the sweep', async () => {
-    const [pod] = await fillPool(1);
-    assert.ok(pod);
-    const s = await create('gone');
-    const claimed = claimedPod(pod, { session: { name: 'gone', namespace: ns.name, uid: s.metadata.uid ?? '' }, lastExpiry: new Date(Date.now() + 11 * 60_000), now: new Date() });
-    assert.ok(claimed);
-    await kube.replacePod(claimed);
+    const { pod, s } = await claimWithoutOperator('gone');
     // Never reconciled, so no finalizer: the deletion is immediate.
     await kubectlOk(['-n', ns.name, 'delete', 'execsession', 'gone']);
     const controller = new Controller({ kc: kubeConfig(), kube, config: CFG, leader: undefined, concurrency: 1, log: QUIET, metrics: new OperatorMetrics() });
