@@ -7,9 +7,9 @@
 import { Reason, kubeTime, type ReasonName } from '../api/conditions.js';
 import { isTerminalPhase, type CommandResult, type ExecSession, type Phase } from '../api/types.js';
 import type { Clock, SessionHelpers, SessionMetrics } from './collaborators.js';
-import { selfExpiredAt } from '../exec/helper-pod.js';
+import { KUBELET_RECORD_WAIT_MS, awaitsHelperRecord, selfExpiredAt } from '../exec/helper-pod.js';
 import { findHelper, isHelperOf, sessionHelperSelector } from './helper-lookup.js';
-import { accessEndedAt } from '../lifetime/lifetime.js';
+import { accessEndedAt, expiresAtMs } from '../lifetime/lifetime.js';
 import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
 import type { Kube } from '../k8s/kube.js';
 import { sessionConditions, type Authorization } from './conditions.js';
@@ -21,13 +21,16 @@ import { ending } from '../audit/steps.js';
 
 export const FINALIZER = 'execsession.dev/cleanup';
 
+/** How often a late expiry looks again for the kubelet's record of its helper's own end. */
+const RECORD_POLL_MS = 250;
+
 export class Ending {
   constructor(
     private readonly kube: Kube,
     private readonly helpers: Pick<SessionHelpers, 'retire'>,
     private readonly cfg: ControllerConfig,
     private readonly log: Logger,
-    private readonly seams: { now: Clock; metrics?: SessionMetrics; audit?: Pick<Auditor, 'emit'> },
+    private readonly seams: { now: Clock; metrics?: SessionMetrics; audit?: Pick<Auditor, 'emit'>; pause?: (ms: number) => Promise<void> },
   ) {}
 
   private now(): Date {
@@ -62,7 +65,16 @@ export class Ending {
    * (the operator may have been down then), else now (ADR 31).
    */
   private async expiredAt(s: ExecSession): Promise<Date> {
-    const pod = await findHelper(this.kube, this.cfg.namespace, s);
+    let pod = await findHelper(this.kube, this.cfg.namespace, s);
+    // Late (the operator was down or stalled at expiresAt): the helper has most likely ended the
+    // session by itself, and the kubelet records that within about a second of its exit (PLEG).
+    // Waited for, briefly, so that status says when access ended rather than when we came back.
+    const expires = expiresAtMs(s.status);
+    const pause = this.seams.pause ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    for (let waited = 0; waited < KUBELET_RECORD_WAIT_MS && awaitsHelperRecord(pod, expires, this.now().getTime()); waited += RECORD_POLL_MS) {
+      await pause(RECORD_POLL_MS);
+      pod = await findHelper(this.kube, this.cfg.namespace, s);
+    }
     return accessEndedAt(s.status, selfExpiredAt(pod), this.now());
   }
 

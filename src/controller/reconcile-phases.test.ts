@@ -134,6 +134,38 @@ describe('reconcile: a live session ends', () => {
     }
   });
 
+  it('expired late, its helper still shown running: waits (at most 3 s) for the kubelet to record the helper\'s own end, and reports that', async () => {
+    for (const recordedAfter of [2, undefined]) {
+      const t = new Scenario();
+      await t.ready();
+      const expiresAt = t.session.status?.expiresAt ?? '';
+      const message = `expired ${Date.parse(expiresAt) / 1000}\nkilled 1\n`;
+      // The operator comes back 1.5 s late; the helper exited at expiresAt, and the kubelet reports it after two looks (or never).
+      t.now = new Date(Date.parse(expiresAt) + 1_500);
+      t.onPause = (x) => {
+        if (recordedAfter !== undefined && x.pauses.length === recordedAfter && x.helper) {
+          x.helper.status = { phase: 'Succeeded', containerStatuses: [{ name: 'helper', image: 'h', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, message, finishedAt: new Date(expiresAt) } } }] };
+        }
+      };
+      await t.reconcile();
+      assert.equal(t.session.status?.phase, 'Expired');
+      const want = recordedAfter !== undefined ? new Date(Date.parse(expiresAt) + 999) : t.now;
+      assert.equal(t.session.status?.endedAt, want.toISOString());
+      // Two looks and it is there; never recorded: 12 looks of 250 ms, then the operator's own time.
+      assert.deepEqual(t.pauses, Array<number>(recordedAfter ?? 12).fill(250));
+    }
+  });
+
+  it('expired on time (within 0.5 s), its helper still running: ended at once, no wait for a record', async () => {
+    const t = new Scenario();
+    await t.ready();
+    t.now = new Date(Date.parse(t.session.status?.expiresAt ?? '') + 400);
+    await t.reconcile();
+    assert.equal(t.session.status?.phase, 'Expired');
+    assert.equal(t.session.status?.endedAt, t.now.toISOString());
+    assert.deepEqual(t.pauses, []);
+  });
+
   it('ends a revoked session Terminated (Revoked) at once', async () => {
     const t = new Scenario();
     await t.ready();

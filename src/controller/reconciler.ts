@@ -110,7 +110,7 @@ export class Reconciler {
     this.slots = d.inspections ?? new NodeSlots(INSPECTIONS_PER_NODE);
     this.pool = d.pool;
     this.recordings = d.recordings;
-    this.ending = new Ending(d.kube, d.helpers, d.config, d.log, { now: this.now, metrics: d.metrics, audit: d.audit });
+    this.ending = new Ending(d.kube, d.helpers, d.config, d.log, { now: this.now, metrics: d.metrics, audit: d.audit, pause: d.pause });
   }
 
   /** Reconciles `namespace/name`. */

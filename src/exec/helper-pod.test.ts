@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ANNOTATION_SESSION_NAME, ANNOTATION_SESSION_NAMESPACE, LABEL_COMPONENT, LABEL_SESSION_UID, DEADLINE_GRACE_SECONDS, selfExpiredAt,
+  ANNOTATION_SESSION_NAME, ANNOTATION_SESSION_NAMESPACE, LABEL_COMPONENT, LABEL_SESSION_UID, DEADLINE_GRACE_SECONDS, selfExpiredAt, awaitsHelperRecord,
   type HelperPodInput, escapeForPodSpec, helperPod, helperPodName,
 } from './helper-pod.js';
 import { HELPER_SCRIPT, helperArgv } from './helper-script.js';
@@ -252,4 +252,20 @@ describe('selfExpiredAt: the kubelet\'s record of the helper ending a session at
     ['no finishedAt', pod({ exitCode: 0, message: 'expired 1796547600\n' }), undefined],
   ];
   for (const [name, p, want] of cases) it(name, () => assert.deepEqual(selfExpiredAt(p), want));
+});
+
+describe('awaitsHelperRecord: a late expiry waits for the kubelet\'s record of the helper\'s own end', () => {
+  const expires = Date.parse('2026-12-06T09:00:00Z');
+  const running: V1Pod = { metadata: {}, status: { phase: 'Running', containerStatuses: [{ name: 'helper', state: { running: {} } } as never] } };
+  const cases: [string, V1Pod | undefined, number | undefined, number, boolean][] = [
+    ['1.5 s late, shown running: waits', running, expires, expires + 1_500, true],
+    ['0.5 s late exactly: waits', running, expires, expires + 500, true],
+    ['on time (0.4 s): no wait, now is within the promise', running, expires, expires + 400, false],
+    ['no pod: nothing to wait for', undefined, expires, expires + 5_000, false],
+    ['no expiresAt: not an expiry', running, undefined, expires + 5_000, false],
+    ['deleted: its SIGTERM end is not an expiry record', { ...running, metadata: { deletionTimestamp: new Date() } }, expires, expires + 1_500, false],
+    ['finished: the record is there (or never will be)', { ...running, status: { ...running.status, phase: 'Succeeded' } }, expires, expires + 1_500, false],
+    ['container terminated, pod phase not yet updated', { metadata: {}, status: { phase: 'Running', containerStatuses: [{ name: 'helper', state: { terminated: { exitCode: 0 } } } as never] } }, expires, expires + 1_500, false],
+  ];
+  for (const [name, p, e, now, want] of cases) it(name, () => assert.equal(awaitsHelperRecord(p, e, now), want));
 });

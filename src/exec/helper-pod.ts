@@ -108,6 +108,27 @@ export function helperManifest(i: Pick<HelperPodInput, 'namespace' | 'nodeName' 
 export const DEADLINE_POLL_MS = 200;
 
 /**
+ * A late expiry (ADR 31): the operator ends a session this long after expiresAt or
+ * later only when it was down or stalled then; its helper has ended the session by
+ * itself, and the kubelet's record of that (selfExpiredAt) is worth waiting for.
+ */
+export const LATE_EXPIRY_MS = 500;
+/** How long a late expiry waits, at most, for the kubelet to record the helper's own end (PLEG relists every second). */
+export const KUBELET_RECORD_WAIT_MS = 3_000;
+
+/**
+ * Whether the kubelet may still record the helper's own end of an expiry: the operator is
+ * late (LATE_EXPIRY_MS past expiresAt), and the helper pod is neither deleted, nor
+ * finished, nor shown with its container terminated. A helper serving past its deadline
+ * (an extend still moving it) is waited for just the same, for at most KUBELET_RECORD_WAIT_MS.
+ */
+export function awaitsHelperRecord(pod: V1Pod | undefined, expiresAtMs: number | undefined, nowMs: number): boolean {
+  if (!pod || expiresAtMs === undefined || nowMs - expiresAtMs < LATE_EXPIRY_MS) return false;
+  if (pod.metadata?.deletionTimestamp || ['Succeeded', 'Failed'].includes(pod.status?.phase ?? '')) return false;
+  return !pod.status?.containerStatuses?.find((c) => c.name === 'helper')?.state?.terminated;
+}
+
+/**
  * When the helper ended the session at its expiry by itself, as the kubelet
  * recorded it (the helper container's terminated.finishedAt, with its exit code 0
  * and the `expired` termination message); undefined for any other end. Pod status

@@ -52,6 +52,10 @@ export class Scenario {
   /** The audit events the reconciler emitted, in order. */
   readonly audited: AuditEvent[] = [];
   private seen = 0;
+  /** The reconciler's waits (ms), in order: they take no time here (the clock moves only when a test moves it). */
+  readonly pauses: number[] = [];
+  /** Called at each wait: a test acts there as the cluster would meanwhile (the kubelet's report, ...). */
+  onPause: (t: Scenario) => void = () => undefined;
 
   private readonly opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots; recordings?: RecordingStore; noRecordingStore?: boolean; pool?: (s: Scenario) => HelperPool };
 
@@ -77,7 +81,12 @@ export class Scenario {
     // recordings: one-shot commands recorded there; noRecordingStore: as with --recording-store=none; neither: no JobRecordings.
     const recordings = this.opts.recordings || this.opts.noRecordingStore ? new JobRecordings({ store: this.opts.recordings, stampKey: () => KEY, log: QUIET, now: () => this.now, audit, failed: (kind) => this.metrics.recordingFailed(kind) }) : undefined;
     return new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now, metrics: this.metrics,
-      audit, inspections: this.opts.inspections, pool: this.opts.pool?.(this), recordings });
+      audit, inspections: this.opts.inspections, pool: this.opts.pool?.(this), recordings,
+      pause: (ms) => {
+        this.pauses.push(ms);
+        this.onPause(this);
+        return Promise.resolve();
+      } });
   }
 
   /** The operator restarts (another leader takes over): nothing it held in memory is left. */

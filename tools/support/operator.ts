@@ -4,7 +4,7 @@
  * simulate a crash), its log kept for failure messages.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleOperator } from '../../scripts/bundle.js';
 import { hostServiceManifests } from '../cluster/apiservice.js';
@@ -128,8 +128,12 @@ export class OperatorProcess implements SuiteOperator {
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...this.opts.env, KUBECONFIG: this.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.output = '';
+    // EXECSESSION_E2E_OPERATOR_LOGS=DIR: every process's whole log kept there (this keeps only the current one's).
+    const keep = process.env.EXECSESSION_E2E_OPERATOR_LOGS;
+    if (keep) mkdirSync(keep, { recursive: true });
     const collect = (b: Buffer): void => {
       this.output += b.toString();
+      if (keep) appendFileSync(join(keep, `operator-${process.pid}-${child.pid}.log`), b);
     };
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
