@@ -16,7 +16,7 @@ import {
 import { ensureImages } from './images.js';
 import { ensureNetwork, netnsExists, removeNetwork, removeSandboxNetns } from './network.js';
 import { ensurePki, issue, kubeconfigYaml, type ClusterPki } from './pki.js';
-import { exeOf, isOurs, recordedDaemons, run, startDaemon, stopDaemon, waitFor, type Daemon } from './proc.js';
+import { exeOf, isOurs, recordedDaemons, run, startDaemon, stopDaemon, untilPortsFree, waitFor, type Daemon } from './proc.js';
 
 const log = (msg: string): void => {
   process.stderr.write(`cluster: ${msg}\n`);
@@ -340,6 +340,7 @@ export async function restartEtcd(): Promise<{ oldPid: number; newPid: number }>
   const old = runningDaemon('etcd');
   process.kill(old.pid, 'SIGKILL');
   while (isOurs(old)) await new Promise((r) => setTimeout(r, 20));
+  await untilPortsFree([PORTS.etcdClient, PORTS.etcdPeer]);
   const etcd = await start(components.etcd());
   await waitFor('etcd health', async () => ((await fetch(`http://127.0.0.1:${PORTS.etcdClient}/health`)).ok ? true : undefined), { timeoutMs: 30_000, daemon: etcd });
   await waitFor('kube-apiserver /readyz', async () => ((await adminGet('/readyz')).status === 200 ? true : undefined), { timeoutMs: 60_000 });
