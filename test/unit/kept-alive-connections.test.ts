@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { issueServingCerts } from '../certs/certs.js';
-import { reuseConnections } from './connections.js';
+import { issueServingCerts } from '../../src/certs/certs.js';
+import { reuseConnections } from '../../src/k8s/connections.js';
 
 /** A real HTTPS server that answers any GET with a Namespace and counts TLS handshakes. */
 describe('kept-alive connections to kube-apiserver', () => {
