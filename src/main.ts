@@ -11,6 +11,7 @@ import { AggregatedApi, apiServiceDnsName, recordingStore } from './apiserver/ag
 import { ConfigError, HelpRequested, loadConfig } from './config.js';
 import { Controller } from './controller/controller.js';
 import { apiMessage, apiStatus } from './k8s/api-errors.js';
+import { reuseConnections } from './k8s/connections.js';
 import { KubeClient } from './k8s/kube.js';
 import { OperatorShell } from './k8s/operator-shell.js';
 import { StartupError, preflight, startupProblem } from './k8s/startup.js';
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
   const kc = new KubeConfig();
   if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
   else kc.loadFromDefault();
+  // One kept-alive pool instead of a TLS handshake per request (ADR 45).
+  reuseConnections(kc);
   // Events name the replica that reported them (its Lease identity: $POD_NAME in the cluster).
   const kube = new KubeClient(kc, { instance: config.leaderIdentity });
   const metrics = new OperatorMetrics({ process: true });
