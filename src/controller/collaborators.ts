@@ -43,6 +43,8 @@ export interface ReconcilerDeps {
   recordings?: JobRecordings;
   /** Inspection slots per node (ADR 40); default: INSPECTIONS_PER_NODE, and waiters are not woken (only requeued). */
   inspections?: NodeSlots;
+  /** Since when this operator acts on sessions (epoch ms: it leads, or started without election); default: unknown. */
+  actingSince?: () => number | undefined;
   /** Waits (real time); a seam for tests. Default: setTimeout. */
   pause?: (ms: number) => Promise<void>;
   /** The warm helper pool (ADR 41); default: none, every helper is created for its session. */

@@ -69,6 +69,8 @@ export class Controller {
   private readonly helpers: HelperClient;
   private readonly phases = new PhaseTally();
   private readonly pool: WarmPool | undefined;
+  /** When this replica began to act on sessions (it leads, or runs without election): epoch ms. */
+  private actingSince: number | undefined;
 
   constructor(private readonly d: ControllerDeps) {
     this.helpers = new HelperClient(d.kube, d.config.runtimePaths);
@@ -80,7 +82,8 @@ export class Controller {
       ? new WarmPool(d.kube, { namespace: c.namespace, image: c.helperImage, pullPolicy: c.helperPullPolicy, size: c.warmHelpers ?? 0, idleMs: c.warmHelperIdleMs ?? 600_000 }, d.log)
       : undefined;
     const recordings = new JobRecordings({ store: d.recordings, stampKey: c.stampKey, log: d.log, now: () => new Date(), audit: d.audit, failed: (kind) => d.metrics.recordingFailed(kind) });
-    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: c, log: d.log, metrics: d.metrics, audit: d.audit, inspections, pool: this.pool, recordings });
+    this.reconciler = new Reconciler({ kube: d.kube, helpers: this.helpers, authorizer: new Authorizer(d.kube), config: c, log: d.log, metrics: d.metrics, audit: d.audit, inspections, pool: this.pool, recordings,
+      actingSince: () => this.actingSince });
   }
 
   /** Campaigns for leadership (or starts at once without it). */
@@ -100,6 +103,7 @@ export class Controller {
 
   private async startWork(): Promise<void> {
     const { kc, log, metrics } = this.d;
+    this.actingSince = Date.now();
     // Each reconcile's log lines carry its ID and its session's namespace and name (as controller-runtime's do).
     const reconcile = (key: string): ReturnType<Reconciler['reconcile']> => {
       const [namespace, name] = key.split('/');

@@ -7,7 +7,7 @@
 import { Reason, kubeTime, type ReasonName } from '../api/conditions.js';
 import { isTerminalPhase, type CommandResult, type ExecSession, type Phase } from '../api/types.js';
 import type { Clock, SessionHelpers, SessionMetrics } from './collaborators.js';
-import { KUBELET_RECORD_WAIT_MS, awaitsHelperRecord, selfExpiredAt } from '../exec/helper-pod.js';
+import { KUBELET_RECORD_WAIT_MS, LATE_EXPIRY_MS, awaitsHelperRecord, selfExpiredAt } from '../exec/helper-pod.js';
 import { findHelper, isHelperOf, sessionHelperSelector } from './helper-lookup.js';
 import { accessEndedAt, expiresAtMs } from '../lifetime/lifetime.js';
 import { apiMessage, classifyApiError } from '../k8s/api-errors.js';
@@ -18,11 +18,32 @@ import type { Logger } from '../log/logger.js';
 import type { ControllerConfig } from './types.js';
 import type { Auditor } from '../audit/auditor.js';
 import { ending } from '../audit/steps.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 export const FINALIZER = 'execsession.dev/cleanup';
 
 /** How often a late expiry looks again for the kubelet's record of its helper's own end. */
 const RECORD_POLL_MS = 250;
+
+/** When the reconcile in progress began (epoch ms), per async context: Reconciler.reconcile sets it. */
+const reconcileBegan = new AsyncLocalStorage<number>();
+
+/** Runs one reconcile, noting when it began (a late expiry's wait depends on it: Ending.expiredAt). */
+export function reconcileBeginning<T>(beganMs: number, f: () => Promise<T>): Promise<T> {
+  return reconcileBegan.run(beganMs, f);
+}
+
+/**
+ * Whether a late expiry was late for a reason outside this operator's queue, so that its
+ * helper ended it alone and the kubelet's record is worth waiting for: the operator was not
+ * acting at expiresAt (down, or not yet leading), or this reconcile began on time and
+ * kube-apiserver held it up. A backlog of this operator's own (many expiries at once) is
+ * not: those end at once, at their operator's time, not each waiting on the kubelet.
+ */
+export function lateOutsideQueue(expiresMs: number, beganMs: number | undefined, actingSinceMs: number | undefined): boolean {
+  if (actingSinceMs !== undefined && actingSinceMs > expiresMs) return true;
+  return beganMs !== undefined && beganMs - expiresMs < LATE_EXPIRY_MS;
+}
 
 export class Ending {
   constructor(
@@ -30,7 +51,7 @@ export class Ending {
     private readonly helpers: Pick<SessionHelpers, 'retire'>,
     private readonly cfg: ControllerConfig,
     private readonly log: Logger,
-    private readonly seams: { now: Clock; metrics?: SessionMetrics; audit?: Pick<Auditor, 'emit'>; pause?: (ms: number) => Promise<void> },
+    private readonly seams: { now: Clock; metrics?: SessionMetrics; audit?: Pick<Auditor, 'emit'>; pause?: (ms: number) => Promise<void>; actingSince?: () => number | undefined },
   ) {}
 
   private now(): Date {
@@ -66,12 +87,13 @@ export class Ending {
    */
   private async expiredAt(s: ExecSession): Promise<Date> {
     let pod = await findHelper(this.kube, this.cfg.namespace, s);
-    // Late (the operator was down or stalled at expiresAt): the helper has most likely ended the
-    // session by itself, and the kubelet records that within about a second of its exit (PLEG).
-    // Waited for, briefly, so that status says when access ended rather than when we came back.
+    // Late because the operator was down or kube-apiserver stalled at expiresAt: the helper has
+    // ended the session by itself, and the kubelet records that within about a second of its exit
+    // (PLEG). Waited for, briefly, so that status says when access ended, not when we came back.
     const expires = expiresAtMs(s.status);
+    const outside = expires !== undefined && lateOutsideQueue(expires, reconcileBegan.getStore(), this.seams.actingSince?.());
     const pause = this.seams.pause ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-    for (let waited = 0; waited < KUBELET_RECORD_WAIT_MS && awaitsHelperRecord(pod, expires, this.now().getTime()); waited += RECORD_POLL_MS) {
+    for (let waited = 0; outside && waited < KUBELET_RECORD_WAIT_MS && awaitsHelperRecord(pod, expires, this.now().getTime()); waited += RECORD_POLL_MS) {
       await pause(RECORD_POLL_MS);
       pod = await findHelper(this.kube, this.cfg.namespace, s);
     }

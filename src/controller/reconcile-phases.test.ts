@@ -134,7 +134,7 @@ describe('reconcile: a live session ends', () => {
     }
   });
 
-  it('expired late, its helper still shown running: waits (at most 3 s) for the kubelet to record the helper\'s own end, and reports that', async () => {
+  it('expired while no operator acted, its helper still shown running: waits (at most 3 s) for the kubelet to record the helper\'s own end, and reports that', async () => {
     for (const recordedAfter of [2, undefined]) {
       const t = new Scenario();
       await t.ready();
@@ -142,6 +142,7 @@ describe('reconcile: a live session ends', () => {
       const message = `expired ${Date.parse(expiresAt) / 1000}\nkilled 1\n`;
       // The operator comes back 1.5 s late; the helper exited at expiresAt, and the kubelet reports it after two looks (or never).
       t.now = new Date(Date.parse(expiresAt) + 1_500);
+      t.actingSince = t.now.getTime() - 100;
       t.onPause = (x) => {
         if (recordedAfter !== undefined && x.pauses.length === recordedAfter && x.helper) {
           x.helper.status = { phase: 'Succeeded', containerStatuses: [{ name: 'helper', image: 'h', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, message, finishedAt: new Date(expiresAt) } } }] };
@@ -154,6 +155,18 @@ describe('reconcile: a live session ends', () => {
       // Two looks and it is there; never recorded: 12 looks of 250 ms, then the operator's own time.
       assert.deepEqual(t.pauses, Array<number>(recordedAfter ?? 12).fill(250));
     }
+  });
+
+  it('expired late behind this operator\'s own backlog (it acted since before expiresAt): ended at once, at its own time, no wait', async () => {
+    const t = new Scenario();
+    await t.ready();
+    const expiresAt = Date.parse(t.session.status?.expiresAt ?? '');
+    t.actingSince = expiresAt - 60_000;
+    t.now = new Date(expiresAt + 1_500);
+    await t.reconcile();
+    assert.equal(t.session.status?.phase, 'Expired');
+    assert.equal(t.session.status?.endedAt, t.now.toISOString());
+    assert.deepEqual(t.pauses, []);
   });
 
   it('expired on time (within 0.5 s), its helper still running: ended at once, no wait for a record', async () => {

@@ -31,7 +31,7 @@ import type { Outcome } from './queue.js';
 import { decideApproval } from './approval-gate.js';
 import { sessionConditions, type Authorization, type SessionFacts } from './conditions.js';
 import { decideHelper, decideTarget, type Target } from './decide.js';
-import { Ending, FINALIZER } from './ending.js';
+import { Ending, FINALIZER, reconcileBeginning } from './ending.js';
 import { findHelper, hintedHelperName } from './helper-lookup.js';
 import type { HelperPool } from './warm-pool.js';
 import { INSPECTIONS_PER_NODE, NodeSlots } from './node-slots.js';
@@ -110,11 +110,15 @@ export class Reconciler {
     this.slots = d.inspections ?? new NodeSlots(INSPECTIONS_PER_NODE);
     this.pool = d.pool;
     this.recordings = d.recordings;
-    this.ending = new Ending(d.kube, d.helpers, d.config, d.log, { now: this.now, metrics: d.metrics, audit: d.audit, pause: d.pause });
+    this.ending = new Ending(d.kube, d.helpers, d.config, d.log, { now: this.now, metrics: d.metrics, audit: d.audit, pause: d.pause, actingSince: d.actingSince });
   }
 
   /** Reconciles `namespace/name`. */
   async reconcile(key: string): Promise<Outcome> {
+    return reconcileBeginning(this.now().getTime(), () => this.reconcileNow(key));
+  }
+
+  private async reconcileNow(key: string): Promise<Outcome> {
     const [namespace = '', name = ''] = key.split('/');
     let s = await this.kube.getSession(namespace, name);
     if (!s) return {};

@@ -56,6 +56,8 @@ export class Scenario {
   readonly pauses: number[] = [];
   /** Called at each wait: a test acts there as the cluster would meanwhile (the kubelet's report, ...). */
   onPause: (t: Scenario) => void = () => undefined;
+  /** Since when the operator acts (epoch ms); undefined: unknown, as a Reconciler without a controller. */
+  actingSince: number | undefined;
 
   private readonly opts: { spec?: Partial<ExecSessionSpec>; policy?: Partial<ExecPolicySpec>; now?: Date; inspections?: NodeSlots; recordings?: RecordingStore; noRecordingStore?: boolean; pool?: (s: Scenario) => HelperPool };
 
@@ -82,6 +84,7 @@ export class Scenario {
     const recordings = this.opts.recordings || this.opts.noRecordingStore ? new JobRecordings({ store: this.opts.recordings, stampKey: () => KEY, log: QUIET, now: () => this.now, audit, failed: (kind) => this.metrics.recordingFailed(kind) }) : undefined;
     return new Reconciler({ kube: this.kube, helpers: this.helpers, authorizer: new Authorizer(this.kube), config: CFG, log: QUIET, clock: () => this.now, metrics: this.metrics,
       audit, inspections: this.opts.inspections, pool: this.opts.pool?.(this), recordings,
+      actingSince: () => this.actingSince,
       pause: (ms) => {
         this.pauses.push(ms);
         this.onPause(this);
