@@ -25,24 +25,32 @@ export const FINALIZER = 'execsession.dev/cleanup';
 /** How often a late expiry looks again for the kubelet's record of its helper's own end. */
 const RECORD_POLL_MS = 250;
 
-/** When the reconcile in progress began (epoch ms), per async context: Reconciler.reconcile sets it. */
-const reconcileBegan = new AsyncLocalStorage<number>();
+/** The reconcile in progress, per async context: when it began, and how long its first read of the session took (epoch ms, ms). */
+interface ReconcileTiming { began: number; firstReadMs?: number }
+const reconcileTiming = new AsyncLocalStorage<ReconcileTiming>();
 
 /** Runs one reconcile, noting when it began (a late expiry's wait depends on it: Ending.expiredAt). */
 export function reconcileBeginning<T>(beganMs: number, f: () => Promise<T>): Promise<T> {
-  return reconcileBegan.run(beganMs, f);
+  return reconcileTiming.run({ began: beganMs }, f);
+}
+
+/** Notes how long the reconcile in progress waited for its first read (kube-apiserver's answer). */
+export function firstReadTook(ms: number): void {
+  const t = reconcileTiming.getStore();
+  if (t && t.firstReadMs === undefined) t.firstReadMs = ms;
 }
 
 /**
- * Whether a late expiry was late for a reason outside this operator's queue, so that its
- * helper ended it alone and the kubelet's record is worth waiting for: the operator was not
- * acting at expiresAt (down, or not yet leading), or this reconcile began on time and
- * kube-apiserver held it up. A backlog of this operator's own (many expiries at once) is
- * not: those end at once, at their operator's time, not each waiting on the kubelet.
+ * Whether a late expiry was late for a reason outside this operator, so that its helper
+ * ended it alone and the kubelet's record is worth waiting for: the operator was not acting
+ * at expiresAt (down, or not yet leading), or this reconcile began on time and kube-apiserver
+ * held its first read LATE_EXPIRY_MS or more (stalled). Not this operator's own backlog, nor
+ * a busy machine's slow answers (many expiries at once): those end at once, at the
+ * operator's time, not each holding a worker while it waits on the kubelet.
  */
-export function lateOutsideQueue(expiresMs: number, beganMs: number | undefined, actingSinceMs: number | undefined): boolean {
+export function lateOutsideQueue(expiresMs: number, t: ReconcileTiming | undefined, actingSinceMs: number | undefined): boolean {
   if (actingSinceMs !== undefined && actingSinceMs > expiresMs) return true;
-  return beganMs !== undefined && beganMs - expiresMs < LATE_EXPIRY_MS;
+  return t !== undefined && t.began - expiresMs < LATE_EXPIRY_MS && (t.firstReadMs ?? 0) >= LATE_EXPIRY_MS;
 }
 
 export class Ending {
@@ -91,7 +99,7 @@ export class Ending {
     // ended the session by itself, and the kubelet records that within about a second of its exit
     // (PLEG). Waited for, briefly, so that status says when access ended, not when we came back.
     const expires = expiresAtMs(s.status);
-    const outside = expires !== undefined && lateOutsideQueue(expires, reconcileBegan.getStore(), this.seams.actingSince?.());
+    const outside = expires !== undefined && lateOutsideQueue(expires, reconcileTiming.getStore(), this.seams.actingSince?.());
     const pause = this.seams.pause ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     for (let waited = 0; outside && waited < KUBELET_RECORD_WAIT_MS && awaitsHelperRecord(pod, expires, this.now().getTime()); waited += RECORD_POLL_MS) {
       await pause(RECORD_POLL_MS);
