@@ -4,6 +4,8 @@
  * process the session started is killed and the helper pod deleted. Ended sessions are deleted after the
  * retention period; a deleted session is cleaned up before its finalizer goes.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Reason, kubeTime, type ReasonName } from '../api/conditions.js';
 import { isTerminalPhase, type CommandResult, type ExecSession, type Phase } from '../api/types.js';
 import type { Clock, SessionHelpers, SessionMetrics } from './collaborators.js';
@@ -18,7 +20,6 @@ import type { Logger } from '../log/logger.js';
 import type { ControllerConfig } from './types.js';
 import type { Auditor } from '../audit/auditor.js';
 import { ending } from '../audit/steps.js';
-import { AsyncLocalStorage } from 'node:async_hooks';
 
 export const FINALIZER = 'execsession.dev/cleanup';
 
@@ -34,10 +35,10 @@ export function reconcileBeginning<T>(beganMs: number, f: () => Promise<T>): Pro
   return reconcileTiming.run({ began: beganMs }, f);
 }
 
-/** Notes how long the reconcile in progress waited for its first read (kube-apiserver's answer). */
-export function firstReadTook(ms: number): void {
+/** Notes that the reconcile in progress has its first read (kube-apiserver's answer) at `nowMs`. */
+export function firstReadDone(nowMs: number): void {
   const t = reconcileTiming.getStore();
-  if (t && t.firstReadMs === undefined) t.firstReadMs = ms;
+  if (t && t.firstReadMs === undefined) t.firstReadMs = nowMs - t.began;
 }
 
 /**
@@ -105,7 +106,7 @@ export class Ending {
     // ended the session by itself, and the kubelet records that within about a second of its exit
     // (PLEG). Waited for, briefly, so that status says when access ended, not when we came back.
     const outside = expires !== undefined && lateOutsideQueue(expires, reconcileTiming.getStore(), this.seams.actingSince?.());
-    const pause = this.seams.pause ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const pause = this.seams.pause ?? ((ms: number) => sleep(ms));
     for (let waited = 0; outside && waited < KUBELET_RECORD_WAIT_MS && awaitsHelperRecord(pod, expires, this.now().getTime()); waited += RECORD_POLL_MS) {
       await pause(RECORD_POLL_MS);
       pod = await findHelper(this.kube, this.cfg.namespace, s);

@@ -31,7 +31,7 @@ import type { Outcome } from './queue.js';
 import { decideApproval } from './approval-gate.js';
 import { sessionConditions, type Authorization, type SessionFacts } from './conditions.js';
 import { decideHelper, decideTarget, type Target } from './decide.js';
-import { Ending, FINALIZER, firstReadTook, reconcileBeginning } from './ending.js';
+import { Ending, FINALIZER, firstReadDone, reconcileBeginning } from './ending.js';
 import { findHelper, hintedHelperName } from './helper-lookup.js';
 import type { HelperPool } from './warm-pool.js';
 import { INSPECTIONS_PER_NODE, NodeSlots } from './node-slots.js';
@@ -120,9 +120,8 @@ export class Reconciler {
 
   private async reconcileNow(key: string): Promise<Outcome> {
     const [namespace = '', name = ''] = key.split('/');
-    const began = this.now().getTime();
     let s = await this.kube.getSession(namespace, name);
-    firstReadTook(this.now().getTime() - began);
+    firstReadDone(this.now().getTime());
     if (!s) return {};
     const phase = s.status?.phase;
     if (s.metadata.deletionTimestamp || isTerminalPhase(phase)) return this.afterEnd(s);

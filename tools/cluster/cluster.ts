@@ -16,7 +16,7 @@ import {
 import { ensureImages } from './images.js';
 import { ensureNetwork, netnsExists, removeNetwork, removeSandboxNetns } from './network.js';
 import { ensurePki, issue, kubeconfigYaml, type ClusterPki } from './pki.js';
-import { exeOf, isOurs, recordedDaemons, run, startDaemon, stopDaemon, untilPortsFree, waitFor, type Daemon } from './proc.js';
+import { exeOf, isOurs, recordedDaemons, run, startDaemon, stopDaemon, waitFor, type Daemon } from './proc.js';
 
 const log = (msg: string): void => {
   process.stderr.write(`cluster: ${msg}\n`);
@@ -100,13 +100,36 @@ async function writeAdminKubeconfig(p: ClusterPki): Promise<void> {
   writeFileSync(paths.adminKubeconfig, kubeconfigYaml('admin', p.ca.cert, pair), { mode: 0o600 });
 }
 
+/** The listening TCP sockets as `ss` prints them, one per line (with their processes). */
+async function listeners(): Promise<string[]> {
+  return (await run('ss', ['-Hltnp'], { allowFail: true })).split('\n');
+}
+
+/** The listener on `port`, if any, among `ss`'s lines. */
+function listenerOn(lines: string[], port: number): string | undefined {
+  return lines.find((l) => new RegExp(`:${port}\\s`).test(l));
+}
+
+/**
+ * Waits until nothing listens on these ports: a SIGKILLed daemon's /proc/PID/exe goes
+ * (its memory is released) before its sockets close (its file table, with the last
+ * thread), so "not ours any more" is not yet "its ports are free".
+ */
+async function untilPortsFree(ports: number[], timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let lines = await listeners(); ports.some((p) => listenerOn(lines, p)); lines = await listeners()) {
+    if (Date.now() > deadline) throw new Error(`ports ${ports.join(', ')} still in use ${timeoutMs} ms after their daemon ended`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Listening TCP sockets on our ports that belong to a process we did not start. */
 async function portConflicts(): Promise<string[]> {
   const ours = new Set(recordedDaemons().filter((d) => d.alive).map((d) => d.pid));
-  const out = await run('ss', ['-Hltnp'], { allowFail: true });
+  const lines = await listeners();
   const conflicts: string[] = [];
   for (const port of Object.values(PORTS)) {
-    const line = out.split('\n').find((l) => new RegExp(`:${port}\\s`).test(l));
+    const line = listenerOn(lines, port);
     if (!line) continue;
     const pid = Number(/pid=(\d+)/.exec(line)?.[1]);
     if (ours.has(pid)) continue;

@@ -82,32 +82,6 @@ export function isOurs(d: Daemon): boolean {
   return exeOf(d.pid) === d.exe;
 }
 
-/** Whether anything listens on one of these TCP ports (IPv4 or IPv6), from /proc/net/tcp{,6}. */
-export function listening(ports: number[]): boolean {
-  const hex = new Set(ports.map((p) => p.toString(16).toUpperCase().padStart(4, '0')));
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    if (!existsSync(file)) continue;
-    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
-      const [, local, , state] = line.trim().split(/\s+/);
-      if (state === '0A' && hex.has(local?.split(':').pop() ?? '')) return true;
-    }
-  }
-  return false;
-}
-
-/**
- * Waits until nothing listens on these ports: a SIGKILLed daemon's /proc/PID/exe goes
- * (its memory is released) before its sockets close (its file table, with the last
- * thread), so "not ours any more" is not yet "its ports are free".
- */
-export async function untilPortsFree(ports: number[], timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (listening(ports)) {
-    if (Date.now() > deadline) throw new Error(`ports ${ports.join(', ')} still in use ${timeoutMs} ms after their daemon ended`);
-    await sleep(20);
-  }
-}
-
 /** SIGTERM, then SIGKILL after the grace period; removes the pid file. */
 export async function stopDaemon(d: Daemon, graceMs = 10_000): Promise<void> {
   if (isOurs(d)) {
